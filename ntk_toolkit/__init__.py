@@ -1,0 +1,55 @@
+"""ntk_toolkit: kernels, spectra and gradient-descent dynamics of two-layer
+convolutional generators with fixed interpolating filters.
+
+``G(C) = relu(U C) v`` with a fixed circular convolution ``U``, trainable
+``C`` of shape ``(n, k)`` and fixed output weights ``v = ±1/√k``
+(``docs/theory.md``).
+"""
+
+from __future__ import annotations
+
+from . import filters, operators
+from ._memory import memory_budget, set_memory_budget
+from .dynamics import (
+    DivergenceError,
+    LinearizedPrediction,
+    Trajectory,
+    gradient_descent,
+    gradient_flow,
+    linearized,
+    max_step_size,
+)
+from .filters import Filter
+from .generator import TwoLayerGenerator
+from .kernels import empirical_kernel, expected_kernel, expected_kernel_first_row
+from .operators import CircularConv, DenseOperator
+from .spectrum import Spectrum, circulant_spectrum, frequency_energy, spectrum, trig_basis
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CircularConv",
+    "DenseOperator",
+    "DivergenceError",
+    "Filter",
+    "LinearizedPrediction",
+    "Spectrum",
+    "Trajectory",
+    "TwoLayerGenerator",
+    "__version__",
+    "circulant_spectrum",
+    "empirical_kernel",
+    "expected_kernel",
+    "expected_kernel_first_row",
+    "filters",
+    "frequency_energy",
+    "gradient_descent",
+    "gradient_flow",
+    "linearized",
+    "max_step_size",
+    "memory_budget",
+    "operators",
+    "set_memory_budget",
+    "spectrum",
+    "trig_basis",
+]

@@ -1,0 +1,89 @@
+"""Input validation shared by the public functions.
+
+Every check raises ``ValueError`` or ``TypeError`` with a message that names the
+argument, the value received and what would be valid.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_int(name: str, value, *, minimum: int | None = None, even: bool = False) -> int:
+    """Return ``value`` as an ``int`` or raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {_describe(value)}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    if even and value % 2:
+        raise ValueError(
+            f"{name} must be even (half the channels have output weight +1/sqrt(k), "
+            f"half -1/sqrt(k)), got {value}; use {value + 1} or {value - 1}"
+        )
+    return value
+
+
+def check_positive(name: str, value, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a finite positive ``float`` or raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {_describe(value)}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        valid = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {valid}, got {value!r}")
+    return value
+
+
+def as_float_array(name: str, value, *, shape: tuple | None = None, ndim=None,
+                   finite: bool = True, dtype=np.float64) -> np.ndarray:
+    """Convert to a C-contiguous float array, checking shape and finiteness.
+
+    ``shape`` may contain ``None`` for a free axis; ``ndim`` may be an int or a
+    tuple of allowed dimensionalities.
+    """
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # pragma: no cover - exotic inputs
+        raise TypeError(f"{name} must be array-like, got {_describe(value)}") from exc
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be a numeric array, got {_describe(value)}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real, got a complex array")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            raise ValueError(
+                f"{name} must have {' or '.join(map(str, allowed))} dimension(s), "
+                f"got shape {arr.shape}"
+            )
+    if shape is not None:
+        ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
+        if not ok:
+            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+    if finite and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite, got {bad} NaN or infinite entries")
+    return arr
+
+
+def as_rng(seed) -> np.random.Generator:
+    """Return a ``numpy.random.Generator`` from an int, a Generator or ``None``."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
+        return np.random.default_rng(seed)
+    raise TypeError(
+        f"seed must be a non-negative integer, a numpy.random.Generator or None, got {_describe(seed)}"
+    )

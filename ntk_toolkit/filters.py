@@ -1,0 +1,264 @@
+"""Filter taps for the fixed convolution ``U`` of the generator.
+
+A :class:`Filter` is a short vector of taps ``u[0..L-1]`` with a centre index
+``h = (L - 1) // 2``. Circular convolution with it (see
+:class:`ntk_toolkit.operators.CircularConv`) places tap ``h`` on the output
+sample, exactly as the authors build ``U`` (``docs/theory.md`` §1.1).
+
+Filters are normalised to unit l2 norm unless ``normalize=False``. Because the
+expected kernel ``Σ`` is scale-invariant only in its angles, the norm of the
+filter scales ``U``, ``‖U‖`` and every kernel by ``‖u‖²``.
+
+Constructors: :func:`triangle`, :func:`gaussian`, :func:`box`, :func:`delta`,
+:meth:`Filter` for custom taps and :func:`from_spec` for strings such as
+``"triangle:4"`` used by the command line.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._validation import as_float_array, check_int, check_positive
+
+__all__ = ["Filter", "triangle", "gaussian", "box", "delta", "from_spec"]
+
+
+class Filter:
+    """Fixed convolution filter.
+
+    Parameters
+    ----------
+    taps : array_like, shape (L,)
+        Filter taps. Must be finite and not all zero.
+    normalize : bool, default True
+        Scale the taps to unit l2 norm.
+    name : str, optional
+        Human-readable description (used in reports and plots).
+
+    Attributes
+    ----------
+    taps : ndarray, shape (L,)
+        The (normalised) taps. For a filter whose taps depend on the signal
+        length (``gaussian(std, truncate=None)``) use :meth:`taps_for`.
+    center : int
+        Index of the tap placed on the output sample, ``(L - 1) // 2``.
+    normalize : bool
+        Whether the taps are normalised to unit l2 norm.
+
+    Examples
+    --------
+    >>> from ntk_toolkit.filters import Filter
+    >>> f = Filter([1.0, 2.0, 1.0])
+    >>> f.center, round(float((f.taps ** 2).sum()), 12)
+    (1, 1.0)
+    """
+
+    __slots__ = ("_taps", "normalize", "name", "_periodic_std")
+
+    def __init__(self, taps, normalize: bool = True, name: str | None = None):
+        arr = as_float_array("taps", taps, ndim=1)
+        if arr.size == 0:
+            raise ValueError("taps must contain at least one value, got an empty array")
+        norm = float(np.linalg.norm(arr))
+        if norm == 0.0:
+            raise ValueError("taps must not be all zero (the filter would have zero norm)")
+        if normalize:
+            arr = arr / norm
+        arr.setflags(write=False)
+        self._taps = arr
+        self.normalize = bool(normalize)
+        self.name = name if name is not None else f"custom(L={arr.size})"
+        self._periodic_std = None
+
+    @classmethod
+    def _periodic_gaussian(cls, std: float, normalize: bool) -> "Filter":
+        self = cls.__new__(cls)
+        self._taps = None
+        self.normalize = bool(normalize)
+        self.name = f"gaussian({std:g}, untruncated)"
+        self._periodic_std = float(std)
+        return self
+
+    @property
+    def taps(self) -> np.ndarray:
+        if self._taps is None:
+            raise ValueError(
+                f"filter {self.name} has taps that depend on the signal length n; "
+                "use filter.taps_for(n)"
+            )
+        return self._taps
+
+    @property
+    def length(self) -> int | None:
+        """Number of taps ``L`` (``None`` when it depends on ``n``)."""
+        return None if self._taps is None else int(self._taps.size)
+
+    @property
+    def center(self) -> int:
+        if self._taps is None:
+            raise ValueError(
+                f"filter {self.name} has a centre that depends on n; it is (n - 1) // 2"
+            )
+        return (self._taps.size - 1) // 2
+
+    @property
+    def depends_on_n(self) -> bool:
+        """True for filters whose taps are only fixed once ``n`` is known."""
+        return self._taps is None
+
+    def taps_for(self, n: int) -> np.ndarray:
+        """Taps of this filter for a signal of length ``n``.
+
+        Parameters
+        ----------
+        n : int
+            Signal length; the filter must not be longer than ``n``.
+
+        Returns
+        -------
+        ndarray, shape (L,)
+            The taps (``L = n`` for an untruncated Gaussian, whose taps cover
+            every circular offset ``-(n//2 - 1 + n%2) .. n//2`` once, centred at
+            index ``(n - 1)//2``).
+        """
+        n = check_int("n", n, minimum=1)
+        if self._taps is not None:
+            if self._taps.size > n:
+                raise ValueError(
+                    f"filter {self.name} has {self._taps.size} taps, longer than the "
+                    f"signal length n={n}; use n >= {self._taps.size} or a shorter filter"
+                )
+            return self._taps
+        h = (n - 1) // 2
+        offsets = np.arange(n) - h
+        taps = np.exp(-(offsets.astype(float) ** 2) / (2.0 * self._periodic_std**2))
+        if self.normalize:
+            taps /= np.linalg.norm(taps)
+        taps.setflags(write=False)
+        return taps
+
+    def __repr__(self) -> str:
+        return f"Filter({self.name})"
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Filter):
+            return NotImplemented
+        if self._taps is None or other._taps is None:
+            return (self._periodic_std == other._periodic_std
+                    and self.normalize == other.normalize)
+        return self._taps.shape == other._taps.shape and bool(np.all(self._taps == other._taps))
+
+    def __hash__(self) -> int:
+        if self._taps is None:
+            return hash(("periodic_gaussian", self._periodic_std, self.normalize))
+        return hash(self._taps.tobytes())
+
+
+def triangle(p: int, normalize: bool = True) -> Filter:
+    """Triangle (linear-interpolation) filter of half-width ``p``.
+
+    Taps ``p - |i|`` for ``|i| < p``, length ``2p - 1``; ``p = 1`` is the
+    identity (δ filter). This is the authors' "triangle p" filter
+    (``docs/theory.md`` §2.5); ``|û_f|²`` has its first zero at ``f = n/p``.
+
+    Parameters
+    ----------
+    p : int
+        Half-width, ``p >= 1``.
+    normalize : bool, default True
+        Scale to unit l2 norm.
+
+    Examples
+    --------
+    >>> triangle(3, normalize=False).taps
+    array([1., 2., 3., 2., 1.])
+    """
+    p = check_int("p", p, minimum=1)
+    i = np.arange(-(p - 1), p)
+    return Filter(p - np.abs(i).astype(float), normalize=normalize, name=f"triangle({p})")
+
+
+def gaussian(std: float, truncate: float | None = 4.0, normalize: bool = True) -> Filter:
+    """Sampled Gaussian filter.
+
+    Taps ``exp(-i² / (2 std²))`` for ``|i| <= floor(truncate * std)``.
+
+    With ``truncate=None`` the Gaussian is not truncated: once the signal length
+    ``n`` is known (:meth:`Filter.taps_for`) the taps cover every circular
+    offset exactly once, ``L = n``, centred at ``(n - 1)//2``.
+
+    Notes
+    -----
+    The authors' Gaussian filters (``docs/theory.md`` §2.5) are
+    ``exp(-q² / (σ n)²)`` for ``q = -n/2 .. n/2 - 1``, a width that is a fraction
+    ``σ`` of ``n``. They are reproduced by
+    ``gaussian(std=σ * n / sqrt(2), truncate=None)``. (The authors' array puts the
+    peak one sample to the right of index ``(n-1)//2``; that circular shift of
+    ``U`` leaves ``U Uᵀ``, ``Σ`` and all spectra unchanged.)
+
+    Parameters
+    ----------
+    std : float
+        Standard deviation in samples, ``> 0``.
+    truncate : float or None, default 4.0
+        Truncation radius in standard deviations, or ``None`` for none.
+    normalize : bool, default True
+        Scale to unit l2 norm.
+    """
+    std = check_positive("std", std)
+    if truncate is None:
+        return Filter._periodic_gaussian(std, normalize)
+    truncate = check_positive("truncate", truncate)
+    r = int(math.floor(truncate * std))
+    i = np.arange(-r, r + 1, dtype=float)
+    return Filter(np.exp(-(i**2) / (2.0 * std**2)), normalize=normalize,
+                  name=f"gaussian({std:g})")
+
+
+def box(width: int, normalize: bool = True) -> Filter:
+    """Box (moving-average) filter: ``width`` equal taps, centre ``(width-1)//2``."""
+    width = check_int("width", width, minimum=1)
+    return Filter(np.ones(width), normalize=normalize, name=f"box({width})")
+
+
+def delta(normalize: bool = True) -> Filter:
+    """The identity filter ``[1]``: ``U = I`` and ``Σ = I/2`` (no smoothing)."""
+    return Filter(np.ones(1), normalize=normalize, name="delta")
+
+
+def from_spec(spec: str) -> Filter:
+    """Build a filter from a short text specification.
+
+    Accepted forms: ``triangle:P``, ``gaussian:STD`` (truncated at 4 std),
+    ``gaussian:STD:TRUNCATE`` or ``gaussian:STD:none``, ``box:W``, ``delta``,
+    ``custom:T0,T1,...``.
+
+    Examples
+    --------
+    >>> from_spec("triangle:4").name
+    'triangle(4)'
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"filter spec must be a string, got {spec!r}")
+    kind, _, rest = spec.strip().partition(":")
+    kind = kind.lower()
+    valid = "triangle:P, gaussian:STD[:TRUNCATE|none], box:W, delta, custom:T0,T1,..."
+    try:
+        if kind == "triangle":
+            return triangle(int(rest))
+        if kind == "gaussian":
+            std, _, trunc = rest.partition(":")
+            if trunc.lower() == "none":
+                return gaussian(float(std), truncate=None)
+            return gaussian(float(std), truncate=float(trunc) if trunc else 4.0)
+        if kind == "box":
+            return box(int(rest))
+        if kind == "delta" and not rest:
+            return delta()
+        if kind == "custom":
+            return Filter([float(t) for t in rest.split(",")])
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"filter spec {spec!r} is invalid ({exc}); valid forms: {valid}") from exc
+    raise ValueError(f"filter spec {spec!r} is not recognised; valid forms: {valid}")
