@@ -1,0 +1,73 @@
+"""Matplotlib figures. matplotlib is imported lazily, with the Agg backend when
+no display is configured, so importing ntk_toolkit never imports it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["plot_spectra", "plot_fit"]
+
+
+def _plt():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        try:
+            import os
+
+            if not os.environ.get("DISPLAY"):
+                matplotlib.use("Agg")
+        except Exception:  # pragma: no cover
+            pass
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_spectra(spectra: dict, ax=None, by_frequency: bool = True):
+    """Eigenvalues of several kernels on a log scale.
+
+    Parameters
+    ----------
+    spectra : dict[str, Spectrum]
+        Label -> spectrum.
+    by_frequency : bool, default True
+        For circulant spectra plot ``λ_f`` against the frequency ``f``;
+        otherwise against the rank (decreasing order).
+    """
+    plt = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    else:
+        fig = ax.figure
+    for label, s in spectra.items():
+        if by_frequency and s.is_circulant:
+            ax.semilogy(np.arange(s.eigenvalues_by_frequency.size), np.maximum(s.eigenvalues_by_frequency, 1e-300),
+                        label=label)
+            ax.set_xlabel("frequency f")
+        else:
+            ax.semilogy(np.arange(1, s.n + 1), np.maximum(s.eigenvalues, 1e-300), label=label)
+            ax.set_xlabel("rank i (decreasing eigenvalue)")
+    ax.set_ylabel("eigenvalue λ")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_fit(iterations, actual, predicted, ax=None, title: str | None = None, ylabel="relative residual ‖y − G(C_τ)‖/‖y − G(C_0)‖"):
+    """Actual vs predicted residual norm over iterations (log–log)."""
+    plt = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    else:
+        fig = ax.figure
+    it = np.asarray(iterations, dtype=float)
+    ax.loglog(it + 1, actual, label="network (gradient descent)", lw=2)
+    ax.loglog(it + 1, predicted, "--", label="linearized prediction (Σ)", lw=2)
+    ax.set_xlabel("iteration τ + 1")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig

@@ -1,0 +1,121 @@
+"""Seeded test signals of length ``n``.
+
+Every function that draws takes ``seed`` (int, ``numpy.random.Generator`` or
+``None``); the same seed gives the same signal. Signals are float64 vectors;
+``norm`` rescales to that l2 norm when given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_rng, check_int, check_positive
+
+__all__ = ["smooth", "trig", "step", "piecewise_constant", "piecewise_smooth", "white_noise", "from_name"]
+
+
+def _scale(x: np.ndarray, norm: float | None) -> np.ndarray:
+    if norm is None:
+        return x
+    norm = check_positive("norm", norm)
+    nx = float(np.linalg.norm(x))
+    if nx == 0:
+        raise ValueError("the signal is zero and cannot be rescaled to a positive norm")
+    return x * (norm / nx)
+
+
+def smooth(n: int, p: int = 8, seed=None, norm: float | None = 1.0) -> np.ndarray:
+    """Band-limited smooth signal: a random combination of the ``p`` lowest-frequency
+    trigonometric functions (DC, cos 1, sin 1, cos 2, …; ``docs/theory.md`` §2.3).
+
+    Coefficients are i.i.d. standard normal. The signal lies in the span of the
+    first ``p`` columns of :func:`ntk_toolkit.trig_basis`.
+    """
+    n = check_int("n", n, minimum=1)
+    p = check_int("p", p, minimum=1)
+    if p > n:
+        raise ValueError(f"p must be <= n={n}, got {p}")
+    from .spectrum import _trig_synthesis
+
+    c = np.zeros(n)
+    c[:p] = as_rng(seed).standard_normal(p)
+    return _scale(_trig_synthesis(c), norm)
+
+
+def trig(n: int, f: int, kind: str = "cos", norm: float | None = 1.0) -> np.ndarray:
+    """``cos(2πfm/n)`` or ``sin(2πfm/n)`` for ``m = 0 … n−1`` (unit norm by default)."""
+    n = check_int("n", n, minimum=1)
+    f = check_int("f", f, minimum=0)
+    if f > n // 2:
+        raise ValueError(f"f must be in [0, n//2 = {n // 2}], got {f}")
+    if kind not in ("cos", "sin"):
+        raise ValueError(f"kind must be 'cos' or 'sin', got {kind!r}")
+    if kind == "sin" and (f == 0 or 2 * f == n):
+        raise ValueError(f"sin of frequency {f} is identically zero for n={n}")
+    m = np.arange(n)
+    x = (np.cos if kind == "cos" else np.sin)(2 * np.pi * f * m / n)
+    return _scale(x, norm)
+
+
+def step(n: int, position: float = 0.5, norm: float | None = 1.0) -> np.ndarray:
+    """Step: 1 on the first ``round(position·n)`` samples, 0 after (as in the authors' 1-D example)."""
+    n = check_int("n", n, minimum=2)
+    if not 0 < position < 1:
+        raise ValueError(f"position must be in (0, 1), got {position}")
+    x = np.zeros(n)
+    x[: max(1, int(round(position * n)))] = 1.0
+    return _scale(x, norm)
+
+
+def _breakpoints(n, pieces, rng):
+    cuts = np.sort(rng.choice(np.arange(1, n), size=pieces - 1, replace=False))
+    return np.concatenate([[0], cuts, [n]])
+
+
+def piecewise_constant(n: int, pieces: int = 4, seed=None, norm: float | None = 1.0) -> np.ndarray:
+    """Piecewise-constant signal with ``pieces`` random pieces and N(0, 1) levels."""
+    n = check_int("n", n, minimum=2)
+    pieces = check_int("pieces", pieces, minimum=1)
+    if pieces > n:
+        raise ValueError(f"pieces must be <= n={n}, got {pieces}")
+    rng = as_rng(seed)
+    b = _breakpoints(n, pieces, rng)
+    levels = rng.standard_normal(pieces)
+    return _scale(np.repeat(levels, np.diff(b)), norm)
+
+
+def piecewise_smooth(n: int, pieces: int = 3, seed=None, norm: float | None = 1.0) -> np.ndarray:
+    """Piecewise-smooth signal: on each of ``pieces`` random intervals, a random
+    quadratic plus a low-frequency cosine, with jumps between intervals."""
+    n = check_int("n", n, minimum=2)
+    pieces = check_int("pieces", pieces, minimum=1)
+    if pieces > n:
+        raise ValueError(f"pieces must be <= n={n}, got {pieces}")
+    rng = as_rng(seed)
+    b = _breakpoints(n, pieces, rng)
+    x = np.empty(n)
+    for a, e in zip(b[:-1], b[1:]):
+        t = np.linspace(-1.0, 1.0, e - a)
+        c0, c1, c2, amp = rng.standard_normal(4)
+        x[a:e] = c0 + c1 * t + 0.5 * c2 * t**2 + 0.5 * amp * np.cos(np.pi * t)
+    return _scale(x, norm)
+
+
+def white_noise(n: int, norm: float | None = 1.0, seed=None) -> np.ndarray:
+    """Gaussian white noise, rescaled to the given l2 norm (``None``: N(0, 1) entries)."""
+    n = check_int("n", n, minimum=1)
+    return _scale(as_rng(seed).standard_normal(n), norm)
+
+
+def from_name(name: str, n: int, seed=None, norm: float | None = 1.0) -> np.ndarray:
+    """Signal by name: ``smooth``, ``step``, ``noise``, ``piecewise`` (constant) or ``piecewise-smooth``."""
+    table = {
+        "smooth": lambda: smooth(n, p=min(8, n), seed=seed, norm=norm),
+        "step": lambda: step(n, norm=norm),
+        "noise": lambda: white_noise(n, norm=norm, seed=seed),
+        "piecewise": lambda: piecewise_constant(n, seed=seed, norm=norm),
+        "piecewise-smooth": lambda: piecewise_smooth(n, seed=seed, norm=norm),
+    }
+    if name not in table:
+        raise ValueError(f"signal must be one of {sorted(table)}, got {name!r}")
+    return table[name]()
