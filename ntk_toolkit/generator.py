@@ -120,7 +120,7 @@ class TwoLayerGenerator:
         return f"TwoLayerGenerator({self.operator!r}, k={self.k}, activation={self.activation!r})"
 
     # ------------------------------------------------------------------ model
-    def init(self, seed=None, omega: float = 1.0) -> np.ndarray:
+    def init(self, seed=None, omega: float = 1.0, symmetric: bool = False) -> np.ndarray:
         """Draw ``C_0`` with i.i.d. ``N(0, omega²)`` entries.
 
         Parameters
@@ -128,6 +128,13 @@ class TwoLayerGenerator:
         seed : int, numpy.random.Generator or None
         omega : float, default 1.0
             Standard deviation; ``> 0``.
+        symmetric : bool, default False
+            Mirrored initialisation: draw the first ``k/2`` columns and copy
+            them into the last ``k/2``. With the default output weights
+            (``+`` then ``−``) this gives ``G(C_0) = 0`` exactly, removing the
+            initial-output term of the error (``docs/theory.md`` §4.2). Each
+            column is still ``N(0, omega² I)``, so ``E[J Jᵀ] = Σ``; the
+            empirical kernel then averages ``k/2`` independent channels.
 
         Returns
         -------
@@ -135,7 +142,10 @@ class TwoLayerGenerator:
         """
         omega = check_positive("omega", omega)
         rng = as_rng(seed)
-        return omega * rng.standard_normal((self.n, self.k))
+        if not symmetric:
+            return omega * rng.standard_normal((self.n, self.k))
+        half = omega * rng.standard_normal((self.n, self.k // 2))
+        return np.ascontiguousarray(np.concatenate([half, half], axis=1))
 
     def preactivation(self, C) -> np.ndarray:
         """``Z = U C``, shape ``(n, k)``."""
