@@ -131,7 +131,7 @@ class TwoLayerGenerator:
         symmetric : bool, default False
             Mirrored initialisation: draw the first ``k/2`` columns and copy
             them into the last ``k/2``. With the default output weights
-            (``+`` then ``−``) this gives ``G(C_0) = 0`` exactly, removing the
+            (``+`` then ``−``) this gives ``G(C_0) = 0`` (up to rounding), removing the
             initial-output term of the error (``docs/theory.md`` §4.2). Each
             column is still ``N(0, omega² I)``, so ``E[J Jᵀ] = Σ``; the
             empirical kernel then averages ``k/2`` independent channels.
