@@ -15,9 +15,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-import scipy.optimize
 
+from . import _lazy
 from ._validation import as_float_array, check_int, check_positive
 from .generator import TwoLayerGenerator
 from .operators import as_measurement
@@ -270,7 +269,7 @@ def _residual_system(kernel_or_spectrum, A):
     KAt = spec.synthesize(lam[:, None] * spec.project(At))  # (n, m)
     M = At.T @ KAt
     M = 0.5 * (M + M.T)
-    mu, V = scipy.linalg.eigh(M)
+    mu, V = _lazy.linalg().eigh(M)
     mu, V = np.maximum(mu[::-1], 0.0), np.ascontiguousarray(V[:, ::-1])
     return mu, (lambda x: V.T @ x), (lambda c: V @ c), spec, KAt @ V
 
@@ -437,7 +436,7 @@ class LinearizedPrediction:
                 return math.inf
         lo = hi / 2.0 if hi > 1 else 0.0
         if self.flow:
-            return float(scipy.optimize.brentq(lambda t: energy(t) - goal, lo, hi, xtol=1e-12 * hi, rtol=1e-14))
+            return float(_lazy.optimize().brentq(lambda t: energy(t) - goal, lo, hi, xtol=1e-12 * hi, rtol=1e-14))
         lo, hi = int(lo), int(hi)
         while hi - lo > 1:
             mid = (lo + hi) // 2

@@ -73,7 +73,7 @@ class Filter:
         self._periodic_std = None
 
     @classmethod
-    def _periodic_gaussian(cls, std: float, normalize: bool) -> "Filter":
+    def _periodic_gaussian(cls, std: float, normalize: bool) -> Filter:
         self = cls.__new__(cls)
         self._taps = None
         self.normalize = bool(normalize)

@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import blas
 
+from . import _lazy
 from ._memory import check_memory
 from ._validation import as_float_array
 from .generator import TwoLayerGenerator
@@ -74,7 +74,7 @@ def empirical_kernel(gen: TwoLayerGenerator, C, method: str = "auto") -> np.ndar
     equal = bool(np.all(v2 == v2[0])) and k < 2**24
     block = max(1, min(k, _BLOCK_BYTES // (8 * n)))
     G = np.zeros((n, n), dtype=np.float32 if equal else np.float64, order="F")
-    syrk = blas.ssyrk if equal else blas.dsyrk
+    syrk = _lazy.blas().ssyrk if equal else _lazy.blas().dsyrk
     dphi = gen._dphi
     for start in range(0, k, block):
         stop = min(k, start + block)

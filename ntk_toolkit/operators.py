@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.fft
 
+from . import _lazy
 from ._validation import as_float_array, check_int
 from .filters import Filter
 
@@ -129,7 +129,7 @@ class CircularConv:
     def frequency_response(self) -> np.ndarray:
         """``rfft`` of the first column: the eigenvalues of ``U``, shape ``(n//2 + 1,)``."""
         if self._response is None:
-            self._response = scipy.fft.rfft(self._column)
+            self._response = _lazy.fft().rfft(self._column)
         return self._response
 
     def norm(self) -> float:
@@ -154,7 +154,7 @@ class CircularConv:
             np.add.at(a, diff.ravel(), np.outer(self.taps, self.taps).ravel())
             return a
         power = np.abs(self.frequency_response()) ** 2
-        return scipy.fft.irfft(power, n=self.n)
+        return _lazy.fft().irfft(power, n=self.n)
 
     def todense(self) -> np.ndarray:
         """The ``n x n`` matrix ``U``. O(n²) memory: small cases and tests only."""
@@ -188,9 +188,9 @@ class CircularConv:
             resp = self.frequency_response()
             if adjoint:
                 resp = np.conj(resp)
-            F = scipy.fft.rfft(X, axis=0, workers=_fft_workers())
+            F = _lazy.fft().rfft(X, axis=0, workers=_fft_workers())
             F *= resp[:, None]
-            out = scipy.fft.irfft(F, n=self.n, axis=0, workers=_fft_workers())
+            out = _lazy.fft().irfft(F, n=self.n, axis=0, workers=_fft_workers())
         return out.reshape(x.shape) if vec else out
 
     def __repr__(self) -> str:

@@ -54,7 +54,8 @@ def plot_spectra(spectra: dict, ax=None, by_frequency: bool = True):
     return fig
 
 
-def plot_fit(iterations, actual, predicted, ax=None, title: str | None = None, ylabel="relative residual ‖y − G(C_τ)‖/‖y − G(C_0)‖"):
+def plot_fit(iterations, actual, predicted, ax=None, title: str | None = None,
+             ylabel: str = "relative residual ‖y − G(C_τ)‖/‖y − G(C_0)‖"):
     """Actual vs predicted residual norm over iterations (log–log)."""
     plt = _plt()
     if ax is None:

@@ -16,9 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.fft
-import scipy.linalg
 
+from . import _lazy
 from ._memory import check_memory
 from ._validation import as_float_array, check_int
 
@@ -169,7 +168,7 @@ class Spectrum:
 def _trig_analysis(x: np.ndarray) -> np.ndarray:
     """Coefficients in the frequency-ordered basis [DC, c1, s1, c2, s2, …, (Nyquist)]."""
     n = x.shape[0]
-    X = scipy.fft.rfft(x, axis=0)
+    X = _lazy.fft().rfft(x, axis=0)
     out = np.empty(x.shape)
     out[0] = X[0].real / np.sqrt(n)
     half = (n - 1) // 2  # frequencies 1..half have cos and sin
@@ -190,7 +189,7 @@ def _trig_synthesis(c: np.ndarray) -> np.ndarray:
     X[1:half + 1] = s * (c[1:2 * half + 1:2] - 1j * c[2:2 * half + 2:2])
     if n % 2 == 0:
         X[n // 2] = c[n - 1] * np.sqrt(n)
-    return scipy.fft.irfft(X, n=n, axis=0)
+    return _lazy.fft().irfft(X, n=n, axis=0)
 
 
 def trig_basis(n: int, return_frequencies: bool = False):
@@ -243,7 +242,7 @@ def frequency_energy(x) -> np.ndarray:
     """
     x = as_float_array("x", x, ndim=(1, 2))
     n = x.shape[0]
-    X = scipy.fft.rfft(x, axis=0)
+    X = _lazy.fft().rfft(x, axis=0)
     E = np.abs(X) ** 2 * (2.0 / n)
     E[0] /= 2.0
     if n % 2 == 0:
@@ -269,7 +268,7 @@ def circulant_spectrum(first_row) -> Spectrum:
     scale = max(float(np.max(np.abs(s))), np.finfo(float).tiny)
     if float(np.max(np.abs(s - sym))) > 1e-12 * scale:
         raise ValueError("first_row must be symmetric (s[d] == s[n - d]) for a symmetric circulant matrix")
-    lam_f = scipy.fft.rfft(s).real
+    lam_f = _lazy.fft().rfft(s).real
     half = (n - 1) // 2
     freqs = np.concatenate([[0], np.repeat(np.arange(1, half + 1), 2),
                             [n // 2] if n % 2 == 0 else []]).astype(np.int64)
@@ -324,6 +323,6 @@ def spectrum(obj) -> Spectrum:
 
 
 def _eigh_spectrum(K: np.ndarray) -> Spectrum:
-    w, V = scipy.linalg.eigh(K)
+    w, V = _lazy.linalg().eigh(K)
     w, V = w[::-1].copy(), np.ascontiguousarray(V[:, ::-1])
     return Spectrum(eigenvalues=w, method="eigh", _vectors=V)

@@ -5,7 +5,6 @@ Index convention (``docs/theory.md`` §1.1): with taps ``u[0..L-1]`` and centre
 ``(Uᵀ R)[j, :] = Σ_a u[a] R[(j + a - h) mod n, :]``.
 """
 
-import numpy as np
 from numba import prange
 
 from .._jit import pjit

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..filters import delta, gaussian, triangle
 from ..kernels import empirical_kernel, expected_kernel
 from ._base import loglog_slope, register, result, sizes, spectral_rel_err
 from ._common import make_gen
