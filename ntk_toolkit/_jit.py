@@ -18,7 +18,7 @@ so results do not depend on the number of threads.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import numba
 
