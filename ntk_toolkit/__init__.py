@@ -8,7 +8,7 @@ convolutional generators with fixed interpolating filters.
 
 from __future__ import annotations
 
-from . import filters, operators
+from . import filters, measurements, operators, signals
 from ._memory import memory_budget, set_memory_budget
 from .dynamics import (
     DivergenceError,
@@ -48,7 +48,9 @@ __all__ = [
     "linearized",
     "max_step_size",
     "memory_budget",
+    "measurements",
     "operators",
+    "signals",
     "set_memory_budget",
     "spectrum",
     "trig_basis",

@@ -87,6 +87,10 @@ class Trajectory:
         Final weights ``C_steps``.
     eta : float
     steps : int
+        Steps run (fewer than requested when ``stop_at`` was reached).
+    converged : bool
+        True when the run stopped because the loss reached ``stop_at`` times
+        its initial value; the last recorded output is then the final one.
     """
 
     iterations: np.ndarray
@@ -95,6 +99,7 @@ class Trajectory:
     C: np.ndarray
     eta: float
     steps: int
+    converged: bool = False
 
     def output_at(self, tau: int) -> np.ndarray:
         """The recorded output at iteration ``tau``."""
@@ -105,7 +110,8 @@ class Trajectory:
 
     def to_dict(self) -> dict:
         return {"iterations": self.iterations.tolist(), "outputs": self.outputs.tolist(),
-                "losses": self.losses.tolist(), "eta": self.eta, "steps": self.steps}
+                "losses": self.losses.tolist(), "eta": self.eta, "steps": self.steps,
+                "converged": self.converged}
 
 
 def geometric_iterations(steps: int, num: int) -> np.ndarray:
@@ -134,7 +140,7 @@ def _record_list(record, steps: int) -> np.ndarray:
 
 def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=None, record=None,
                      *, check_step: bool = True, divergence_factor: float = 1e6,
-                     progress: bool = False) -> Trajectory:
+                     stop_at: float | None = None, progress: bool = False) -> Trajectory:
     """Plain gradient descent on ``½‖A G(C) − y‖²``.
 
     ``C_{τ+1} = C_τ − η Uᵀ(M_τ ∘ r_τ vᵀ)`` with ``M_τ = 1{U C_τ > 0}`` and
@@ -164,6 +170,11 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
     divergence_factor : float, default 1e6
         Stop with :class:`DivergenceError` when the loss is not finite or
         exceeds this factor times ``max(loss_0, ½‖y‖²)``.
+    stop_at : float, optional
+        Stop as soon as the loss is at most ``stop_at`` times the initial loss;
+        ``steps`` is then the cap. The trajectory reports the steps run
+        (``Trajectory.steps``), whether it stopped early
+        (``Trajectory.converged``), and only the requested iterations reached.
     progress : bool, default False
         Show a tqdm progress bar.
 
@@ -187,6 +198,8 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
     eta = check_positive("eta", eta)
     steps = check_int("steps", steps, minimum=0)
     divergence_factor = check_positive("divergence_factor", divergence_factor)
+    if stop_at is not None:
+        stop_at = check_positive("stop_at", stop_at)
     bound = max_step_size(gen, A)
     if check_step and eta > 2.0 * bound * (1 + 1e-12):
         raise ValueError(
@@ -195,7 +208,7 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
             "(or pass check_step=False to run anyway)"
         )
     rec = _record_list(record, steps)
-    outputs = np.empty((rec.size, gen.n))
+    outputs = np.empty((rec.size + 1, gen.n))
     losses = np.empty(steps + 1)
     ref = max(0.5 * float(y @ y), np.finfo(float).tiny)
     fused = gen._fused
@@ -209,6 +222,8 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
 
         bar = tqdm(total=steps, desc="gradient descent", unit="step", leave=False)
     j = 0
+    converged = False
+    last = steps
     try:
         for tau in range(steps + 1):
             g, mask = gen._forward(C)
@@ -228,10 +243,16 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
                     f"(initial {losses[0]:.6g}) with eta={eta:.6g}; the stable step size is "
                     f"max_step_size(gen, A) = {bound:.6g}"
                 )
+            if stop_at is not None and loss <= stop_at * losses[0]:
+                converged, last = True, tau
             if j < rec.size and rec[j] == tau:
                 outputs[j] = g
                 j += 1
-            if tau == steps:
+            elif converged:  # keep the final output of a run that stopped early
+                rec = np.concatenate([rec[:j], [tau]])
+                outputs[j] = g
+                j += 1
+            if tau == steps or converged:
                 break
             if fused:
                 gd.backward_update(op.taps, op.center, mask, r, v, eta, C)
@@ -242,7 +263,8 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
     finally:
         if bar is not None:
             bar.close()
-    return Trajectory(iterations=rec, outputs=outputs, losses=losses, C=C, eta=eta, steps=steps)
+    return Trajectory(iterations=rec[:j], outputs=outputs[:j], losses=losses[:last + 1], C=C, eta=eta,
+                      steps=last, converged=converged)
 
 
 # --------------------------------------------------------------------------- linearized

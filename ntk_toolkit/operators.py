@@ -9,8 +9,10 @@ or a stack of columns of shape ``(n, k)``.
 * :class:`CircularConv` — circular convolution with a :class:`~ntk_toolkit.filters.Filter`
   (``docs/theory.md`` §1.1): direct taps for short filters, FFT for long ones.
 * :class:`DenseOperator` — an arbitrary fixed ``n x n`` matrix, no circulant shortcuts.
-* :class:`MatrixMeasurement`, :class:`Identity` — measurement operators ``A``
-  (``m x n``) for the loss ``½‖A G(C) − y‖²``.
+* :class:`GaussianMeasurement`, :class:`RandomMask`, :class:`SubsampledDCT`,
+  :class:`Identity`, :class:`MatrixMeasurement` — measurement operators ``A``
+  (``m x n``) for the loss ``½‖A G(C) − y‖²`` (defined in
+  :mod:`ntk_toolkit.measurements`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from .filters import Filter
 __all__ = [
     "CircularConv",
     "DenseOperator",
+    "GaussianMeasurement",
+    "RandomMask",
+    "SubsampledDCT",
     "MatrixMeasurement",
     "Identity",
     "as_measurement",
@@ -256,91 +261,12 @@ class DenseOperator:
 
 
 # --------------------------------------------------------------------------- measurements
-class MatrixMeasurement:
-    """Measurement operator given by an explicit ``m x n`` matrix.
-
-    Parameters
-    ----------
-    A : array_like, shape (m, n)
-    """
-
-    def __init__(self, A):
-        A = as_float_array("A", A, ndim=2)
-        self.A = A
-        self.m, self.n = A.shape
-        self._norm = None
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.m, self.n)
-
-    def apply(self, x) -> np.ndarray:
-        """``A x`` for ``x`` of shape ``(n,)`` or ``(n, B)``."""
-        return self.A @ np.asarray(x, dtype=np.float64)
-
-    def apply_T(self, y) -> np.ndarray:
-        """``Aᵀ y`` for ``y`` of shape ``(m,)`` or ``(m, B)``."""
-        return self.A.T @ np.asarray(y, dtype=np.float64)
-
-    def todense(self) -> np.ndarray:
-        return self.A.copy()
-
-    def norm(self) -> float:
-        """Spectral norm ``‖A‖``."""
-        if self._norm is None:
-            self._norm = float(np.linalg.norm(self.A, 2))
-        return self._norm
-
-    def __repr__(self) -> str:
-        return f"MatrixMeasurement(m={self.m}, n={self.n})"
-
-
-class Identity:
-    """The identity measurement ``A = I_n`` (denoising)."""
-
-    def __init__(self, n: int):
-        self.n = self.m = check_int("n", n, minimum=1)
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.n, self.n)
-
-    def apply(self, x) -> np.ndarray:
-        return np.array(x, dtype=np.float64, copy=True)
-
-    def apply_T(self, y) -> np.ndarray:
-        return np.array(y, dtype=np.float64, copy=True)
-
-    def todense(self) -> np.ndarray:
-        return np.eye(self.n)
-
-    def norm(self) -> float:
-        return 1.0
-
-    def __repr__(self) -> str:
-        return f"Identity(n={self.n})"
-
-
-def as_measurement(A, n: int):
-    """Normalise a measurement argument.
-
-    ``None`` stays ``None`` (identity, denoising); an array becomes a
-    :class:`MatrixMeasurement`; an object with ``apply``, ``apply_T``,
-    ``norm`` and ``shape`` is used as it is. Its number of columns must be ``n``.
-    """
-    if A is None:
-        return None
-    if isinstance(A, np.ndarray) or isinstance(A, (list, tuple)):
-        A = MatrixMeasurement(A)
-    for attr in ("apply", "apply_T", "norm", "shape"):
-        if not hasattr(A, attr):
-            raise TypeError(
-                f"A must be None, an (m, n) array or a measurement operator with apply, "
-                f"apply_T, norm and shape; got {type(A).__name__} without {attr!r}"
-            )
-    if A.shape[1] != n:
-        raise ValueError(
-            f"A has shape {tuple(A.shape)} but the generator's signal length is n={n}; "
-            f"A must have shape (m, {n})"
-        )
-    return A
+# Measurement operators live in ntk_toolkit.measurements and are re-exported here.
+from .measurements import (  # noqa: E402
+    GaussianMeasurement,
+    Identity,
+    MatrixMeasurement,
+    RandomMask,
+    SubsampledDCT,
+    as_measurement,
+)

@@ -1,0 +1,234 @@
+"""Measurement operators ``A`` (``m x n``) for compressive sensing, ``y = A x``.
+
+Every operator has ``shape = (m, n)``, ``apply(x)`` (``x`` of shape ``(n,)`` or
+``(n, B)``), ``apply_T(y)`` (the adjoint), ``todense()`` and ``norm()``
+(spectral norm ``‖A‖``). They plug into :func:`ntk_toolkit.gradient_descent`,
+:meth:`ntk_toolkit.TwoLayerGenerator.loss` / ``gradient`` and
+:func:`ntk_toolkit.linearized` through the ``A=`` argument
+(``docs/theory.md`` §1.2, §5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _lazy
+from ._validation import as_float_array, as_rng, check_int
+
+__all__ = ["GaussianMeasurement", "RandomMask", "SubsampledDCT", "MatrixMeasurement", "Identity",
+           "as_measurement"]
+
+
+class _Measurement:
+    m: int
+    n: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.m, self.n)
+
+    def _x(self, x, name="x"):
+        x = as_float_array(name, x, ndim=(1, 2), finite=False)
+        if x.shape[0] != self.n:
+            raise ValueError(f"{name} must have {self.n} rows (the signal length n), got shape {x.shape}")
+        return x
+
+    def _y(self, y, name="y"):
+        y = as_float_array(name, y, ndim=(1, 2), finite=False)
+        if y.shape[0] != self.m:
+            raise ValueError(f"{name} must have {self.m} rows (the number of measurements m), got shape {y.shape}")
+        return y
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(m={self.m}, n={self.n})"
+
+
+class MatrixMeasurement(_Measurement):
+    """Measurement operator given by an explicit ``m x n`` matrix."""
+
+    def __init__(self, A):
+        A = as_float_array("A", A, ndim=2)
+        self.A = A
+        self.m, self.n = A.shape
+        self._norm = None
+
+    def apply(self, x) -> np.ndarray:
+        """``A x`` for ``x`` of shape ``(n,)`` or ``(n, B)``."""
+        return self.A @ self._x(x)
+
+    def apply_T(self, y) -> np.ndarray:
+        """``Aᵀ y`` for ``y`` of shape ``(m,)`` or ``(m, B)``."""
+        return self.A.T @ self._y(y)
+
+    def todense(self) -> np.ndarray:
+        return self.A.copy()
+
+    def norm(self) -> float:
+        """Spectral norm ``‖A‖`` (computed once)."""
+        if self._norm is None:
+            self._norm = float(np.linalg.norm(self.A, 2))
+        return self._norm
+
+
+class GaussianMeasurement(MatrixMeasurement):
+    """Gaussian measurements: ``A`` with i.i.d. ``N(0, 1/m)`` entries (``E‖Ax‖² = ‖x‖²``).
+
+    Parameters
+    ----------
+    m : int
+        Number of measurements, ``1 <= m``.
+    n : int
+        Signal length.
+    seed : int, numpy.random.Generator or None
+
+    Notes
+    -----
+    ``‖A‖ ≈ 1 + √(n/m)`` (``docs/theory.md`` §1.2). Stored as a dense matrix
+    (O(mn) memory), applied by BLAS.
+    """
+
+    def __init__(self, m: int, n: int, seed=None):
+        m = check_int("m", m, minimum=1)
+        n = check_int("n", n, minimum=1)
+        A = as_rng(seed).standard_normal((m, n)) / np.sqrt(m)
+        super().__init__(A)
+
+
+class RandomMask(_Measurement):
+    """Random pixel mask (inpainting): keep a random subset of the samples.
+
+    Parameters
+    ----------
+    n : int
+        Signal length.
+    keep : float, optional
+        Keep each sample independently with this probability (as in the
+        authors' inpainting example, ``keep = 1/3``).
+    m : int, optional
+        Keep exactly ``m`` samples chosen uniformly without replacement.
+        Give exactly one of ``keep`` and ``m``.
+    seed : int, numpy.random.Generator or None
+
+    Attributes
+    ----------
+    indices : ndarray of int, shape (m,)
+        The kept samples, increasing. ``A = I[indices]``, ``‖A‖ = 1``.
+    """
+
+    def __init__(self, n: int, keep: float | None = None, m: int | None = None, seed=None):
+        self.n = check_int("n", n, minimum=1)
+        rng = as_rng(seed)
+        if (keep is None) == (m is None):
+            raise ValueError(f"give exactly one of keep and m, got keep={keep!r}, m={m!r}")
+        if keep is not None:
+            if not (isinstance(keep, (int, float)) and 0 < keep <= 1):
+                raise ValueError(f"keep must be a probability in (0, 1], got {keep!r}")
+            idx = np.flatnonzero(rng.random(self.n) < keep)
+            if idx.size == 0:
+                raise ValueError(f"keep={keep} kept no sample of n={self.n}; use a larger keep or m=")
+        else:
+            m = check_int("m", m, minimum=1)
+            if m > self.n:
+                raise ValueError(f"m must be <= n={self.n}, got {m}")
+            idx = np.sort(rng.choice(self.n, size=m, replace=False))
+        self.indices = idx.astype(np.int64)
+        self.m = int(idx.size)
+
+    def apply(self, x) -> np.ndarray:
+        return self._x(x)[self.indices].copy()
+
+    def apply_T(self, y) -> np.ndarray:
+        y = self._y(y)
+        out = np.zeros((self.n,) + y.shape[1:])
+        out[self.indices] = y
+        return out
+
+    def todense(self) -> np.ndarray:
+        return np.eye(self.n)[self.indices]
+
+    def norm(self) -> float:
+        return 1.0
+
+
+class SubsampledDCT(_Measurement):
+    """``m`` random rows of the orthonormal DCT-II, applied with ``scipy.fft`` in O(n log n).
+
+    Parameters
+    ----------
+    m : int
+        Number of measurements, ``1 <= m <= n``.
+    n : int
+    seed : int, numpy.random.Generator or None
+
+    Attributes
+    ----------
+    indices : ndarray of int, shape (m,)
+        The kept DCT frequencies, increasing. Rows are orthonormal, ``‖A‖ = 1``.
+    """
+
+    def __init__(self, m: int, n: int, seed=None):
+        self.m = check_int("m", m, minimum=1)
+        self.n = check_int("n", n, minimum=1)
+        if self.m > self.n:
+            raise ValueError(f"m must be <= n={self.n}, got {self.m}")
+        self.indices = np.sort(as_rng(seed).choice(self.n, size=self.m, replace=False)).astype(np.int64)
+
+    def apply(self, x) -> np.ndarray:
+        return _lazy.fft().dct(self._x(x), type=2, norm="ortho", axis=0)[self.indices]
+
+    def apply_T(self, y) -> np.ndarray:
+        y = self._y(y)
+        full = np.zeros((self.n,) + y.shape[1:])
+        full[self.indices] = y
+        return _lazy.fft().idct(full, type=2, norm="ortho", axis=0)
+
+    def todense(self) -> np.ndarray:
+        """The ``m x n`` matrix (O(mn) memory: small cases and tests)."""
+        return _lazy.fft().dct(np.eye(self.n), type=2, norm="ortho", axis=0)[self.indices]
+
+    def norm(self) -> float:
+        return 1.0
+
+
+class Identity(_Measurement):
+    """The identity measurement ``A = I_n`` (denoising)."""
+
+    def __init__(self, n: int):
+        self.n = self.m = check_int("n", n, minimum=1)
+
+    def apply(self, x) -> np.ndarray:
+        return self._x(x).copy()
+
+    def apply_T(self, y) -> np.ndarray:
+        return self._y(y).copy()
+
+    def todense(self) -> np.ndarray:
+        return np.eye(self.n)
+
+    def norm(self) -> float:
+        return 1.0
+
+
+def as_measurement(A, n: int):
+    """Normalise a measurement argument.
+
+    ``None`` stays ``None`` (identity, denoising); an array becomes a
+    :class:`MatrixMeasurement`; an object with ``apply``, ``apply_T``,
+    ``norm`` and ``shape`` is used as it is. Its number of columns must be ``n``.
+    """
+    if A is None:
+        return None
+    if isinstance(A, (np.ndarray, list, tuple)):
+        A = MatrixMeasurement(A)
+    for attr in ("apply", "apply_T", "norm", "shape"):
+        if not hasattr(A, attr):
+            raise TypeError(
+                f"A must be None, an (m, n) array or a measurement operator with apply, "
+                f"apply_T, norm and shape; got {type(A).__name__} without {attr!r}"
+            )
+    if A.shape[1] != n:
+        raise ValueError(
+            f"A has shape {tuple(A.shape)} but the generator's signal length is n={n}; "
+            f"A must have shape (m, {n})"
+        )
+    return A
