@@ -23,12 +23,34 @@ from .filters import Filter
 from .generator import TwoLayerGenerator
 from .kernels import empirical_kernel, expected_kernel, expected_kernel_first_row
 from .operators import CircularConv, DenseOperator
+from .recovery import (
+    Convergence,
+    RecoveryLaw,
+    effective_ridge,
+    l1_recovery,
+    min_l2_interpolant,
+    oracle_projection,
+    predicted_recovery_error,
+    recovery_law,
+    run_to_convergence,
+    smoothest_interpolant,
+)
 from .spectrum import Spectrum, circulant_spectrum, frequency_energy, spectrum, trig_basis
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CircularConv",
+    "Convergence",
+    "RecoveryLaw",
+    "effective_ridge",
+    "l1_recovery",
+    "min_l2_interpolant",
+    "oracle_projection",
+    "predicted_recovery_error",
+    "recovery_law",
+    "run_to_convergence",
+    "smoothest_interpolant",
     "DenseOperator",
     "DivergenceError",
     "Filter",

@@ -203,7 +203,7 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
     bound = max_step_size(gen, A)
     if check_step and eta > 2.0 * bound * (1 + 1e-12):
         raise ValueError(
-            f"eta={eta:.6g} exceeds twice the stable step 1/(‖v‖²‖U‖²‖A‖²) = {bound:.6g}; "
+            f"eta={eta:.6g} exceeds 2 × the stable step 1/(‖v‖²‖U‖²‖A‖²) = 2 × {bound:.6g}; "
             f"use eta <= ntk_toolkit.max_step_size(gen, A) = {bound:.6g} "
             "(or pass check_step=False to run anyway)"
         )

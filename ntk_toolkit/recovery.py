@@ -1,0 +1,407 @@
+"""Compressive sensing: predictions of where gradient descent converges, the
+recovery law, baselines, and running gradient descent to convergence.
+
+``docs/theory.md`` §5: in the linearized regime gradient descent on
+``½‖A G(C) − y‖²`` converges to ``G(C_0) + K Aᵀ (A K Aᵀ)⁻¹ (y − A G(C_0))``; with
+``G(C_0) → 0`` this is the *smoothest interpolant*
+``x̂ = Σ Aᵀ (A Σ Aᵀ)⁻¹ y = argmin_{A x = y} xᵀ Σ⁻¹ x``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _lazy
+from ._validation import as_float_array, check_int, check_positive
+from .dynamics import Trajectory, gradient_descent, max_step_size
+from .generator import TwoLayerGenerator
+from .measurements import as_measurement
+from .spectrum import Spectrum, spectrum
+
+__all__ = [
+    "smoothest_interpolant",
+    "min_l2_interpolant",
+    "oracle_projection",
+    "l1_recovery",
+    "effective_ridge",
+    "RecoveryLaw",
+    "recovery_law",
+    "predicted_recovery_error",
+    "Convergence",
+    "run_to_convergence",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+def _n_of(kernel) -> int:
+    if isinstance(kernel, TwoLayerGenerator):
+        return kernel.n
+    if isinstance(kernel, Spectrum):
+        return kernel.n
+    return np.asarray(kernel).shape[0]
+
+
+def _kernel_times(kernel, M: np.ndarray) -> np.ndarray:
+    """``K M`` for a kernel matrix, a Spectrum or a generator (its ``Σ``); ``M`` is (n, B)."""
+    if isinstance(kernel, (Spectrum, TwoLayerGenerator)):
+        spec = spectrum(kernel)
+        lam = np.maximum(spec.eigenvalues, 0.0)
+        return spec.synthesize(lam[:, None] * spec.project(M))
+    from .kernels import _as_kernel_matrix
+
+    return _as_kernel_matrix("kernel", kernel) @ M
+
+
+def _kernel_spectrum(kernel) -> Spectrum:
+    if isinstance(kernel, (Spectrum, TwoLayerGenerator, np.ndarray, list, tuple)):
+        return spectrum(kernel)
+    raise TypeError(f"kernel must be a kernel matrix, a Spectrum or a TwoLayerGenerator, got {type(kernel).__name__}")
+
+
+def _measurement_and_y(A, n, y):
+    A = as_measurement(A, n)
+    if A is None:
+        raise TypeError("A must be an (m, n) array or a measurement operator, got None")
+    y = as_float_array("y", y, shape=(A.shape[0],))
+    return A, y
+
+
+# --------------------------------------------------------------------------- interpolants
+def smoothest_interpolant(kernel, A, y, pinv: bool = False, rcond: float = 1e-12) -> np.ndarray:
+    """Minimum kernel-norm interpolant ``x̂ = K Aᵀ (A K Aᵀ)⁻¹ y``.
+
+    ``x̂ = argmin { xᵀ K⁻¹ x : A x = y }`` — with ``K = Σ`` the smoothest
+    signal consistent with the measurements (``docs/theory.md`` §5.1), the limit
+    of gradient descent on the network as ``k → ∞`` and ``ω → 0``.
+
+    Parameters
+    ----------
+    kernel : ndarray (n, n), Spectrum or TwoLayerGenerator
+        ``K``; a generator means its expected kernel ``Σ`` (applied through
+        its O(n log n) circulant spectrum when available).
+    A : measurement operator or ndarray (m, n)
+    y : array_like, shape (m,)
+    pinv : bool, default False
+        Use the pseudo-inverse of ``A K Aᵀ`` (eigenvalues below
+        ``rcond · λ_max`` dropped) — for rank-deficient kernels. Without it a
+        numerically singular ``A K Aᵀ`` raises ``ValueError``.
+    rcond : float, default 1e-12
+        Relative threshold for "numerically singular".
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Notes
+    -----
+    Cost: ``K Aᵀ`` (O(n m log n) circulant, O(n² m) dense) plus ``eigh`` of the
+    ``m x m`` matrix ``A K Aᵀ`` (O(m³)); no explicit inverse is formed.
+    """
+    n = _n_of(kernel)
+    A, y = _measurement_and_y(A, n, y)
+    At = np.ascontiguousarray(A.todense().T)
+    KAt = _kernel_times(kernel, At)
+    M = At.T @ KAt
+    mu, V = _lazy.linalg().eigh(0.5 * (M + M.T))
+    top = float(mu[-1]) if mu.size else 0.0
+    if not top > 0:
+        raise ValueError("A K Aᵀ is zero: the kernel sees nothing of the measurements")
+    keep = mu > rcond * top
+    if not pinv and not np.all(keep):
+        raise ValueError(
+            f"A K Aᵀ is numerically singular (condition number {top / max(float(mu[0]), 1e-300):.3g} "
+            f"> 1/rcond = {1 / rcond:.3g}; {int((~keep).sum())} of {mu.size} eigenvalues below "
+            f"rcond·λ_max): use fewer measurements than the kernel's rank, or pinv=True"
+        )
+    coef = np.where(keep, (V.T @ y) / np.where(keep, mu, 1.0), 0.0)
+    return KAt @ (V @ coef)
+
+
+def min_l2_interpolant(A, y) -> np.ndarray:
+    """Minimum-l2 interpolant ``A⁺ y`` (the smoothest interpolant of ``Σ = ½ I``). O(m² n)."""
+    A = as_measurement(A, _ncols(A))
+    y = as_float_array("y", y, shape=(A.shape[0],))
+    return _lazy.linalg().lstsq(A.todense(), y, lapack_driver="gelsd")[0]
+
+
+def _ncols(A) -> int:
+    if hasattr(A, "shape"):
+        return int(A.shape[1])
+    return np.asarray(A).shape[1]
+
+
+def oracle_projection(kernel, y, p: int, A=None) -> np.ndarray:
+    """Oracle estimate in the top-``p`` eigenspace of the kernel.
+
+    Without ``A``: the orthogonal projection ``W_p W_pᵀ y`` (denoising oracle,
+    ``docs/theory.md`` §4.2). With ``A``: least squares within that space,
+    ``W_p (A W_p)⁺ y`` — the best an estimator that knows the signal's
+    subspace can do from the measurements.
+
+    Parameters
+    ----------
+    kernel : ndarray (n, n), Spectrum or TwoLayerGenerator
+    y : array_like, shape (n,) or (m,)
+    p : int
+        ``1 <= p <= n``; top means the ``p`` largest eigenvalues.
+    A : measurement operator or ndarray (m, n), optional
+    """
+    spec = _kernel_spectrum(kernel)
+    p = check_int("p", p, minimum=1)
+    if p > spec.n:
+        raise ValueError(f"p must be <= n={spec.n}, got {p}")
+    Wp = spec.synthesize(np.eye(spec.n)[:, :p])
+    A = as_measurement(A, spec.n)
+    if A is None:
+        y = as_float_array("y", y, shape=(spec.n,))
+        return Wp @ (Wp.T @ y)
+    y = as_float_array("y", y, shape=(A.shape[0],))
+    B = A.apply(Wp)
+    return Wp @ _lazy.linalg().lstsq(B, y, lapack_driver="gelsd")[0]
+
+
+def l1_recovery(A, y, lam: float | None = None, steps: int = 3000, tol: float = 1e-10) -> np.ndarray:
+    """l1 recovery in the orthonormal DCT basis by FISTA.
+
+    Solves ``min_c ½‖A D c − y‖² + lam ‖c‖₁`` with ``D`` the inverse orthonormal
+    DCT-II, and returns ``x = D c``. ``lam`` defaults to ``1e-4 ‖Dᵀ Aᵀ y‖_∞``
+    (close to basis pursuit for noiseless data), reached by continuation from
+    a large value. Step ``1/‖A‖²``; stops when the relative change of ``c`` is
+    below ``tol``.
+
+    Parameters
+    ----------
+    A : measurement operator or ndarray (m, n)
+    y : array_like, shape (m,)
+    lam : float, optional
+    steps : int, default 3000
+    tol : float, default 1e-10
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    A = as_measurement(A, _ncols(A))
+    y = as_float_array("y", y, shape=(A.shape[0],))
+    steps = check_int("steps", steps, minimum=1)
+    fft = _lazy.fft()
+
+    def D(c):
+        return fft.idct(c, type=2, norm="ortho")
+
+    def Dt(x):
+        return fft.dct(x, type=2, norm="ortho")
+
+    grad0 = Dt(A.apply_T(y))
+    scale = float(np.max(np.abs(grad0)))
+    if scale == 0:
+        return np.zeros(A.shape[1])
+    lam_target = 1e-4 * scale if lam is None else check_positive("lam", lam)
+    L = A.norm() ** 2
+    c = np.zeros(A.shape[1])
+    z, t = c.copy(), 1.0
+    lam_cur = max(lam_target, 0.5 * scale)
+    for it in range(steps):
+        g = Dt(A.apply_T(A.apply(D(z)) - y))
+        w = z - g / L
+        c_new = np.sign(w) * np.maximum(np.abs(w) - lam_cur / L, 0.0)
+        t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
+        z = c_new + ((t - 1.0) / t_new) * (c_new - c)
+        change = float(np.linalg.norm(c_new - c)) / max(float(np.linalg.norm(c_new)), 1e-300)
+        c, t = c_new, t_new
+        if lam_cur > lam_target and (change < 1e-4 or it % 50 == 49):
+            lam_cur = max(lam_target, 0.5 * lam_cur)
+            t, z = 1.0, c.copy()
+        elif lam_cur == lam_target and change < tol:
+            break
+    return D(c)
+
+
+# --------------------------------------------------------------------------- recovery law
+def effective_ridge(eigenvalues, m: int) -> float:
+    """Effective ridge ``κ`` solving ``Σ_i λ_i / (λ_i + κ) = m`` (``docs/theory.md`` §5.2).
+
+    Returns 0 when ``m`` is at least the number of positive eigenvalues.
+    """
+    lam = np.maximum(as_float_array("eigenvalues", eigenvalues, ndim=1), 0.0)
+    m = check_int("m", m, minimum=1)
+    top = float(lam.max()) if lam.size else 0.0
+    pos = lam[lam > 1e-14 * top] if top > 0 else lam[:0]
+    if m >= pos.size:
+        return 0.0
+
+    def f(logk):
+        return float(np.sum(pos / (pos + math.exp(logk)))) - m
+
+    lo = math.log(float(pos.min()) * 1e-12)
+    hi = math.log(top * pos.size * 1e3)
+    return math.exp(_lazy.optimize().brentq(f, lo, hi, xtol=1e-13, rtol=1e-13))
+
+
+@dataclass(frozen=True)
+class RecoveryLaw:
+    """Deterministic-equivalent prediction of ``E‖x̂ − x‖²`` (``docs/theory.md`` §5.2).
+
+    Attributes
+    ----------
+    kappa : float
+        Effective ridge.
+    df2 : float
+        ``Σ λ_i² / (λ_i + κ)²``.
+    bias : float
+        ``Σ a_i² κ² / (λ_i + κ)² / (1 − df₂/m)``.
+    variance : float
+        ``m σ_e² df₂ / (m − df₂)`` (0 without noise).
+    total : float
+        ``bias + variance``.
+    keep_factors : ndarray
+        ``λ_i / (λ_i + κ)``: how much of each eigen-component is kept.
+    """
+
+    m: int
+    kappa: float
+    df2: float
+    bias: float
+    variance: float
+    total: float
+    keep_factors: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {"m": self.m, "kappa": self.kappa, "df2": self.df2, "bias": self.bias,
+                "variance": self.variance, "total": self.total}
+
+
+def recovery_law(kernel, x, m: int, noise_std: float = 0.0) -> RecoveryLaw:
+    """Recovery law of the smoothest interpolant from ``m`` Gaussian measurements.
+
+    For ``A`` with i.i.d. ``N(0, 1/m)`` entries and ``y = A x + e``,
+    ``e ~ N(0, noise_std² I_m)``:
+
+    ``E‖x̂ − x‖² ≈ Σ_i a_i² κ²/(λ_i+κ)² / (1 − df₂/m) + m σ_e² df₂/(m − df₂)``,
+
+    ``Σ_i λ_i/(λ_i+κ) = m``, ``df₂ = Σ_i λ_i²/(λ_i+κ)²``, ``a = Wᵀ x``
+    (``docs/theory.md`` §5.2). With ``m`` at least the kernel's rank, ``κ = 0``:
+    components in the range of the kernel are recovered exactly.
+
+    Parameters
+    ----------
+    kernel : ndarray (n, n), Spectrum or TwoLayerGenerator
+    x : array_like, shape (n,)
+    m : int
+    noise_std : float, default 0
+    """
+    spec = _kernel_spectrum(kernel)
+    x = as_float_array("x", x, shape=(spec.n,))
+    m = check_int("m", m, minimum=1)
+    noise_std = check_positive("noise_std", noise_std, allow_zero=True)
+    lam = np.maximum(spec.eigenvalues, 0.0)
+    a2 = spec.project(x) ** 2
+    kappa = effective_ridge(lam, m)
+    top = float(lam.max())
+    if kappa > 0:
+        keep = lam / (lam + kappa)
+        df2 = float(np.sum(keep**2))
+        bias = float(np.sum(a2 * (kappa / (lam + kappa)) ** 2)) / (1.0 - df2 / m)
+    else:
+        pos = lam > 1e-14 * top
+        keep = pos.astype(float)
+        df2 = float(pos.sum())
+        resid = float(np.sum(a2[~pos]))
+        bias = 0.0 if resid <= 1e-28 * max(float(a2.sum()), 1e-300) else (
+            resid / (1.0 - df2 / m) if m > df2 else math.inf)
+    if noise_std == 0:
+        variance = 0.0
+    else:
+        variance = m * noise_std**2 * df2 / (m - df2) if m > df2 else math.inf
+    return RecoveryLaw(m=m, kappa=kappa, df2=df2, bias=bias, variance=variance, total=bias + variance,
+                       keep_factors=keep)
+
+
+def predicted_recovery_error(kernel, x, m: int, noise_std: float = 0.0) -> float:
+    """Expected squared error ``E‖x̂ − x‖²`` of the smoothest interpolant from ``m``
+    Gaussian measurements (the recovery law of ``docs/theory.md`` §5.2).
+
+    ``kernel`` may be a kernel matrix, a Spectrum or a generator (its ``Σ``).
+    See :func:`recovery_law` for the terms.
+    """
+    return recovery_law(kernel, x, m, noise_std).total
+
+
+# --------------------------------------------------------------------------- convergence
+@dataclass(frozen=True, eq=False)
+class Convergence:
+    """Result of :func:`run_to_convergence`.
+
+    Attributes
+    ----------
+    trajectory : Trajectory
+    converged : bool
+        True if the loss fell below ``rtol`` times its initial value.
+    reason : str
+        Why the run stopped.
+    steps : int
+    losses : ndarray
+        Training loss at every step.
+    iterations : ndarray
+        Recorded iterations.
+    errors : ndarray or None
+        ``‖G(C_τ) − x‖`` at the recorded iterations when ``x_true`` was given.
+    output : ndarray, shape (n,)
+        Final output ``G(C_steps)``.
+    """
+
+    trajectory: Trajectory
+    converged: bool
+    reason: str
+    steps: int
+    losses: np.ndarray
+    iterations: np.ndarray
+    errors: np.ndarray | None
+    output: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {"converged": self.converged, "reason": self.reason, "steps": self.steps,
+                "final_loss": float(self.losses[-1]), "iterations": self.iterations.tolist(),
+                "errors": None if self.errors is None else self.errors.tolist()}
+
+
+def run_to_convergence(gen: TwoLayerGenerator, y, C0, eta: float | None = None, A=None, rtol: float = 1e-10,
+                       max_steps: int = 100_000, x_true=None, record=50, progress: bool = False) -> Convergence:
+    """Run gradient descent until the training loss falls below ``rtol`` × its
+    initial value, or ``max_steps`` steps — and say which.
+
+    Parameters
+    ----------
+    gen : TwoLayerGenerator
+    y : array_like, shape (m,) (or (n,) without ``A``)
+    C0 : array_like, shape (n, k)
+    eta : float, optional
+        Default :func:`ntk_toolkit.max_step_size` ``(gen, A)``.
+    A : measurement operator or ndarray (m, n), optional
+    rtol : float, default 1e-10
+    max_steps : int, default 100000
+    x_true : array_like, shape (n,), optional
+        Truth, to report the image-space error ``‖G(C_τ) − x‖``.
+    record : int or sequence, default 50
+        Iterations at which outputs are kept (see :func:`gradient_descent`); the
+        final output is always kept.
+
+    Returns
+    -------
+    Convergence
+    """
+    rtol = check_positive("rtol", rtol)
+    max_steps = check_int("max_steps", max_steps, minimum=1)
+    eta = max_step_size(gen, A) if eta is None else eta
+    traj = gradient_descent(gen, y, C0, eta, max_steps, A=A, record=record, stop_at=rtol, progress=progress)
+    reason = (f"loss fell below rtol={rtol:g} × initial loss after {traj.steps} steps" if traj.converged
+              else f"step cap max_steps={max_steps} reached with loss ratio {traj.losses[-1] / traj.losses[0]:.3g}")
+    errors = None
+    if x_true is not None:
+        x = as_float_array("x_true", x_true, shape=(gen.n,))
+        errors = np.linalg.norm(traj.outputs - x[None, :], axis=1)
+    return Convergence(trajectory=traj, converged=traj.converged, reason=reason, steps=traj.steps,
+                       losses=traj.losses, iterations=traj.iterations, errors=errors, output=traj.outputs[-1])
