@@ -273,5 +273,8 @@ def checks(as_json) -> None:
         click.echo(f"    ({c.reference})")
 
 
+# compressive-sensing commands (`cs`, `cs-curve`) live in their own module
+from . import cli_cs  # noqa: E402,F401
+
 if __name__ == "__main__":  # pragma: no cover
     main()

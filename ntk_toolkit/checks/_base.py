@@ -131,7 +131,7 @@ def register(name: str, family: str, claim: str, reference: str, faults=(), plot
 
 
 #: Check modules in report order (one module per family of claims).
-CHECK_MODULES = ("kernel", "dynamics", "initialization", "denoising")
+CHECK_MODULES = ("kernel", "dynamics", "initialization", "denoising", "compressive")
 
 
 def _load_all() -> None:
