@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _lazy
+from ._jit import threads_for
 from ._validation import as_float_array, check_int, check_positive
 from .generator import TwoLayerGenerator
 from .operators import as_measurement
@@ -224,6 +226,8 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
     j = 0
     converged = False
     last = steps
+    small = contextlib.ExitStack()
+    small.enter_context(threads_for(gen.n * gen.k * getattr(op, "taps", np.empty(gen.n)).size))
     try:
         for tau in range(steps + 1):
             g, mask = gen._forward(C)
@@ -261,6 +265,7 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
             if bar is not None:
                 bar.update(1)
     finally:
+        small.close()
         if bar is not None:
             bar.close()
     return Trajectory(iterations=rec[:j], outputs=outputs[:j], losses=losses[:last + 1], C=C, eta=eta,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._jit import threads_for
 from ._memory import check_memory
 from ._validation import as_float_array, as_rng, check_int, check_positive
 from .operators import CircularConv, DenseOperator, as_measurement
@@ -169,7 +170,8 @@ class TwoLayerGenerator:
             op = self.operator
             mask = np.empty(C.shape, dtype=np.uint8)
             g = np.empty(self.n)
-            gd.forward_mask(op.taps, op.center, C, self.output_weights, mask, g)
+            with threads_for(C.size * op.taps.size):
+                gd.forward_mask(op.taps, op.center, C, self.output_weights, mask, g)
             return g, mask
         Z = self.operator._apply(C, adjoint=False)
         return self._phi(Z) @ self.output_weights, self._dphi(Z)
@@ -181,7 +183,8 @@ class TwoLayerGenerator:
 
             op = self.operator
             out = np.empty((self.n, self.k))
-            gd.backward(op.taps, op.center, mask, np.ascontiguousarray(r), self.output_weights, out)
+            with threads_for(mask.size * op.taps.size):
+                gd.backward(op.taps, op.center, mask, np.ascontiguousarray(r), self.output_weights, out)
             return out
         W = mask * r[:, None]
         W *= self.output_weights[None, :]

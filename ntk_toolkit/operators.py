@@ -185,10 +185,12 @@ class CircularConv:
         vec = x.ndim == 1
         X = x.reshape(self.n, -1) if vec else x
         if self.method == "direct":
+            from ._jit import threads_for
             from ._kernels import conv
 
             out = np.empty_like(X)
-            (conv.circ_corr if adjoint else conv.circ_conv)(self.taps, self.center, X, out)
+            with threads_for(X.size * self.taps.size):
+                (conv.circ_corr if adjoint else conv.circ_conv)(self.taps, self.center, X, out)
         else:
             resp = self.frequency_response()
             if adjoint:
