@@ -70,7 +70,8 @@ def as_float_array(name: str, value, *, shape: tuple | None = None, ndim=None,
     if shape is not None:
         ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
         if not ok:
-            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            parts = ["any" if s is None else str(s) for s in shape]
+            want = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
             raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
     if finite and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))

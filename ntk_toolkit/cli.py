@@ -23,9 +23,17 @@ def _build(filter_spec: str, n: int, k: int):
     from .operators import CircularConv
 
     try:
-        return TwoLayerGenerator(CircularConv(from_spec(filter_spec), n), k)
+        filt = from_spec(filter_spec)
     except (ValueError, TypeError) as exc:
-        raise click.BadParameter(str(exc)) from exc
+        raise click.BadParameter(str(exc), param_hint="--filter") from exc
+    try:
+        op = CircularConv(filt, n)
+    except (ValueError, TypeError) as exc:
+        raise click.BadParameter(str(exc), param_hint="'--filter' / '--n'") from exc
+    try:
+        return TwoLayerGenerator(op, k)
+    except (ValueError, TypeError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--k") from exc
 
 
 def _emit_json(payload: dict) -> None:

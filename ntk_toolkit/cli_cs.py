@@ -1,3 +1,491 @@
-"""Compressive-sensing commands of ``ntk-toolkit``: ``cs`` and ``cs-curve``."""
+"""Compressive-sensing commands of ``ntk-toolkit``: ``cs`` and ``cs-curve``.
+
+Recovery of a signal ``x`` of length ``n`` from ``m < n`` linear measurements
+``y = A x (+ e)`` with an un-trained two-layer convolutional generator
+(``docs/theory.md`` §5). In the linearized regime gradient descent on
+``½‖A G(C) − y‖²`` from ``G(C_0) = 0`` converges to the *smoothest
+interpolant* ``x̂ = Σ Aᵀ (A Σ Aᵀ)⁻¹ y``, whose expected error over Gaussian
+``A`` is predicted by the recovery law of §5.2.
+
+Commands
+--------
+cs
+    One recovery: the network trained to convergence against the smoothest
+    interpolant, the minimum-l2 interpolant ``A⁺y`` and l1 recovery in the
+    DCT basis; relative errors, steps to converge, distance of the network
+    to the smoothest interpolant.
+cs-curve
+    Error against the number of measurements ``m`` for several filters:
+    Monte-Carlo RMS error of the smoothest interpolant over Gaussian ``A``
+    against the recovery law, with the ``A⁺y`` baseline.
+
+Notes
+-----
+Both commands print a human-readable summary, or JSON with ``--json``; with
+``--plot FILE`` they write a figure (format from the suffix, PNG or PDF)
+atomically. Randomness comes from one ``--seed``: the signal, the measurement
+operators, the noise and the initial weights use independent streams spawned
+from it, so changing e.g. ``--k`` does not change ``A``.
+
+Examples
+--------
+Shell::
+
+    ntk-toolkit cs --filter triangle:4 --n 64 --m 24 --k 1024
+    ntk-toolkit cs --measurement mask --signal step --noise 0.01 --json
+    ntk-toolkit cs-curve --filters triangle:2,triangle:6,gaussian:3 --n 128 --ms 8,16,32,64 --trials 20
+"""
 
 from __future__ import annotations
+
+import math
+import sys
+import time
+
+import click
+import numpy as np
+
+from .cli import _emit_json, _filter_option, main
+
+__all__ = ["cs", "cs_curve"]
+
+SIGNALS = ("smooth", "step", "piecewise-smooth")
+MEASUREMENTS = ("gaussian", "mask", "dct")
+
+
+# --------------------------------------------------------------------------- validation helpers
+def _bad(option: str, message: str):
+    return click.BadParameter(message, param_hint=f"'{option}'")
+
+
+def _check_range(option: str, value, lo=None, hi=None, what: str = ""):
+    """Raise BadParameter naming ``option`` and ``value`` unless ``lo <= value <= hi``."""
+    name = option.lstrip("-")
+    if lo is not None and not value >= lo:
+        raise _bad(option, f"{name} must be >= {lo}{what}, got {value}")
+    if hi is not None and not value <= hi:
+        raise _bad(option, f"{name} must be <= {hi}{what}, got {value}")
+    return value
+
+
+def _check_positive_float(option: str, value: float, allow_zero: bool = False, below_one: bool = False):
+    name = option.lstrip("-")
+    ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0) and (not below_one or value < 1)
+    if not ok:
+        valid = ">= 0" if allow_zero else ("in (0, 1)" if below_one else "> 0")
+        raise _bad(option, f"{name} must be a finite number {valid}, got {value}")
+    return value
+
+
+def _check_k(k: int) -> int:
+    _check_range("--k", k, lo=2)
+    if k % 2:
+        raise _bad("--k", f"k must be even (half the channels have output weight +1/√k, half −1/√k), "
+                          f"got {k}; use {k + 1} or {k - 1}")
+    return k
+
+
+def _make_filter(option: str, spec: str, n: int):
+    """Filter from its spec and the circular convolution of length n, or BadParameter naming the option."""
+    from .filters import from_spec
+    from .operators import CircularConv
+
+    try:
+        f = from_spec(spec)
+    except (ValueError, TypeError) as exc:
+        raise _bad(option, str(exc)) from exc
+    try:
+        return CircularConv(f, n)
+    except (ValueError, TypeError) as exc:
+        raise _bad(option, f"{spec!r} does not fit n={n}: {exc}") from exc
+
+
+def _split_filters(text: str) -> list[str]:
+    """Split ``triangle:2,gaussian:3,custom:1,2,1`` into filter specs.
+
+    A comma-separated piece that does not start with a letter continues the
+    previous spec (the taps of ``custom:T0,T1,...``).
+    """
+    specs: list[str] = []
+    for piece in (p.strip() for p in text.split(",")):
+        if not piece:
+            continue
+        if piece[0].isalpha() or not specs:
+            specs.append(piece)
+        else:
+            specs[-1] += "," + piece
+    return specs
+
+
+def _parse_ms(text: str | None, n: int) -> list[int]:
+    if text is None:
+        fractions = (1 / 16, 1 / 8, 3 / 16, 1 / 4, 3 / 8, 1 / 2, 3 / 4)
+        return sorted({min(n, max(1, round(f * n))) for f in fractions})
+    ms = []
+    for piece in text.split(","):
+        piece = piece.strip()
+        if not piece:
+            continue
+        try:
+            m = int(piece)
+        except ValueError:
+            raise _bad("--ms", f"ms must be comma-separated integers, got {piece!r} in {text!r}") from None
+        if not 1 <= m <= n:
+            raise _bad("--ms", f"every m must satisfy 1 <= m <= n={n}, got m={m}")
+        ms.append(m)
+    if not ms:
+        raise _bad("--ms", f"give at least one number of measurements, got {text!r}")
+    return sorted(set(ms))
+
+
+def _rngs(seed: int, count: int) -> list[np.random.Generator]:
+    """Independent generators spawned from one seed (signal, A, noise, weights, ...)."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(count)]
+
+
+def _signal(name: str, n: int, p: int, rng) -> np.ndarray:
+    from . import signals
+
+    if name == "smooth":
+        return signals.smooth(n, p=p, seed=rng)
+    if name == "step":
+        return signals.step(n)
+    return signals.piecewise_smooth(n, seed=rng)
+
+
+def _measurement(kind: str, m: int, n: int, rng):
+    from .measurements import GaussianMeasurement, RandomMask, SubsampledDCT
+
+    if kind == "gaussian":
+        return GaussianMeasurement(m, n, seed=rng)
+    if kind == "mask":
+        return RandomMask(n, m=m, seed=rng)
+    return SubsampledDCT(m, n, seed=rng)
+
+
+def _rel(a: np.ndarray, b: np.ndarray) -> float:
+    nb = float(np.linalg.norm(b))
+    return float(np.linalg.norm(a - b)) / nb if nb > 0 else float(np.linalg.norm(a - b))
+
+
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+
+def _check_plot(path: str | None) -> None:
+    """Reject an unsupported figure format before any work is done."""
+    if path is None:
+        return
+    from pathlib import Path
+
+    suffix = Path(path).suffix.lstrip(".").lower()
+    if suffix not in PLOT_FORMATS:
+        raise _bad("--plot", f"the figure format is taken from the suffix, which must be one of "
+                             f"{', '.join('.' + f for f in PLOT_FORMATS)}; got {path!r}")
+
+
+def _save(fig, path: str) -> None:
+    """Write the figure atomically (temporary name, then rename); close it in any case."""
+    from ._io import save_figure
+    from .plotting import _plt
+
+    try:
+        save_figure(fig, path, dpi=120, bbox_inches="tight")
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise click.ClickException(f"could not write the figure --plot {path!r}: {exc}") from exc
+    finally:
+        _plt().close(fig)
+
+
+# --------------------------------------------------------------------------- cs
+@main.command("cs")
+@_filter_option()
+@click.option("--n", type=int, default=64, show_default=True, help="Signal length.")
+@click.option("--m", type=int, default=24, show_default=True, help="Number of measurements, 1 <= m <= n.")
+@click.option("--k", type=int, default=1024, show_default=True, help="Number of channels (even).")
+@click.option("--measurement", type=click.Choice(MEASUREMENTS), default="gaussian", show_default=True,
+              help="A: i.i.d. N(0, 1/m) entries, a random sample mask, or random rows of the orthonormal DCT.")
+@click.option("--noise", type=float, default=0.0, show_default=True,
+              help="Standard deviation σ of the noise e ~ N(0, σ² I_m) added to y = A x.")
+@click.option("--signal", type=click.Choice(SIGNALS), default="smooth", show_default=True,
+              help="Truth x (unit norm).")
+@click.option("--p", type=int, default=9, show_default=True,
+              help="Smooth signal: random combination of the p lowest-frequency trigonometric functions.")
+@click.option("--omega", type=float, default=1.0, show_default=True,
+              help="Initialisation scale ω (mirrored init, so G(C_0) = 0 for every ω; larger ω is lazier).")
+@click.option("--max-steps", type=int, default=50_000, show_default=True, help="Step cap of gradient descent.")
+@click.option("--rtol", type=float, default=1e-6, show_default=True,
+              help="Converged when the loss falls below rtol × the initial loss.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Write a figure (PNG/PDF by suffix): truth, network, smoothest interpolant and A⁺y.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def cs(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rtol, seed, as_json, plot,
+       quiet) -> None:
+    """Recover a signal from m < n measurements with an un-trained network.
+
+    Draws a unit-norm truth x and y = A x (+ noise), trains G(C) = relu(U C) v
+    with plain gradient descent on ½‖A G(C) − y‖² from a mirrored
+    initialisation (G(C_0) = 0) until the loss falls below rtol × its initial
+    value, and compares it with the smoothest interpolant Σ Aᵀ (A Σ Aᵀ)⁻¹ y
+    (its limit, docs/theory.md §5.1), the minimum-l2 interpolant A⁺y and l1
+    recovery in the DCT basis. For Gaussian A the recovery law's prediction
+    of the smoothest interpolant's RMS error is printed too (§5.2).
+
+    \b
+    Examples:
+      ntk-toolkit cs --filter triangle:4 --n 64 --m 24 --k 1024
+      ntk-toolkit cs --measurement mask --signal step --noise 0.01 --plot cs.png
+      ntk-toolkit cs --n 128 --m 40 --json --quiet
+    """
+    from .dynamics import DivergenceError
+    from .generator import TwoLayerGenerator
+    from .recovery import l1_recovery, min_l2_interpolant, recovery_law, run_to_convergence, smoothest_interpolant
+    from .spectrum import spectrum
+
+    _check_range("--n", n, lo=2)
+    _check_range("--m", m, lo=1)
+    _check_range("--m", m, hi=n, what=f" (at most n={n} measurements)")
+    _check_k(k)
+    _check_range("--p", p, lo=1)
+    _check_range("--p", p, hi=n, what=f" (n={n})")
+    _check_positive_float("--noise", noise, allow_zero=True)
+    _check_positive_float("--omega", omega)
+    _check_range("--max-steps", max_steps, lo=1)
+    _check_positive_float("--rtol", rtol, below_one=True)
+    _check_range("--seed", seed, lo=0)
+    _check_plot(plot)
+    op = _make_filter("--filter", filter_spec, n)
+
+    r_signal, r_A, r_noise, r_init = _rngs(seed, 4)
+    x = _signal(signal, n, p, r_signal)
+    A = _measurement(measurement, m, n, r_A)
+    y = A.apply(x) + (noise * r_noise.standard_normal(m) if noise > 0 else 0.0)
+    gen = TwoLayerGenerator(op, k)
+    C0 = gen.init(seed=r_init, omega=omega, symmetric=True)
+    spec = spectrum(gen)
+
+    t0 = time.perf_counter()
+    try:
+        conv = run_to_convergence(gen, y, C0, A=A, rtol=rtol, max_steps=max_steps, x_true=x,
+                                  progress=not (quiet or as_json))
+    except DivergenceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    seconds = time.perf_counter() - t0
+    net = conv.output
+    smooth = smoothest_interpolant(spec, A, y, pinv=True)
+    pinv = min_l2_interpolant(A, y)
+    l1 = l1_recovery(A, y)
+    predicted = None
+    if measurement == "gaussian":
+        predicted = math.sqrt(recovery_law(spec, x, m, noise_std=noise).total) / float(np.linalg.norm(x))
+
+    info = {
+        "filter": op.filter.name, "filter_spec": filter_spec, "n": n, "m": m, "k": k,
+        "measurement": measurement, "signal": signal, "p": p if signal == "smooth" else None,
+        "noise": noise, "omega": omega, "seed": seed, "eta": conv.trajectory.eta,
+        "rtol": rtol, "max_steps": max_steps,
+        "converged": bool(conv.converged), "reason": conv.reason, "steps": int(conv.steps),
+        "final_loss_ratio": float(conv.losses[-1] / conv.losses[0]) if conv.losses[0] > 0 else 0.0,
+        "initial_output_norm": float(np.linalg.norm(conv.trajectory.outputs[0])),
+        "relative_errors": {
+            "network": _rel(net, x),
+            "smoothest_interpolant": _rel(smooth, x),
+            "min_l2": _rel(pinv, x),
+            "l1_dct": _rel(l1, x),
+        },
+        "predicted_relative_rms_error_smoothest": predicted,
+        "network_to_smoothest": _rel(net, smooth),
+        "measurement_residual_network": _rel(A.apply(net), y),
+        "seconds": seconds,
+        "ms_per_step": 1e3 * seconds / max(conv.steps, 1),
+        "plot": None,
+    }
+
+    if plot:
+        from .plotting import _plt
+
+        fig, ax = _plt().subplots(figsize=(7.5, 4.2))
+        t = np.arange(n)
+        ax.plot(t, x, color="black", lw=2.5, label="truth x")
+        ax.plot(t, net, lw=1.8, label=f"network (k={k}), err {info['relative_errors']['network']:.3g}")
+        ax.plot(t, smooth, "--", lw=1.8,
+                label=f"smoothest interpolant, err {info['relative_errors']['smoothest_interpolant']:.3g}")
+        ax.plot(t, pinv, ":", lw=1.5, label=f"A⁺y, err {info['relative_errors']['min_l2']:.3g}")
+        if measurement == "mask":
+            ax.plot(A.indices, y, "o", ms=3.5, color="grey", label="measured samples")
+        ax.set_xlabel("sample")
+        ax.set_title(f"{signal}, {op.filter.name}, n={n}, m={m} ({measurement}), σ={noise:g}")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small")
+        _save(fig, plot)
+        info["plot"] = plot
+
+    if as_json:
+        _emit_json(info)
+        return
+    err = info["relative_errors"]
+    click.echo(f"compressive sensing: {signal} signal" + (f" (p={p})" if signal == "smooth" else "")
+               + f", n={n}, m={m} {measurement} measurements, noise σ={noise:g}, seed {seed}")
+    click.echo(f"network: {op.filter.name}, k={k}, ω={omega:g}, mirrored init (‖G(C_0)‖ = "
+               f"{info['initial_output_norm']:.2g}), η={info['eta']:.4g}")
+    click.echo(f"  converged: {'yes' if conv.converged else 'NO'} — {conv.reason} "
+               f"({seconds:.1f} s, {info['ms_per_step']:.2f} ms/step)")
+    click.echo("  relative error ‖x̂ − x‖/‖x‖:")
+    click.echo(f"    network (gradient descent)   {err['network']:.4g}")
+    line = f"    smoothest interpolant        {err['smoothest_interpolant']:.4g}"
+    if predicted is not None:
+        line += f"   (recovery law, RMS over Gaussian A: {predicted:.4g})"
+    click.echo(line)
+    click.echo(f"    min-l2 interpolant A⁺y       {err['min_l2']:.4g}")
+    click.echo(f"    l1 in the DCT basis          {err['l1_dct']:.4g}")
+    click.echo(f"  network vs smoothest interpolant: ‖G(C) − x̂‖/‖x̂‖ = {info['network_to_smoothest']:.4g}")
+    if plot:
+        click.echo(f"  figure: {plot}")
+
+
+# --------------------------------------------------------------------------- cs-curve
+@main.command("cs-curve")
+@click.option("--filters", "filters_text", default="triangle:2,triangle:6,gaussian:3", show_default=True,
+              help="Comma-separated filter specs (triangle:P, gaussian:STD[:TRUNCATE|none], box:W, delta, "
+                   "custom:T0,T1,...).")
+@click.option("--n", type=int, default=128, show_default=True, help="Signal length.")
+@click.option("--ms", "ms_text", default=None,
+              help="Comma-separated numbers of measurements [default: n/16, n/8, 3n/16, n/4, 3n/8, n/2, 3n/4].")
+@click.option("--trials", type=int, default=20, show_default=True, help="Gaussian A's per m.")
+@click.option("--p", type=int, default=9, show_default=True,
+              help="Smooth signal: random combination of the p lowest-frequency trigonometric functions.")
+@click.option("--signal", type=click.Choice(SIGNALS), default="smooth", show_default=True,
+              help="Truth x (unit norm).")
+@click.option("--noise", type=float, default=0.0, show_default=True, help="Noise standard deviation σ.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Write a figure (PNG/PDF by suffix) of RMS error against m.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def cs_curve(filters_text, n, ms_text, trials, p, signal, noise, seed, as_json, plot, quiet) -> None:
+    """Recovery error against the number of measurements m, simulated and predicted.
+
+    For each m, draws `trials` Gaussian A (N(0, 1/m) entries, the same A's for
+    every filter) and reports the RMS relative error of the smoothest
+    interpolant Σ Aᵀ (A Σ Aᵀ)⁻¹ y of each filter's expected kernel Σ against
+    the recovery law's prediction (docs/theory.md §5.2), and the same for the
+    minimum-l2 interpolant A⁺y (Σ = I/2, predicted error √(1 − m/n)).
+
+    \b
+    Examples:
+      ntk-toolkit cs-curve --filters triangle:2,triangle:6,gaussian:3 --n 128 --ms 8,16,32,64 --trials 20
+      ntk-toolkit cs-curve --n 256 --trials 50 --plot curve.png
+      ntk-toolkit cs-curve --filters triangle:4 --n 64 --noise 0.01 --json
+    """
+    from .filters import delta
+    from .generator import TwoLayerGenerator
+    from .operators import CircularConv
+    from .recovery import min_l2_interpolant, recovery_law, smoothest_interpolant
+    from .spectrum import spectrum
+
+    _check_range("--n", n, lo=2)
+    _check_range("--trials", trials, lo=1)
+    _check_range("--p", p, lo=1)
+    _check_range("--p", p, hi=n, what=f" (n={n})")
+    _check_positive_float("--noise", noise, allow_zero=True)
+    _check_range("--seed", seed, lo=0)
+    _check_plot(plot)
+    ms = _parse_ms(ms_text, n)
+    specs = _split_filters(filters_text)
+    if not specs:
+        raise _bad("--filters", f"give at least one filter, got {filters_text!r}")
+    ops = [_make_filter("--filters", s, n) for s in specs]
+    spectra = [spectrum(TwoLayerGenerator(op, 2)) for op in ops]
+    half_identity = spectrum(TwoLayerGenerator(CircularConv(delta(), n), 2))
+
+    r_signal, r_trials = _rngs(seed, 2)
+    x = _signal(signal, n, p, r_signal)
+    xnorm2 = float(x @ x)
+    trial_rngs = [_rngs(s, 2) for s in r_trials.integers(0, 2**63 - 1, size=len(ms))]
+
+    sq = np.zeros((len(specs), len(ms), trials))
+    sq_pinv = np.zeros((len(ms), trials))
+    bar = None
+    if not (quiet or as_json):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(ms) * trials, desc="cs-curve", unit="trial", leave=False)
+    t0 = time.perf_counter()
+    try:
+        for j, m in enumerate(ms):
+            r_A, r_noise = trial_rngs[j]
+            for t in range(trials):
+                A = _measurement("gaussian", m, n, r_A)
+                y = A.apply(x) + (noise * r_noise.standard_normal(m) if noise > 0 else 0.0)
+                sq_pinv[j, t] = float(np.sum((min_l2_interpolant(A, y) - x) ** 2))
+                for i, spec in enumerate(spectra):
+                    sq[i, j, t] = float(np.sum((smoothest_interpolant(spec, A, y, pinv=True) - x) ** 2))
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = time.perf_counter() - t0
+
+    def rms(a):
+        return np.sqrt(np.mean(a, axis=-1) / xnorm2)
+
+    filters_out = []
+    for i, (s, op, spec) in enumerate(zip(specs, ops, spectra)):
+        laws = [recovery_law(spec, x, m, noise_std=noise) for m in ms]
+        filters_out.append({
+            "filter": op.filter.name, "spec": s,
+            "simulated_rms": rms(sq[i]).tolist(),
+            "predicted_rms": [math.sqrt(law.total / xnorm2) for law in laws],
+            "kappa": [law.kappa for law in laws],
+        })
+    laws_pinv = [recovery_law(half_identity, x, m, noise_std=noise) for m in ms]
+    info = {
+        "n": n, "ms": ms, "trials": trials, "signal": signal, "p": p if signal == "smooth" else None,
+        "noise": noise, "seed": seed, "measurement": "gaussian",
+        "filters": filters_out,
+        "min_l2": {"simulated_rms": rms(sq_pinv).tolist(),
+                   "predicted_rms": [math.sqrt(law.total / xnorm2) for law in laws_pinv]},
+        "seconds": seconds, "plot": None,
+    }
+
+    if plot:
+        from .plotting import _plt
+
+        fig, ax = _plt().subplots(figsize=(6.8, 4.4))
+        for f in filters_out:
+            line, = ax.semilogy(ms, np.maximum(f["predicted_rms"], 1e-16), "-", lw=1.8,
+                                label=f"{f['filter']}: recovery law")
+            ax.semilogy(ms, np.maximum(f["simulated_rms"], 1e-16), "o", color=line.get_color(),
+                        label=f"{f['filter']}: simulated ({trials} A's)")
+        ax.semilogy(ms, info["min_l2"]["predicted_rms"], "--", color="grey", label="A⁺y: predicted")
+        ax.semilogy(ms, info["min_l2"]["simulated_rms"], "x", color="grey", label="A⁺y: simulated")
+        ax.set_xlabel("number of measurements m")
+        ax.set_ylabel("RMS relative error ‖x̂ − x‖/‖x‖")
+        ax.set_title(f"smoothest interpolant, {signal} signal, n={n}, σ={noise:g}")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize="x-small")
+        _save(fig, plot)
+        info["plot"] = plot
+
+    if as_json:
+        _emit_json(info)
+        return
+    click.echo(f"RMS relative error ‖x̂ − x‖/‖x‖ against m: {signal} signal"
+               + (f" (p={p})" if signal == "smooth" else "")
+               + f", n={n}, {trials} Gaussian A per m, noise σ={noise:g}, seed {seed} ({seconds:.1f} s)")
+    click.echo("smoothest interpolant: simulated / predicted by the recovery law; A⁺y baseline last")
+    width = 19
+    header = f"{'m':>5} | " + " | ".join(f"{f['filter']:^{width}}" for f in filters_out) + f" | {'A⁺y':^{width}}"
+    sub = f"{'':>5} | " + " | ".join(f"{'sim':>9} {'pred':>9}" for _ in range(len(filters_out) + 1))
+    click.echo(header)
+    click.echo(sub)
+    click.echo("-" * len(header))
+    for j, m in enumerate(ms):
+        cells = [f"{f['simulated_rms'][j]:>9.3g} {f['predicted_rms'][j]:>9.3g}" for f in filters_out]
+        cells.append(f"{info['min_l2']['simulated_rms'][j]:>9.3g} {info['min_l2']['predicted_rms'][j]:>9.3g}")
+        click.echo(f"{m:>5} | " + " | ".join(cells))
+    if plot:
+        click.echo(f"figure: {plot}")

@@ -122,8 +122,8 @@ def geometric_iterations(steps: int, num: int) -> np.ndarray:
     num = check_int("num", num, minimum=2)
     if steps == 0:
         return np.zeros(1, dtype=np.int64)
-    pts = np.unique(np.round(np.geomspace(1, steps, num - 1)).astype(np.int64))
-    return np.concatenate([[0], pts])
+    pts = np.round(np.geomspace(1, steps, num - 1)).astype(np.int64) if num > 2 else np.zeros(0, np.int64)
+    return np.unique(np.concatenate([[0, steps], pts]))
 
 
 def _record_list(record, steps: int) -> np.ndarray:

@@ -157,6 +157,7 @@ def expected_kernel(gen: TwoLayerGenerator) -> np.ndarray:
         rows = np.flatnonzero(d == 0)[:5].tolist()
         raise ValueError(f"U has rows of zero norm (rows {rows}); the angle θ_ij is undefined there")
     cos = np.clip(P / np.outer(d, d), -1.0, 1.0)
+    np.fill_diagonal(cos, 1.0)  # θ_ii = 0 exactly: arccos is ill-conditioned at 1 (error ~ √eps)
     vv = float(gen.output_weights @ gen.output_weights)
     S = vv * P * (np.pi - np.arccos(cos)) / (2.0 * np.pi)
     return 0.5 * (S + S.T)

@@ -10,6 +10,8 @@ Every operator has ``shape = (m, n)``, ``apply(x)`` (``x`` of shape ``(n,)`` or
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from . import _lazy
@@ -121,7 +123,9 @@ class RandomMask(_Measurement):
         if (keep is None) == (m is None):
             raise ValueError(f"give exactly one of keep and m, got keep={keep!r}, m={m!r}")
         if keep is not None:
-            if not (isinstance(keep, (int, float)) and 0 < keep <= 1):
+            if isinstance(keep, (bool, np.bool_)) or not isinstance(keep, numbers.Real):
+                raise TypeError(f"keep must be a real probability in (0, 1], got {keep!r}")
+            if not 0 < keep <= 1:
                 raise ValueError(f"keep must be a probability in (0, 1], got {keep!r}")
             idx = np.flatnonzero(rng.random(self.n) < keep)
             if idx.size == 0:
@@ -228,7 +232,7 @@ def as_measurement(A, n: int):
             )
     if A.shape[1] != n:
         raise ValueError(
-            f"A has shape {tuple(A.shape)} but the generator's signal length is n={n}; "
+            f"A has shape {tuple(A.shape)} but the signal length is n={n}; "
             f"A must have shape (m, {n})"
         )
     return A

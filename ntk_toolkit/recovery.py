@@ -112,7 +112,8 @@ def smoothest_interpolant(kernel, A, y, pinv: bool = False, rcond: float = 1e-12
     keep = mu > rcond * top
     if not pinv and not np.all(keep):
         raise ValueError(
-            f"A K Aᵀ is numerically singular (condition number {top / max(float(mu[0]), 1e-300):.3g} "
+            f"A K Aᵀ is numerically singular (condition number "
+            f"{(top / float(mu[0])) if mu[0] > 0 else float('inf'):.3g} "
             f"> 1/rcond = {1 / rcond:.3g}; {int((~keep).sum())} of {mu.size} eigenvalues below "
             f"rcond·λ_max): use fewer measurements than the kernel's rank, or pinv=True"
         )
@@ -128,9 +129,15 @@ def min_l2_interpolant(A, y) -> np.ndarray:
 
 
 def _ncols(A) -> int:
-    if hasattr(A, "shape"):
-        return int(A.shape[1])
-    return np.asarray(A).shape[1]
+    shape = getattr(A, "shape", None)
+    if shape is None and isinstance(A, (list, tuple)):
+        shape = np.shape(A)
+    if shape is None or len(shape) != 2:
+        raise TypeError(
+            f"A must be an (m, n) array or a measurement operator, got "
+            f"{'None' if A is None else type(A).__name__ + (f' of shape {tuple(shape)}' if shape is not None else '')}"
+        )
+    return int(shape[1])
 
 
 def oracle_projection(kernel, y, p: int, A=None) -> np.ndarray:
@@ -396,6 +403,8 @@ def run_to_convergence(gen: TwoLayerGenerator, y, C0, eta: float | None = None, 
     rtol = check_positive("rtol", rtol)
     max_steps = check_int("max_steps", max_steps, minimum=1)
     eta = max_step_size(gen, A) if eta is None else eta
+    if record is not None and not isinstance(record, (int, np.integer)):
+        record = np.union1d(np.asarray(record, dtype=np.int64), [max_steps])  # always keep the final output
     traj = gradient_descent(gen, y, C0, eta, max_steps, A=A, record=record, stop_at=rtol, progress=progress)
     reason = (f"loss fell below rtol={rtol:g} × initial loss after {traj.steps} steps" if traj.converged
               else f"step cap max_steps={max_steps} reached with loss ratio {traj.losses[-1] / traj.losses[0]:.3g}")
