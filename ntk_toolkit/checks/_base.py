@@ -157,12 +157,16 @@ def get_check(name: str) -> Check:
 
 
 def select_checks(pattern: str | None = None) -> list[Check]:
-    """Checks whose name matches the glob ``pattern`` or contains it as a substring."""
+    """Checks whose name matches the glob ``pattern`` (or contains it), or whose family matches it.
+
+    ``pattern`` may list several patterns separated by commas.
+    """
     checks = all_checks()
     if not pattern:
         return checks
     pats = [p.strip() for p in pattern.split(",") if p.strip()]
-    chosen = [c for c in checks if any(fnmatch.fnmatch(c.name, p) or p in c.name for p in pats)]
+    chosen = [c for c in checks
+              if any(fnmatch.fnmatch(c.name, p) or p in c.name or fnmatch.fnmatch(c.family, p) for p in pats)]
     if not chosen:
         raise ValueError(f"--only {pattern!r} matches no check; known: {', '.join(c.name for c in checks)}")
     return chosen
