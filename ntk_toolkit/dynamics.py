@@ -64,7 +64,11 @@ def max_step_size(gen_or_kernel, A=None) -> float:
         A = as_measurement(A, gen.n)
         vv = float(gen.output_weights @ gen.output_weights)
         a = 1.0 if A is None else A.norm()
-        return 1.0 / (vv * gen.operator.norm() ** 2 * a**2)
+        denom = vv * gen.operator.norm() ** 2 * a**2
+        if not denom > 0:
+            raise ValueError(f"‖v‖²‖U‖²‖A‖² = {denom:g}: the operator U, the output weights v or A is zero, "
+                             "so the network's output cannot change and no step size is defined")
+        return 1.0 / denom
     system = _residual_system(gen_or_kernel, A)
     lam_max = float(np.max(system[0]))
     if not lam_max > 0:
@@ -130,6 +134,9 @@ def _record_list(record, steps: int) -> np.ndarray:
     if record is None:
         return geometric_iterations(steps, 50)
     if isinstance(record, (int, np.integer)) and not isinstance(record, bool):
+        if record < 2:
+            raise ValueError(f"record as an int is a number of geometrically spaced iterations (>= 2, "
+                             f"0 and steps included), got {record}; pass a list such as [0] to record fewer")
         return geometric_iterations(steps, int(record))
     arr = np.asarray(record)
     if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
@@ -227,6 +234,8 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
     converged = False
     last = steps
     small = contextlib.ExitStack()
+    # a diverging run overflows: detect it from the loss below instead of warning
+    small.enter_context(np.errstate(over="ignore", invalid="ignore"))
     small.enter_context(threads_for(gen.n * gen.k * getattr(op, "taps", np.empty(gen.n)).size))
     try:
         for tau in range(steps + 1):

@@ -76,21 +76,31 @@ def empirical_kernel(gen: TwoLayerGenerator, C, method: str = "auto") -> np.ndar
     G = np.zeros((n, n), dtype=np.float32 if equal else np.float64, order="F")
     syrk = _lazy.blas().ssyrk if equal else _lazy.blas().dsyrk
     dphi = gen._dphi
+    relu = gen.activation == "relu"
     for start in range(0, k, block):
         stop = min(k, start + block)
         Cb = np.ascontiguousarray(C[:, start:stop])
         Zb = gen.operator._apply(Cb, adjoint=False)
         if equal:
-            Sb = dphi(Zb).astype(np.float32)
+            Sb = np.greater(Zb, 0.0).astype(np.float32) if relu else dphi(Zb).astype(np.float32)
         else:
             Sb = dphi(Zb) * np.sqrt(v2[start:stop])[None, :]
         del Zb
         # Sb is C-contiguous (n, b): its transpose is Fortran (b, n); trans=1 gives Sbᵀᵀ Sbᵀ = Sb Sbᵀ
         G = syrk(1.0, Sb.T, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
+    scale = float(v2[0]) if equal else 1.0
+    if getattr(gen.operator, "is_circulant", False):
+        from ._jit import threads_for
+        from ._kernels import gram
+
+        K = np.empty((n, n))
+        a = np.ascontiguousarray(gen.operator.gram_first_row())
+        with threads_for(n * n):
+            gram.finish_circulant(G, a, scale, K)
+        return K
     K = np.triu(G).astype(np.float64)
     K += np.triu(K, 1).T
-    if equal:
-        K *= v2[0]
+    K *= scale
     K *= gram_matrix(gen)
     return K
 

@@ -242,6 +242,8 @@ def frequency_energy(x) -> np.ndarray:
     """
     x = as_float_array("x", x, ndim=(1, 2))
     n = x.shape[0]
+    if n == 0:
+        raise ValueError(f"x must have at least one row, got shape {x.shape}")
     X = _lazy.fft().rfft(x, axis=0)
     E = np.abs(X) ** 2 * (2.0 / n)
     E[0] /= 2.0

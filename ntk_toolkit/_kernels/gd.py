@@ -25,12 +25,11 @@ def forward_mask(taps, h, C, v, mask, g):  # pragma: no cover - compiled
             for c in range(k):
                 z[c] += w * C[src, c]
         acc = 0.0
-        for c in range(k):
-            if z[c] > 0.0:
-                mask[i, c] = 1
-                acc += v[c] * z[c]
-            else:
-                mask[i, c] = 0
+        for c in range(k):  # branch-free: activation signs are random
+            zc = z[c]
+            pos = zc > 0.0
+            mask[i, c] = np.uint8(pos)
+            acc += v[c] * (zc if pos else 0.0)
         g[i] = acc
 
 
