@@ -1,0 +1,460 @@
+"""Slow, obviously correct reference implementations.
+
+Everything here is written for clarity, not speed: explicit index loops, dense
+matrices, finite differences, repeated matrix-vector products, ``expm`` and
+``eigvalsh``. Nothing here calls into ``ntk_toolkit`` except to read filter
+taps (which are themselves checked against explicit formulas in the tests).
+
+Conventions (``design.md`` §2, ``theory.md`` §1–2):
+
+* ``(U c)[i] = Σ_t u[h + t] · c[(i − t) mod n]`` with ``h = (L − 1)//2``;
+* ``G(C) = relu(U C) v``;
+* ``vec(C)`` stacks columns: ``C[j, l]`` is entry ``l*n + j``;
+* ``J[:, l*n + j] = v_l · 1{(U C)[:, l] > 0} · U[:, j]``;
+* ``Σ_ij = ‖v‖² ⟨u_i, u_j⟩ (π − θ_ij) / (2π)`` with ``u_i`` the rows of ``U``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.linalg
+
+# --------------------------------------------------------------------------- operators
+
+
+def conv_matrix(taps, n):
+    """Dense ``U`` entry by entry.
+
+    ``(U c)[i] = Σ_a u[a] c[(i − (a − h)) mod n]``: tap ``a`` sends sample
+    ``j = (i − a + h) mod n`` to output ``i``. Taps that wrap around onto the
+    same ``j`` are summed.
+    """
+    taps = np.asarray(taps, dtype=float)
+    L = taps.shape[0]
+    h = (L - 1) // 2
+    U = np.zeros((n, n))
+    for i in range(n):
+        for a in range(L):
+            j = (i - a + h) % n
+            U[i, j] += taps[a]
+    return U
+
+
+def apply_conv(taps, c):
+    """``U c`` straight from the convolution sum, without a matrix."""
+    taps = np.asarray(taps, dtype=float)
+    c = np.asarray(c, dtype=float)
+    n = c.shape[0]
+    L = taps.shape[0]
+    h = (L - 1) // 2
+    out = np.zeros(c.shape)
+    for i in range(n):
+        for t in range(-h, L - h):
+            out[i] += taps[h + t] * c[(i - t) % n]
+    return out
+
+
+def default_v(k):
+    """``+1/√k`` for the first ``k/2`` channels, ``−1/√k`` for the rest."""
+    v = np.empty(k)
+    for ell in range(k):
+        v[ell] = (1.0 if ell < k // 2 else -1.0) / math.sqrt(k)
+    return v
+
+
+def circulant_row_to_matrix(row):
+    """``M[i, j] = row[(j − i) mod n]``."""
+    n = len(row)
+    M = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            M[i, j] = row[(j - i) % n]
+    return M
+
+
+# --------------------------------------------------------------------------- network
+
+
+def relu(z):
+    return np.where(z > 0, z, 0.0)
+
+
+def forward(U, C, v):
+    """``G(C) = relu(U C) v`` with the dense ``U``."""
+    return relu(U @ C) @ v
+
+
+def forward_loops(U, C, v):
+    """``G(C)[i] = Σ_l v_l relu(Σ_j U[i, j] C[j, l])``, entry by entry."""
+    n, k = C.shape
+    g = np.zeros(n)
+    for i in range(n):
+        for ell in range(k):
+            z = 0.0
+            for j in range(n):
+                z += U[i, j] * C[j, ell]
+            if z > 0:
+                g[i] += v[ell] * z
+    return g
+
+
+def vec(C):
+    """Column stacking: ``vec(C)[l*n + j] = C[j, l]``."""
+    n, k = C.shape
+    out = np.empty(n * k)
+    for ell in range(k):
+        for j in range(n):
+            out[ell * n + j] = C[j, ell]
+    return out
+
+
+def unvec(x, n, k):
+    C = np.empty((n, k))
+    for ell in range(k):
+        for j in range(n):
+            C[j, ell] = x[ell * n + j]
+    return C
+
+
+def jacobian(U, C, v):
+    """``J[:, l*n + j] = v_l · 1{(U C)[:, l] > 0} · U[:, j]``, column by column."""
+    n, k = C.shape
+    Z = U @ C
+    J = np.zeros((n, n * k))
+    for ell in range(k):
+        active = (Z[:, ell] > 0).astype(float)
+        for j in range(n):
+            J[:, ell * n + j] = v[ell] * active * U[:, j]
+    return J
+
+
+def kink_margin(U, C):
+    """Smallest ``|(U C)_il|``: how far ``C`` is from a ReLU kink."""
+    return float(np.min(np.abs(U @ C)))
+
+
+def draw_C_away_from_kinks(U, n, k, seed, margin=1e-3, omega=1.0):
+    """Gaussian ``C`` whose pre-activations are all at least ``margin·ω`` away from zero."""
+    rng = np.random.default_rng(seed)
+    for _ in range(1000):
+        C = omega * rng.standard_normal((n, k))
+        if kink_margin(U, C) > margin * omega * max(1.0, float(np.abs(U).max())):
+            return C
+    raise RuntimeError("could not draw C away from the ReLU kinks")
+
+
+def jacobian_fd(U, C, v):
+    """Central finite differences of ``G`` in every entry of ``C``.
+
+    ``G`` is piecewise linear; as long as no pre-activation changes sign the
+    central difference is exact up to rounding. The step is chosen so that no
+    sign changes (checked), so the only error is rounding ``~ eps·|G| / step``.
+
+    Returns ``(J, step)``.
+    """
+    n, k = C.shape
+    margin = kink_margin(U, C)
+    umax = float(np.abs(U).max())
+    step = 0.25 * margin / umax
+    if not step > 0:
+        raise ValueError("C sits on a ReLU kink; finite differences are meaningless there")
+    sign0 = (U @ C) > 0
+    J = np.zeros((n, n * k))
+    for ell in range(k):
+        for j in range(n):
+            Cp = C.copy()
+            Cm = C.copy()
+            Cp[j, ell] += step
+            Cm[j, ell] -= step
+            assert np.array_equal((U @ Cp) > 0, sign0) and np.array_equal((U @ Cm) > 0, sign0)
+            J[:, ell * n + j] = (forward(U, Cp, v) - forward(U, Cm, v)) / (2 * step)
+    return J, step
+
+
+def jvp(U, C, v, D):
+    """``J vec(D) = Σ_{l,j} J[:, l*n + j] D[j, l]``, summing the columns of ``J`` one channel at a time."""
+    n, k = C.shape
+    Z = U @ C
+    out = np.zeros(n)
+    for ell in range(k):
+        active = (Z[:, ell] > 0).astype(float)
+        # Σ_j U[:, j] D[j, l] = U @ D[:, l]
+        out += v[ell] * active * (U @ D[:, ell])
+    return out
+
+
+def vjp(U, C, v, r):
+    """``(Jᵀ r)[l*n + j] = ⟨J[:, l*n + j], r⟩`` reshaped to ``(n, k)``, entry by entry."""
+    n, k = C.shape
+    Z = U @ C
+    out = np.zeros((n, k))
+    for ell in range(k):
+        active_r = (Z[:, ell] > 0).astype(float) * r
+        # all j at once: out[j, l] = v_l ⟨U[:, j], 1{z_l > 0} ∘ r⟩
+        out[:, ell] = v[ell] * (U.T @ active_r)
+    return out
+
+
+def loss(U, C, v, y, A=None):
+    g = forward(U, C, v)
+    r = (g if A is None else A @ g) - y
+    return 0.5 * float(np.sum(r * r))
+
+
+def gradient(U, C, v, y, A=None):
+    """``Jᵀ Aᵀ (A G(C) − y)`` reshaped to ``(n, k)``."""
+    n, k = C.shape
+    g = forward(U, C, v)
+    if A is None:
+        r = g - y
+    else:
+        r = A.T @ (A @ g - y)
+    return vjp(U, C, v, r)
+
+
+def gradient_loops(U, C, v, y):
+    """Gradient of ``½‖G(C) − y‖²`` by the chain rule, entry by entry (no ``J``)."""
+    n, k = C.shape
+    Z = U @ C
+    r = forward(U, C, v) - y
+    grad = np.zeros((n, k))
+    for ell in range(k):
+        for j in range(n):
+            s = 0.0
+            for i in range(n):
+                if Z[i, ell] > 0:
+                    s += r[i] * v[ell] * U[i, j]
+            grad[j, ell] = s
+    return grad
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+def empirical_kernel(U, C, v):
+    J = jacobian(U, C, v)
+    return J @ J.T
+
+
+def empirical_kernel_sum(U, C, v):
+    """``K = Σ_l v_l² D_l U Uᵀ D_l`` (``theory.md`` §2.1), no Jacobian."""
+    n, k = C.shape
+    Z = U @ C
+    K = np.zeros((n, n))
+    UUt = U @ U.T
+    for ell in range(k):
+        d = (Z[:, ell] > 0).astype(float)
+        K += v[ell] ** 2 * (d[:, None] * UUt * d[None, :])
+    return K
+
+
+def expected_kernel(U, v):
+    """``Σ_ij = ‖v‖² ⟨u_i, u_j⟩ (π − θ_ij) / (2π)`` by a double loop over ``(i, j)``."""
+    n = U.shape[0]
+    vv = float(np.dot(v, v))
+    norms = [math.sqrt(float(np.dot(U[i], U[i]))) for i in range(n)]
+    S = np.empty((n, n))
+    for i in range(n):
+        for j in range(i, n):  # Σ is symmetric: fill both triangles at once
+            ip = float(np.dot(U[i], U[j]))
+            if i == j:
+                theta = 0.0  # the angle of a vector with itself
+            else:
+                cos = ip / (norms[i] * norms[j])
+                theta = math.acos(min(1.0, max(-1.0, cos)))
+            S[i, j] = S[j, i] = vv * ip * (math.pi - theta) / (2 * math.pi)
+    return S
+
+
+def autocorrelation(taps, n):
+    """``a_d = Σ_m c[m] c[m + d]`` for the first column ``c`` of ``U`` (circular)."""
+    U = conv_matrix(taps, n)
+    col = U[:, 0]
+    return np.array([sum(col[m] * col[(m + d) % n] for m in range(n)) for d in range(n)])
+
+
+# --------------------------------------------------------------------------- trig basis
+
+
+def trig_basis(n):
+    """Frequency-ordered real trigonometric basis, ``theory.md`` §2.3.
+
+    Columns ``w_0 = 1/√n``; then for ``1 <= f < n/2`` the pair
+    ``√(2/n) cos(2πfm/n)``, ``√(2/n) sin(2πfm/n)``; for even ``n``
+    ``(−1)^m/√n`` last. Returns ``(W, frequencies, kinds)`` with kinds
+    ``"cos"``/``"sin"`` (DC and Nyquist count as ``"cos"``).
+    """
+    cols, freqs, kinds = [], [], []
+    m = np.arange(n)
+    cols.append(np.full(n, 1.0 / math.sqrt(n)))
+    freqs.append(0)
+    kinds.append("cos")
+    f = 1
+    while 2 * f < n:
+        cols.append(math.sqrt(2.0 / n) * np.cos(2 * math.pi * f * m / n))
+        freqs.append(f)
+        kinds.append("cos")
+        cols.append(math.sqrt(2.0 / n) * np.sin(2 * math.pi * f * m / n))
+        freqs.append(f)
+        kinds.append("sin")
+        f += 1
+    if n % 2 == 0:
+        cols.append(np.array([(-1.0) ** mm for mm in range(n)]) / math.sqrt(n))
+        freqs.append(n // 2)
+        kinds.append("cos")
+    return np.column_stack(cols), np.array(freqs), np.array(kinds)
+
+
+def trig_function(n, f, kind):
+    """The unit-norm basis function of frequency ``f`` and kind ``"cos"``/``"sin"``."""
+    m = np.arange(n)
+    if f == 0 or 2 * f == n:
+        assert kind == "cos"
+        return np.cos(2 * math.pi * f * m / n) / math.sqrt(n)
+    fun = np.cos if kind == "cos" else np.sin
+    return math.sqrt(2.0 / n) * fun(2 * math.pi * f * m / n)
+
+
+def frequency_energy(x):
+    """``E_f = ⟨w_f^c, x⟩² + ⟨w_f^s, x⟩²`` by explicit projections, ``f = 0 … n//2``."""
+    x = np.asarray(x, dtype=float)
+    n = x.shape[0]
+    E = np.zeros(n // 2 + 1)
+    for f in range(n // 2 + 1):
+        E[f] = float(trig_function(n, f, "cos") @ x) ** 2
+        if 0 < f and 2 * f != n:
+            E[f] += float(trig_function(n, f, "sin") @ x) ** 2
+    return E
+
+
+def eigvals_desc(M):
+    return np.linalg.eigvalsh(0.5 * (M + M.T))[::-1]
+
+
+def eig_clusters(lam, rtol):
+    """Split decreasing eigenvalues into clusters whose neighbours are closer than ``rtol·scale``."""
+    scale = max(float(np.max(np.abs(lam))), 1e-300)
+    groups, cur = [], [0]
+    for i in range(1, len(lam)):
+        if abs(lam[i - 1] - lam[i]) <= rtol * scale:
+            cur.append(i)
+        else:
+            groups.append(cur)
+            cur = [i]
+    groups.append(cur)
+    return groups
+
+
+# --------------------------------------------------------------------------- dynamics
+
+
+def gradient_descent(U, v, y, C0, eta, steps, A=None):
+    """Plain gradient descent with dense ``U``.
+
+    Returns ``(losses, outputs, C)`` with ``losses[τ]`` and ``outputs[τ] = G(C_τ)``
+    for ``τ = 0 … steps`` and the final weights.
+    """
+    C = np.array(C0, dtype=float, copy=True)
+    losses, outputs = [], []
+    for tau in range(steps + 1):
+        Z = U @ C
+        g = relu(Z) @ v
+        if A is None:
+            rm = g - y
+            r = rm
+        else:
+            rm = A @ g - y
+            r = A.T @ rm
+        losses.append(0.5 * float(rm @ rm))
+        outputs.append(g)
+        if tau == steps:
+            break
+        M = (Z > 0).astype(float)
+        grad = U.T @ (M * np.outer(r, v))
+        C = C - eta * grad
+    return np.array(losses), np.array(outputs), C
+
+
+def linearized_run(K, y, eta, steps, f0=None, A=None):
+    """Linearized gradient descent by repeated matrix-vector products.
+
+    Denoising: ``r ← r − η K r``, ``f ← f + η K r``.
+    With ``A``: ``f ← f + η K Aᵀ ρ``, ``ρ ← ρ − η A K Aᵀ ρ``.
+
+    Returns ``(residuals, outputs)`` for ``τ = 0 … steps``.
+    """
+    n = K.shape[0]
+    f = np.zeros(n) if f0 is None else np.array(f0, dtype=float)
+    if A is None:
+        r = y - f
+        res, outs = [r.copy()], [f.copy()]
+        for _ in range(steps):
+            Kr = K @ r
+            f = f + eta * Kr
+            r = r - eta * Kr
+            res.append(r.copy())
+            outs.append(f.copy())
+        return np.array(res), np.array(outs)
+    rho = y - A @ f
+    M = A @ K @ A.T
+    res, outs = [rho.copy()], [f.copy()]
+    for _ in range(steps):
+        f = f + eta * (K @ (A.T @ rho))
+        rho = rho - eta * (M @ rho)
+        res.append(rho.copy())
+        outs.append(f.copy())
+    return np.array(res), np.array(outs)
+
+
+def linearized_limit(K, y, f0=None, A=None, rcond=1e-10):
+    """``τ → ∞`` of the linearized iteration via pseudo-inverses.
+
+    Denoising: ``f0 + K K⁺ (y − f0)``; with ``A``: ``f0 + K Aᵀ (A K Aᵀ)⁺ (y − A f0)``.
+    """
+    n = K.shape[0]
+    f0 = np.zeros(n) if f0 is None else np.asarray(f0, dtype=float)
+    if A is None:
+        return f0 + K @ np.linalg.pinv(K, rcond=rcond, hermitian=True) @ (y - f0)
+    M = A @ K @ A.T
+    return f0 + K @ A.T @ np.linalg.pinv(M, rcond=rcond, hermitian=True) @ (y - A @ f0)
+
+
+def gradient_flow(K, y, eta, t, f0=None, A=None):
+    """Gradient flow of the linear model with ``scipy.linalg.expm``.
+
+    Residual ``expm(−η M t) ρ0`` (``M = K`` or ``A K Aᵀ``); output
+    ``f0 + η K Aᵀ ∫_0^t expm(−η M s) ds ρ0``, the integral from the block matrix
+    ``expm([[−ηM, I], [0, 0]] t)`` (Van Loan), so no inverse of ``M`` is needed.
+    """
+    n = K.shape[0]
+    f0 = np.zeros(n) if f0 is None else np.asarray(f0, dtype=float)
+    At = np.eye(n) if A is None else A.T
+    M = At.T @ K @ At
+    rho0 = y - At.T @ f0
+    d = M.shape[0]
+    residual = scipy.linalg.expm(-eta * M * t) @ rho0
+    B = np.zeros((2 * d, 2 * d))
+    B[:d, :d] = -eta * M
+    B[:d, d:] = np.eye(d)
+    integral = scipy.linalg.expm(B * t)[:d, d:]
+    output = f0 + eta * K @ At @ integral @ rho0
+    return residual, output
+
+
+def fit_time_bruteforce(K, target, eta, delta, max_steps=100000, A=None):
+    """Smallest ``τ`` with ``‖(I − η M)^τ target‖ <= δ ‖target‖`` by stepping one at a time.
+
+    Returns ``(tau, ratios)`` with the ratios ``‖r_τ‖/‖r_0‖`` seen.
+    """
+    M = K if A is None else A @ K @ A.T
+    r = np.array(target, dtype=float)
+    norm0 = float(np.linalg.norm(r))
+    ratios = [1.0]
+    for tau in range(max_steps + 1):
+        if float(np.linalg.norm(r)) <= delta * norm0:
+            return tau, np.array(ratios)
+        r = r - eta * (M @ r)
+        ratios.append(float(np.linalg.norm(r)) / norm0)
+    return math.inf, np.array(ratios)
