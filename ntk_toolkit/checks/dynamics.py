@@ -113,7 +113,7 @@ def _plot_gap(res):
     family="dynamics",
     claim="The network's residual stays close to the linearized one r_τ = (I − ηΣ)^τ r_0; the gap "
           "max_τ≤T ‖r_τ − r_τ^lin‖/‖y‖ shrinks like k^(−1/2) at fixed ω.",
-    reference="docs/theory.md §4.1, §4.5; claim [6]; Heckel & Soltanolkotabi, ICLR 2020",
+    reference="docs/theory.md §4.1, §2.6; claim [6]; Heckel & Soltanolkotabi, ICLR 2020",
     faults=("eta-doubled",),
     plot=_plot_gap,
 )
