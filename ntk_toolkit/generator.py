@@ -142,6 +142,8 @@ class TwoLayerGenerator:
         ndarray, shape (n, k)
         """
         omega = check_positive("omega", omega)
+        if not isinstance(symmetric, (bool, np.bool_)):
+            raise TypeError(f"symmetric must be True or False, got {symmetric!r}")
         rng = as_rng(seed)
         if not symmetric:
             return omega * rng.standard_normal((self.n, self.k))

@@ -167,7 +167,7 @@ class CircularConv:
 
     # -- application ---------------------------------------------------------
     def _check(self, name, x):
-        x = as_float_array(name, x, ndim=(1, 2), finite=False)
+        x = as_float_array(name, x, ndim=(1, 2))
         if x.shape[0] != self.n:
             raise ValueError(f"{name} must have {self.n} rows (the signal length n), got shape {x.shape}")
         return x
@@ -242,7 +242,7 @@ class DenseOperator:
         return self.U.copy()
 
     def _check(self, name, x):
-        x = as_float_array(name, x, ndim=(1, 2), finite=False)
+        x = as_float_array(name, x, ndim=(1, 2))
         if x.shape[0] != self.n:
             raise ValueError(f"{name} must have {self.n} rows (the signal length n), got shape {x.shape}")
         return x

@@ -308,25 +308,23 @@ def test_expected_kernel_and_trig_basis_above_budget(gen, tiny_budget):
     assert nt.frequency_energy(np.ones(64)).shape == (33,)
 
 
-# --------------------------------------------------------------------------- known gaps (bugs)
-@pytest.mark.xfail(strict=True, reason="BUG: dynamics.gradient_descent(record=1) raises 'num must be an integer "
-                   ">= 2, got 1' (geometric_iterations' internal argument), not naming `record`")
+# --------------------------------------------------------------------------- regressions
 def test_gradient_descent_record_count_error_names_record(gen, C, y):
+    """Regression: record=1 used to fail with 'num must be ...' (an internal argument name)."""
     with pytest.raises(ValueError, match=r"record"):
         nt.gradient_descent(gen, y, C, 0.1, 5, record=1)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: dynamics.max_step_size on an operator with ‖U‖ = 0 (DenseOperator of "
-                   "zeros) raises a bare ZeroDivisionError instead of a ValueError naming U/‖U‖ (design.md §4: "
-                   "guard divisions by zero with a clear error); gradient_descent inherits it")
 def test_max_step_size_zero_operator_clear_error():
+    """Regression: ‖U‖ = 0 used to raise a bare ZeroDivisionError (design.md §4: guard divisions)."""
     zero = nt.TwoLayerGenerator(DenseOperator(np.zeros((4, 4))), 2)
     with pytest.raises(ValueError, match=r"U"):
         nt.max_step_size(zero)
+    with pytest.raises(ValueError, match=r"U"):
+        nt.gradient_descent(zero, np.ones(4), np.ones((4, 2)), 0.1, 3)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: spectrum.frequency_energy(np.ones(0)) lets scipy raise 'invalid number "
-                   "of data points (0) specified', which does not name the argument x")
 def test_frequency_energy_empty_names_x():
+    """Regression: an empty x used to reach scipy.fft, whose message does not name x."""
     with pytest.raises(ValueError, match=r"\bx\b"):
         nt.frequency_energy(np.ones(0))

@@ -821,3 +821,18 @@ def test_results_do_not_depend_on_numba_thread_count():
         numba.set_num_threads(old)
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("op", ["direct", "fft", "dense_pert"])
+@pytest.mark.parametrize("equal_v", [True, False])
+def test_empirical_kernel_streams_over_channel_blocks(monkeypatch, op, equal_v):
+    """Several channel blocks (block size forced down to 3 channels) give the same K."""
+    import ntk_toolkit.kernels as kernels
+
+    case = Case(17, "custom_odd", op, 8)
+    v = case.v if equal_v else np.random.default_rng(1).uniform(-1, 1, 8)
+    gen = nt.TwoLayerGenerator(case.operator(), 8, output_weights=v)
+    C = case.C()
+    want = naive.empirical_kernel(case.U, C, v)
+    monkeypatch.setattr(kernels, "_BLOCK_BYTES", 8 * case.n * 3)
+    assert_close(nt.empirical_kernel(gen, C), want, what="K over blocks of 3 channels")

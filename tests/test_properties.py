@@ -27,7 +27,9 @@ from ntk_toolkit.operators import CircularConv, DenseOperator
 ns = st.integers(4, 40)
 ks = st.integers(1, 8).map(lambda h: 2 * h)
 seeds = st.integers(0, 2**32 - 1)
-methods = st.sampled_from(["direct", "fft"])
+#: "dense" is the same circulant U as a DenseOperator (the generic code paths)
+methods = st.sampled_from(["direct", "fft", "dense"])
+circulant_methods = st.sampled_from(["direct", "fft"])
 
 
 @st.composite
@@ -47,8 +49,9 @@ def setups(draw, methods=methods):
     method = draw(methods)
     seed = draw(seeds)
     filt = F.Filter(taps)
-    gen = nt.TwoLayerGenerator(CircularConv(filt, n, method=method), k)
     U = naive.conv_matrix(filt.taps, n)
+    op = DenseOperator(U) if method == "dense" else CircularConv(filt, n, method=method)
+    gen = nt.TwoLayerGenerator(op, k)
     return gen, U, n, k, seed
 
 
@@ -140,7 +143,7 @@ def test_scale_invariance_of_kernel_and_homogeneity_of_output(s, shift_seed, alp
     assert_close(gen.forward(alpha * C), alpha * gen.forward(C), what="G(αC) = αG(C)")
 
 
-@given(setups(methods=st.sampled_from(["direct", "fft"])), st.integers(1, 39), st.integers(1, 30))
+@given(setups(), st.integers(1, 39), st.integers(1, 30))
 def test_gradient_descent_shift_equivariance(s, shift, steps):
     gen, U, n, k, seed = s
     rng = np.random.default_rng(seed)
@@ -156,7 +159,7 @@ def test_gradient_descent_shift_equivariance(s, shift, steps):
     assert_close(t2.C, np.roll(t1.C, shift, axis=0), rtol=SHIFT_TOL, what="final C")
 
 
-@given(setups())
+@given(setups(methods=circulant_methods))
 def test_expected_kernel_is_circulant_and_fft_spectrum_matches_eigvalsh(s):
     gen, U, n, k, seed = s
     # Σ through the generic (non-circulant) path on the dense U is circulant
