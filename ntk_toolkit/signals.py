@@ -67,19 +67,20 @@ def step(n: int, position: float = 0.5, norm: float | None = 1.0) -> np.ndarray:
     return _scale(x, norm)
 
 
-def _breakpoints(n, pieces, rng):
-    cuts = np.sort(rng.choice(np.arange(1, n), size=pieces - 1, replace=False))
-    return np.concatenate([[0], cuts, [n]])
-
-
-def piecewise_constant(n: int, pieces: int = 4, seed=None, norm: float | None = 1.0) -> np.ndarray:
-    """Piecewise-constant signal with ``pieces`` random pieces and N(0, 1) levels."""
+def _pieces(n, pieces, seed):
+    """Validate and draw ``pieces`` random intervals of ``0..n``: returns the Generator and the breakpoints."""
     n = check_int("n", n, minimum=2)
     pieces = check_int("pieces", pieces, minimum=1)
     if pieces > n:
         raise ValueError(f"pieces must be <= n={n}, got {pieces}")
     rng = as_rng(seed)
-    b = _breakpoints(n, pieces, rng)
+    cuts = np.sort(rng.choice(np.arange(1, n), size=pieces - 1, replace=False))
+    return rng, np.concatenate([[0], cuts, [n]])
+
+
+def piecewise_constant(n: int, pieces: int = 4, seed=None, norm: float | None = 1.0) -> np.ndarray:
+    """Piecewise-constant signal with ``pieces`` random pieces and N(0, 1) levels."""
+    rng, b = _pieces(n, pieces, seed)
     levels = rng.standard_normal(pieces)
     return _scale(np.repeat(levels, np.diff(b)), norm)
 
@@ -87,13 +88,8 @@ def piecewise_constant(n: int, pieces: int = 4, seed=None, norm: float | None = 
 def piecewise_smooth(n: int, pieces: int = 3, seed=None, norm: float | None = 1.0) -> np.ndarray:
     """Piecewise-smooth signal: on each of ``pieces`` random intervals, a random
     quadratic plus a low-frequency cosine, with jumps between intervals."""
-    n = check_int("n", n, minimum=2)
-    pieces = check_int("pieces", pieces, minimum=1)
-    if pieces > n:
-        raise ValueError(f"pieces must be <= n={n}, got {pieces}")
-    rng = as_rng(seed)
-    b = _breakpoints(n, pieces, rng)
-    x = np.empty(n)
+    rng, b = _pieces(n, pieces, seed)
+    x = np.empty(b[-1])
     for a, e in zip(b[:-1], b[1:]):
         t = np.linspace(-1.0, 1.0, e - a)
         c0, c1, c2, amp = rng.standard_normal(4)
