@@ -301,8 +301,7 @@ def _residual_system(kernel_or_spectrum, A):
     if A is None:
         return np.maximum(spec.eigenvalues, 0.0), spec.project, spec.synthesize, spec, None
     At = np.ascontiguousarray(A.todense().T)  # (n, m)
-    lam = np.maximum(spec.eigenvalues, 0.0)
-    KAt = spec.synthesize(lam[:, None] * spec.project(At))  # (n, m)
+    KAt = spec.apply_kernel(At)  # (n, m)
     M = At.T @ KAt
     M = 0.5 * (M + M.T)
     mu, V = _lazy.linalg().eigh(M)

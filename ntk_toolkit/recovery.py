@@ -47,9 +47,7 @@ def _n_of(kernel) -> int:
 def _kernel_times(kernel, M: np.ndarray) -> np.ndarray:
     """``K M`` for a kernel matrix, a Spectrum or a generator (its ``Σ``); ``M`` is (n, B)."""
     if isinstance(kernel, (Spectrum, TwoLayerGenerator)):
-        spec = spectrum(kernel)
-        lam = np.maximum(spec.eigenvalues, 0.0)
-        return spec.synthesize(lam[:, None] * spec.project(M))
+        return spectrum(kernel).apply_kernel(M)
     from .kernels import _as_kernel_matrix
 
     return _as_kernel_matrix("kernel", kernel) @ M

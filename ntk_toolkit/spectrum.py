@@ -122,6 +122,11 @@ class Spectrum:
         freq_ordered[self._order()] = c
         return _trig_synthesis(freq_ordered)
 
+    def apply_kernel(self, x) -> np.ndarray:
+        """``K x = W diag(max(λ, 0)) Wᵀ x`` for ``x`` of shape ``(n,)`` or ``(n, B)`` (negative rounding clipped)."""
+        return self.synthesize(np.maximum(self.eigenvalues, 0.0)[:, None] * self.project(x)
+                               if np.ndim(x) == 2 else np.maximum(self.eigenvalues, 0.0) * self.project(x))
+
     def _order(self) -> np.ndarray:
         """Map eigenvalue index -> index in the frequency-ordered trig basis."""
         f, kind = self.frequencies, self.kinds
