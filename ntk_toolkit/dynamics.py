@@ -54,10 +54,11 @@ def max_step_size(gen_or_kernel, A=None) -> float:
         * For a **network** (generator): ``1 / (‖v‖² ‖U‖² ‖A‖²)``. Since
           ``J(C) J(C)ᵀ ⪯ ‖v‖² ‖U‖² I`` for every ``C``, this step makes every
           direction of the linearized iteration contract monotonically
-          (``0 <= 1 − ηλ < 1``) whatever the weights (``docs/theory.md`` §1.3).
+          (``0 <= 1 − ηλ < 1``) whatever the weights (``docs/theory.md`` §1.3,
+          eq. (1.11)).
         * For a **linear model** (kernel matrix or Spectrum ``K``):
           ``2 / λ_max(A K Aᵀ)``, the bound above which some component of
-          ``(I − ηAKAᵀ)^τ`` grows.
+          ``(I − ηAKAᵀ)^τ`` grows (eq. (1.12)).
     """
     if isinstance(gen_or_kernel, TwoLayerGenerator):
         gen = gen_or_kernel
@@ -147,9 +148,19 @@ def _record_list(record, steps: int) -> np.ndarray:
     return np.unique(arr.astype(np.int64))
 
 
+def _check_dtype(dtype) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}") from exc
+    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dt}")
+    return dt
+
+
 def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=None, record=None,
                      *, check_step: bool = True, divergence_factor: float = 1e6,
-                     stop_at: float | None = None, progress: bool = False) -> Trajectory:
+                     stop_at: float | None = None, progress: bool = False, dtype=np.float64) -> Trajectory:
     """Plain gradient descent on ``½‖A G(C) − y‖²``.
 
     ``C_{τ+1} = C_τ − η Uᵀ(M_τ ∘ r_τ vᵀ)`` with ``M_τ = 1{U C_τ > 0}`` and
@@ -186,24 +197,40 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
         (``Trajectory.converged``), and only the requested iterations reached.
     progress : bool, default False
         Show a tqdm progress bar.
+    dtype : {numpy.float64, numpy.float32}, default float64
+        Precision of the weights ``C`` and of the arithmetic on them. Outputs,
+        residuals and losses are always float64. ``float32`` halves the memory
+        traffic of a step (about 1.8× faster with direct taps); the weights then
+        carry a relative rounding error of about 6e-8 per step, and activation
+        patterns of entries near 0 may flip, so a float32 trajectory follows
+        the float64 one to about 1e-5 relative in the outputs over hundreds of
+        steps (measured in ``tests/test_gd_fused.py``). With an FFT operator
+        the transforms run in single precision; a dense ``U`` computes in
+        float64 and stores ``C`` in float32.
 
     Returns
     -------
     Trajectory
+        ``Trajectory.C`` has the requested ``dtype``.
 
     Notes
     -----
-    With a :class:`CircularConv` applied by direct taps each step is two fused
-    Numba passes (forward with the activation mask; backward with the update
-    in place): O(n k L) time, one ``n x k`` byte mask as the only temporary.
-    Otherwise ``U`` is applied by FFT or as a dense matrix.
-    The first call compiles the kernels (a few seconds, cached on disk).
+    With a :class:`CircularConv` applied by direct taps each step is one fused
+    Numba sweep over ``C`` by blocks of channels: the update
+    ``C ← C − η Uᵀ(M_τ ∘ r_τ vᵀ)`` of each row is followed, ``h`` rows later,
+    by the forward pass that yields ``M_{τ+1}`` and ``G(C_{τ+1})``; each entry
+    of ``C`` is read and written once per step, O(n k L) time, one ``n x k``
+    byte mask as the only temporary. Otherwise ``U`` is applied by FFT or as a
+    dense matrix (:class:`CircularConv` picks direct taps or FFT by the cost
+    rule of ``operators.FFT_COST``). The first call compiles the kernels (a few
+    seconds, cached on disk).
     """
     if not isinstance(gen, TwoLayerGenerator):
         raise TypeError(f"gen must be a TwoLayerGenerator, got {type(gen).__name__}")
     A = as_measurement(A, gen.n)
     y = gen._check_y(y, A)
-    C = gen._check_C(C0, "C0").copy()
+    dtype = _check_dtype(dtype)
+    C = np.array(gen._check_C(C0, "C0"), dtype=dtype, order="C", copy=True)
     eta = check_positive("eta", eta)
     steps = check_int("steps", steps, minimum=0)
     divergence_factor = check_positive("divergence_factor", divergence_factor)
@@ -221,10 +248,14 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
     losses = np.empty(steps + 1)
     ref = max(0.5 * float(y @ y), np.finfo(float).tiny)
     fused = gen._fused
-    v = gen.output_weights
     op = gen.operator
     if fused:
         from ._kernels import gd
+
+        taps, v = gen._fused_args(dtype)
+        bw = gd.block_width(gen.k)
+        gpart = np.empty((-(-gen.k // bw), gen.n))
+        eta_t = dtype.type(eta)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -238,8 +269,8 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
     small.enter_context(np.errstate(over="ignore", invalid="ignore"))
     small.enter_context(threads_for(gen.n * gen.k * getattr(op, "taps", np.empty(gen.n)).size))
     try:
+        g, mask = gen._forward(C)
         for tau in range(steps + 1):
-            g, mask = gen._forward(C)
             if A is None:
                 r = g - y
                 loss = 0.5 * float(r @ r)
@@ -268,9 +299,11 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
             if tau == steps or converged:
                 break
             if fused:
-                gd.backward_update(op.taps, op.center, mask, r, v, eta, C)
+                gd.step(taps, op.center, mask, np.ascontiguousarray(r, dtype=dtype), v, eta_t, C, gpart, bw)
+                g = gpart.sum(axis=0)
             else:
-                C -= eta * gen._backward(mask, r)
+                C -= (eta * gen._backward(mask, r)).astype(dtype, copy=False)
+                g, mask = gen._forward(C)
             if bar is not None:
                 bar.update(1)
     finally:
@@ -367,7 +400,8 @@ class LinearizedPrediction:
     def component_factors(self, tau) -> np.ndarray:
         """``(1 − ημ_i)^τ`` (or ``exp(−ημ_i t)``), shape ``(dim,)`` or ``(T, dim)``.
 
-        ``μ_i`` are the eigenvalues of ``K`` (or ``A K Aᵀ``), in decreasing order.
+        ``μ_i`` are the eigenvalues of ``K`` (or ``A K Aᵀ``), in decreasing order
+        (``docs/theory.md`` eqs. (4.3), (4.7)).
         """
         t = self._taus(tau)
         F = self._factors(t)
@@ -391,7 +425,7 @@ class LinearizedPrediction:
 
         Denoising: ``f_τ = y − (I − ηK)^τ (y − f_0)``. With ``A``:
         ``f_τ = f_0 + K Aᵀ (A K Aᵀ)⁻¹ [I − (I − ηAKAᵀ)^τ](y − A f_0)``
-        (``docs/theory.md`` §5.1), evaluated in the eigenbasis of ``A K Aᵀ``.
+        (``docs/theory.md`` §5.1, eq. (5.1)), evaluated in the eigenbasis of ``A K Aᵀ``.
         """
         t = self._taus(tau)
         if self.A is None:
@@ -412,7 +446,7 @@ class LinearizedPrediction:
 
     def limit(self) -> np.ndarray:
         """Output as ``τ → ∞``: ``y`` projected off the null space of ``K`` (denoising),
-        ``f_0 + K Aᵀ (A K Aᵀ)⁺ (y − A f_0)`` with ``A``.
+        ``f_0 + K Aᵀ (A K Aᵀ)⁺ (y − A f_0)`` with ``A`` (``docs/theory.md`` eq. (5.2)).
 
         Returns
         -------
@@ -432,7 +466,8 @@ class LinearizedPrediction:
         Fitting ``target`` alone, its residual after ``τ`` steps is
         ``(I − ηK)^τ target``; returns the smallest integer ``τ`` (gradient
         descent) or real ``t`` (gradient flow) with
-        ``‖(I − ηK)^τ target‖ <= delta ‖target‖``, or ``inf`` if never reached.
+        ``‖(I − ηK)^τ target‖ <= delta ‖target‖``, or ``inf`` if never reached
+        (``docs/theory.md`` §4.1, eq. (4.5)).
 
         Parameters
         ----------
@@ -485,7 +520,7 @@ class LinearizedPrediction:
 def linearized(kernel_or_spectrum, y, eta: float, f0=None, A=None) -> LinearizedPrediction:
     """Linearized gradient-descent dynamics ``r_τ = (I − η K)^τ r_0``.
 
-    ``docs/theory.md`` §4.1 (denoising) and §5.1 (with a measurement operator:
+    ``docs/theory.md`` §4.1, eq. (4.2) (denoising) and §5.1, eq. (5.1) (with a measurement operator:
     ``ρ_τ = (I − η A K Aᵀ)^τ ρ_0``).
 
     Parameters
@@ -522,7 +557,7 @@ def linearized(kernel_or_spectrum, y, eta: float, f0=None, A=None) -> Linearized
 
 
 def gradient_flow(kernel_or_spectrum, y, eta: float = 1.0, f0=None, A=None) -> LinearizedPrediction:
-    """Gradient flow of the linearized model: ``r(t) = exp(−η K t) r_0``.
+    """Gradient flow of the linearized model: ``r(t) = exp(−η K t) r_0`` (``docs/theory.md`` eq. (4.7)).
 
     The continuous-time limit of :func:`linearized`; ``t`` is real and
     ``η t`` plays the role of ``η τ``. Same parameters and methods as

@@ -43,7 +43,7 @@ class TwoLayerGenerator:
     """Two-layer convolutional generator ``G(C) = relu(U C) v``.
 
     Only ``C`` (shape ``(n, k)``) is trained; the convolution ``U`` and the
-    output weights ``v`` are fixed (``docs/theory.md`` §1.1).
+    output weights ``v`` are fixed (``docs/theory.md`` §1.1, eq. (1.4)).
 
     Parameters
     ----------
@@ -128,7 +128,8 @@ class TwoLayerGenerator:
         ----------
         seed : int, numpy.random.Generator or None
         omega : float, default 1.0
-            Standard deviation; ``> 0``.
+            Standard deviation; ``> 0``. The initial output has
+            ``E‖G(C_0)‖² = n ω² ‖u‖² (½ − 1/(2π))`` (``docs/theory.md`` eq. (1.5)).
         symmetric : bool, default False
             Mirrored initialisation: draw the first ``k/2`` columns and copy
             them into the last ``k/2``. With the default output weights
@@ -160,21 +161,35 @@ class TwoLayerGenerator:
         return self.preactivation(C) > 0
 
     def forward(self, C) -> np.ndarray:
-        """``G(C) = φ(U C) v``, shape ``(n,)``. Cost O(n k L) (direct) or O(n k log n)."""
+        """``G(C) = φ(U C) v`` (eq. (1.4)), shape ``(n,)``. Cost O(n k L) (direct) or O(n k log n)."""
         C = self._check_C(C)
         return self._forward(C)[0]
 
+    def _fused_args(self, dtype) -> tuple[np.ndarray, np.ndarray]:
+        """Taps and output weights in ``dtype`` for the fused kernels (cached)."""
+        dtype = np.dtype(dtype)
+        cache = self.__dict__.setdefault("_fused_cache", {})
+        if dtype not in cache:
+            cache[dtype] = (np.ascontiguousarray(self.operator.taps, dtype=dtype),
+                            np.ascontiguousarray(self.output_weights, dtype=dtype))
+        return cache[dtype]
+
     def _forward(self, C: np.ndarray):
-        """Return ``(G(C), mask)`` for clean ``C``; ``mask`` is uint8 (fused) or φ'(Z)."""
+        """Return ``(G(C), mask)`` for clean ``C``; ``mask`` is uint8 (fused) or φ'(Z).
+
+        The fused path keeps ``C``'s dtype (float32 or float64); ``G(C)`` is float64.
+        """
         if self._fused:
             from ._kernels import gd
 
             op = self.operator
+            bw = gd.block_width(self.k)
+            gpart = np.empty((-(-self.k // bw), self.n))
             mask = np.empty(C.shape, dtype=np.uint8)
-            g = np.empty(self.n)
+            taps, v = self._fused_args(C.dtype)
             with threads_for(C.size * op.taps.size):
-                gd.forward_mask(op.taps, op.center, C, self.output_weights, mask, g)
-            return g, mask
+                gd.forward_mask(taps, op.center, C, v, mask, gpart, bw)
+            return gpart.sum(axis=0), mask
         Z = self.operator._apply(C, adjoint=False)
         return self._phi(Z) @ self.output_weights, self._dphi(Z)
 
@@ -185,15 +200,17 @@ class TwoLayerGenerator:
 
             op = self.operator
             out = np.empty((self.n, self.k))
+            taps, v = self._fused_args(np.float64)
             with threads_for(mask.size * op.taps.size):
-                gd.backward(op.taps, op.center, mask, np.ascontiguousarray(r), self.output_weights, out)
+                gd.backward(taps, op.center, mask, np.ascontiguousarray(r, dtype=np.float64), v, 1.0, out,
+                            gd.block_width(self.k))
             return out
         W = mask * r[:, None]
         W *= self.output_weights[None, :]
         return self.operator._apply(np.ascontiguousarray(W), adjoint=True)
 
     def jvp(self, C, D) -> np.ndarray:
-        """Jacobian-vector product ``J(C) vec(D) = (φ'(U C) ∘ U D) v``.
+        """Jacobian-vector product ``J(C) vec(D) = (φ'(U C) ∘ U D) v`` (eq. (2.2)).
 
         Parameters
         ----------
@@ -212,7 +229,7 @@ class TwoLayerGenerator:
     def vjp(self, C, r) -> np.ndarray:
         """Vector-Jacobian product ``J(C)ᵀ r`` reshaped to ``(n, k)``.
 
-        ``(Jᵀ r)[:, l] = v_l Uᵀ (φ'(U c_l) ∘ r)`` (``docs/theory.md`` §1.3).
+        ``(Jᵀ r)[:, l] = v_l Uᵀ (φ'(U c_l) ∘ r)`` (``docs/theory.md`` §1.3, eq. (2.2)).
 
         Parameters
         ----------
@@ -232,7 +249,7 @@ class TwoLayerGenerator:
         """Dense Jacobian ``J(C) = ∂G/∂vec(C)``, shape ``(n, n*k)``.
 
         Column ``l*n + j`` is the derivative with respect to ``C[j, l]``:
-        ``J = [v_1 D_1 U, …, v_k D_k U]`` (``docs/theory.md`` §2.1).
+        ``J = [v_1 D_1 U, …, v_k D_k U]`` (``docs/theory.md`` §2.1, eq. (2.1)).
 
         Notes
         -----
@@ -264,7 +281,7 @@ class TwoLayerGenerator:
         return (g if A is None else A.apply(g)) - y
 
     def loss(self, C, y, A=None) -> float:
-        """``½‖A G(C) − y‖²`` (``A = I`` when omitted). ``docs/theory.md`` §1.2."""
+        """``½‖A G(C) − y‖²`` (``A = I`` when omitted). ``docs/theory.md`` §1.2, eqs. (1.6)–(1.7)."""
         r = self.residual(C, y, A)
         return 0.5 * float(r @ r)
 
@@ -272,7 +289,7 @@ class TwoLayerGenerator:
         """Gradient of ``½‖A G(C) − y‖²`` with respect to ``C``, shape ``(n, k)``.
 
         ``∇_C L = Uᵀ (M ∘ (r vᵀ))``, ``M = 1{U C > 0}``, ``r = Aᵀ(A G(C) − y)``
-        (``docs/theory.md`` §1.3). Cost: two convolutions of ``(n, k)`` arrays.
+        (``docs/theory.md`` §1.3, eq. (1.8)). Cost: two convolutions of ``(n, k)`` arrays.
         """
         A = as_measurement(A, self.n)
         C = self._check_C(C)

@@ -1,8 +1,13 @@
-"""Circular convolution by direct taps, row-parallel.
+"""Circular convolution by direct taps, parallel over blocks of channels.
 
 Index convention (``docs/theory.md`` §1.1): with taps ``u[0..L-1]`` and centre
 ``h``, ``(U X)[i, :] = Σ_a u[a] X[(i - a + h) mod n, :]`` and the adjoint
 ``(Uᵀ R)[j, :] = Σ_a u[a] R[(j + a - h) mod n, :]``.
+
+A thread owns whole blocks of columns (:func:`ntk_toolkit._kernels.gd.block_width`
+channels) and walks down their rows, so the ``L`` input rows of an output row
+stay in L1 cache. Every output entry is the same sum in the same order
+whatever the number of threads.
 """
 
 from numba import prange
@@ -11,28 +16,36 @@ from .._jit import pjit
 
 
 @pjit
-def circ_conv(taps, h, X, out):  # pragma: no cover - compiled
+def _shift_sum(taps, h, X, out, bw, sign):  # pragma: no cover - compiled
     n, k = X.shape
     L = taps.shape[0]
-    for i in prange(n):
-        for c in range(k):
-            out[i, c] = 0.0
-        for a in range(L):
-            src = (i - a + h) % n
-            w = taps[a]
-            for c in range(k):
-                out[i, c] += w * X[src, c]
+    nb = (k + bw - 1) // bw
+    for b in prange(nb):
+        c0 = b * bw
+        c1 = min(k, c0 + bw)
+        m = c1 - c0
+        for i in range(n):
+            o = out[i, c0:c1]
+            xs = X[(i + sign * (0 - h)) % n, c0:c1]
+            w = taps[0]
+            for c in range(m):
+                o[c] = w * xs[c]
+            for a in range(1, L):
+                xs = X[(i + sign * (a - h)) % n, c0:c1]
+                w = taps[a]
+                for c in range(m):
+                    o[c] += w * xs[c]
 
 
-@pjit
-def circ_corr(taps, h, R, out):  # pragma: no cover - compiled
-    n, k = R.shape
-    L = taps.shape[0]
-    for j in prange(n):
-        for c in range(k):
-            out[j, c] = 0.0
-        for a in range(L):
-            src = (j + a - h) % n
-            w = taps[a]
-            for c in range(k):
-                out[j, c] += w * R[src, c]
+def circ_conv(taps, h, X, out):
+    """``out = U X`` (``sign = −1``: source row ``i − a + h``)."""
+    from .gd import block_width
+
+    _shift_sum(taps, h, X, out, block_width(X.shape[1]), -1)
+
+
+def circ_corr(taps, h, R, out):
+    """``out = Uᵀ R`` (``sign = +1``: source row ``j + a − h``)."""
+    from .gd import block_width
+
+    _shift_sum(taps, h, R, out, block_width(R.shape[1]), 1)

@@ -1,0 +1,150 @@
+"""The fused gradient-descent sweep, the channel-blocked kernels and float32.
+
+Sizes cross the channel-block boundaries of ``_kernels.gd.block_width``
+(64 channels per block below k = 512) and use odd ``n``, filters as long as
+``n`` and even tap counts (centre not in the middle).
+"""
+
+import naive
+import numpy as np
+import pytest
+from conftest import F32_GD_TOL, GD_TOL, RTOL
+
+import ntk_toolkit as nt
+from ntk_toolkit._jit import num_threads
+from ntk_toolkit._kernels import gd
+from ntk_toolkit.filters import Filter, triangle
+from ntk_toolkit.operators import CircularConv
+
+# (n, k, taps): k not a multiple of the block width, odd n, L = n, even L
+CASES = [
+    (5, 2, [1.0, 2.0, 0.5, 0.25, 0.1]),
+    (7, 66, [0.3, 1.0, 0.3]),
+    (9, 130, [0.2, 0.5, 1.0, 0.7]),
+    (16, 300, list(triangle(3).taps)),
+    (33, 70, [1.0]),
+    (12, 600, [0.1, 0.4, 1.0, 0.4, 0.1, 0.05]),
+]
+
+
+def _gen(n, k, taps, method="direct"):
+    return nt.TwoLayerGenerator(CircularConv(Filter(np.asarray(taps, dtype=float)), n=n, method=method), k=k)
+
+
+@pytest.mark.parametrize("n,k,taps", CASES)
+def test_fused_descent_matches_naive(n, k, taps):
+    gen = _gen(n, k, taps)
+    assert gen._fused
+    U = gen.operator.todense()
+    C0 = gen.init(3)
+    y = np.random.default_rng(4).standard_normal(n)
+    eta = nt.max_step_size(gen)
+    steps = 25
+    losses, outputs, C = naive.gradient_descent(U, gen.v, y, C0, eta, steps)
+    traj = nt.gradient_descent(gen, y, C0, eta, steps, record=list(range(steps + 1)))
+    scale = np.abs(outputs).max()
+    assert np.abs(traj.outputs - outputs).max() <= RTOL * 100 * scale
+    assert np.abs(traj.C - C).max() <= RTOL * 100 * np.abs(C).max()
+    np.testing.assert_allclose(traj.losses, losses, rtol=GD_TOL)
+
+
+@pytest.mark.parametrize("n,k,taps", CASES)
+def test_blocked_forward_and_backward_match_naive(n, k, taps):
+    gen = _gen(n, k, taps)
+    U = gen.operator.todense()
+    C = gen.init(5)
+    r = np.random.default_rng(6).standard_normal(n)
+    g, mask = gen._forward(C)
+    np.testing.assert_array_equal(mask, (U @ C > 0).astype(np.uint8))
+    ref = naive.forward(U, C, gen.v)
+    assert np.abs(g - ref).max() <= RTOL * max(np.abs(ref).max(), 1e-300)
+    grad = gen._backward(mask, r)
+    ref = naive.vjp(U, C, gen.v, r)
+    assert np.abs(grad - ref).max() <= RTOL * np.abs(ref).max()
+    # the direct-taps operator and its adjoint, blocked by channels
+    X = np.random.default_rng(7).standard_normal((n, k))
+    assert np.abs(gen.operator.apply(X) - U @ X).max() <= RTOL * np.abs(U @ X).max()
+    assert np.abs(gen.operator.apply_T(X) - U.T @ X).max() <= RTOL * np.abs(U.T @ X).max()
+
+
+def test_step_equals_update_then_forward():
+    """One fused sweep = the update by M_τ followed by a fresh forward pass, bit for bit."""
+    n, k = 31, 200
+    gen = _gen(n, k, [0.2, 0.6, 1.0, 0.6, 0.2, 0.1])
+    C = gen.init(1)
+    r = np.random.default_rng(2).standard_normal(n)
+    eta = 0.37
+    g0, mask = gen._forward(C)
+    expected_C = C - eta * gen._backward(mask, r)
+    taps, v = gen._fused_args(np.float64)
+    bw = gd.block_width(k)
+    gpart = np.empty((-(-k // bw), n))
+    C1 = C.copy()
+    gd.step(taps, gen.operator.center, mask, r, v, eta, C1, gpart, bw)
+    np.testing.assert_allclose(C1, expected_C, rtol=0, atol=1e-15 * np.abs(C).max())
+    g1, mask1 = gen._forward(C1)
+    np.testing.assert_array_equal(mask, mask1)  # the sweep left M_{τ+1} in the mask buffer
+    np.testing.assert_array_equal(gpart.sum(axis=0), g1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_serial_and_parallel_identical(dtype):
+    n, k = 45, 700  # 11 channel blocks of 64
+    gen = _gen(n, k, list(triangle(4).taps))
+    C0 = gen.init(8)
+    y = np.random.default_rng(9).standard_normal(n)
+    eta = nt.max_step_size(gen)
+    runs = []
+    for threads in (1, 2):
+        with num_threads(threads):
+            runs.append(nt.gradient_descent(gen, y, C0, eta, 30, record=[0, 7, 30], dtype=dtype))
+            runs.append(gen.operator.apply(C0))
+    np.testing.assert_array_equal(runs[0].outputs, runs[2].outputs)
+    np.testing.assert_array_equal(runs[0].C, runs[2].C)
+    np.testing.assert_array_equal(runs[0].losses, runs[2].losses)
+    np.testing.assert_array_equal(runs[1], runs[3])
+
+
+@pytest.mark.parametrize("method", ["direct", "fft"])
+def test_float32_within_documented_tolerance(method):
+    n, k, steps = 64, 256, 200
+    gen = nt.TwoLayerGenerator(CircularConv(triangle(4), n=n, method=method), k=k)
+    C0 = gen.init(0)
+    y = np.random.default_rng(1).standard_normal(n)
+    eta = nt.max_step_size(gen)
+    rec = [0, 1, 10, 100, steps]
+    a = nt.gradient_descent(gen, y, C0, eta, steps, record=rec)
+    b = nt.gradient_descent(gen, y, C0, eta, steps, record=rec, dtype=np.float32)
+    assert b.C.dtype == np.float32 and a.C.dtype == np.float64
+    assert b.outputs.dtype == np.float64 and b.losses.dtype == np.float64
+    err = np.linalg.norm(a.outputs - b.outputs, axis=1) / np.linalg.norm(a.outputs, axis=1)
+    assert err.max() <= F32_GD_TOL
+    np.testing.assert_allclose(b.losses, a.losses, rtol=F32_GD_TOL)
+    # not float64 in disguise: the weights differ at float32 rounding
+    assert np.abs(a.C - b.C).max() > 0
+
+
+def test_float32_dense_operator_stores_float32():
+    n, k = 12, 40
+    gen = _gen(n, k, [0.5, 1.0, 0.5])
+    dense = nt.TwoLayerGenerator(nt.DenseOperator(gen.operator.todense()), k=k)
+    C0 = dense.init(2)
+    y = np.random.default_rng(3).standard_normal(n)
+    eta = nt.max_step_size(dense)
+    a = nt.gradient_descent(dense, y, C0, eta, 50, record=[50])
+    b = nt.gradient_descent(dense, y, C0, eta, 50, record=[50], dtype=np.float32)
+    assert b.C.dtype == np.float32
+    assert np.linalg.norm(a.outputs - b.outputs) <= F32_GD_TOL * np.linalg.norm(a.outputs)
+
+
+@pytest.mark.parametrize("bad", ["float16", np.int64, np.complex128])
+def test_bad_dtype(bad):
+    gen = _gen(8, 4, [1.0])
+    with pytest.raises(ValueError, match="dtype must be numpy.float64 or numpy.float32"):
+        nt.gradient_descent(gen, np.zeros(8), gen.init(0), 0.1, 1, dtype=bad)
+    with pytest.raises(TypeError, match="dtype must be"):
+        nt.gradient_descent(gen, np.zeros(8), gen.init(0), 0.1, 1, dtype="not-a-dtype")
+
+
+def test_block_width_depends_on_k_only():
+    assert [gd.block_width(k) for k in (1, 64, 512, 513, 2048, 10**6)] == [64, 64, 64, 72, 256, 256]
