@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _lazy
 from ._jit import threads_for
+from ._memory import check_memory
 from ._validation import as_float_array, check_int, check_positive
 from .generator import TwoLayerGenerator
 from .operators import as_measurement
@@ -333,6 +334,9 @@ def _residual_system(kernel_or_spectrum, A):
     A = as_measurement(A, spec.n)
     if A is None:
         return np.maximum(spec.eigenvalues, 0.0), spec.project, spec.synthesize, spec, None
+    m, n = A.shape
+    check_memory(8 * (3 * n * m + 4 * m * m), f"the eigen-system of A K Aᵀ with m={m} measurements of n={n}",
+                 "use fewer measurements")
     At = np.ascontiguousarray(A.todense().T)  # (n, m)
     KAt = spec.apply_kernel(At)  # (n, m)
     M = At.T @ KAt

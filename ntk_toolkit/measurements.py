@@ -15,10 +15,16 @@ import numbers
 import numpy as np
 
 from . import _lazy
+from ._memory import check_memory
 from ._validation import as_float_array, as_rng, check_int
 
 __all__ = ["GaussianMeasurement", "RandomMask", "SubsampledDCT", "MatrixMeasurement", "Identity",
            "as_measurement"]
+
+
+def _check_dense(m: int, n: int) -> None:
+    check_memory(8 * m * n, f"the dense ({m}, {n}) measurement matrix",
+                 "apply the operator with apply()/apply_T() instead of forming it")
 
 
 class _Measurement:
@@ -92,6 +98,8 @@ class GaussianMeasurement(MatrixMeasurement):
     def __init__(self, m: int, n: int, seed=None):
         m = check_int("m", m, minimum=1)
         n = check_int("n", n, minimum=1)
+        check_memory(16 * m * n, f"a Gaussian ({m}, {n}) measurement matrix",
+                     "use SubsampledDCT or RandomMask, which are applied without a matrix")
         A = as_rng(seed).standard_normal((m, n)) / np.sqrt(m)
         super().__init__(A)
 
@@ -148,7 +156,11 @@ class RandomMask(_Measurement):
         return out
 
     def todense(self) -> np.ndarray:
-        return np.eye(self.n)[self.indices]
+        """The ``m x n`` 0/1 matrix (O(mn) memory: small cases and tests)."""
+        _check_dense(self.m, self.n)
+        out = np.zeros((self.m, self.n))
+        out[np.arange(self.m), self.indices] = 1.0
+        return out
 
     def norm(self) -> float:
         return 1.0
@@ -187,8 +199,17 @@ class SubsampledDCT(_Measurement):
         return _lazy.fft().idct(full, type=2, norm="ortho", axis=0)
 
     def todense(self) -> np.ndarray:
-        """The ``m x n`` matrix (O(mn) memory: small cases and tests)."""
-        return _lazy.fft().dct(np.eye(self.n), type=2, norm="ortho", axis=0)[self.indices]
+        """The ``m x n`` matrix (O(mn) memory: small cases and tests).
+
+        Row ``i`` is the orthonormal DCT-II basis function of frequency
+        ``f = indices[i]``: ``s_f cos(π f (2t + 1) / (2n))``, ``s_0 = √(1/n)``,
+        ``s_f = √(2/n)``.
+        """
+        _check_dense(self.m, self.n)
+        f = np.asarray(self.indices, dtype=float)[:, None]
+        t = np.arange(self.n, dtype=float)[None, :]
+        scale = np.where(f == 0, np.sqrt(1.0 / self.n), np.sqrt(2.0 / self.n))
+        return scale * np.cos(np.pi * f * (2.0 * t + 1.0) / (2.0 * self.n))
 
     def norm(self) -> float:
         return 1.0
@@ -207,6 +228,7 @@ class Identity(_Measurement):
         return self._y(y).copy()
 
     def todense(self) -> np.ndarray:
+        _check_dense(self.n, self.n)
         return np.eye(self.n)
 
     def norm(self) -> float:

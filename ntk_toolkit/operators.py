@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from . import _lazy
+from ._memory import check_memory
 from ._validation import as_float_array, check_int
 from .filters import Filter
 
@@ -53,6 +54,8 @@ def circulant_from_first_row(row: np.ndarray) -> np.ndarray:
     """
     row = np.asarray(row)
     n = row.shape[0]
+    check_memory(16 * n * n, f"the dense ({n}, {n}) circulant matrix",
+                 "work with its first row (circulant structure) or the spectrum instead")
     idx = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n
     return row[idx]
 
@@ -61,7 +64,7 @@ class CircularConv:
     """Circular convolution of length ``n`` with a fixed filter.
 
     ``(U c)[i] = Σ_t u[h + t] · c[(i − t) mod n]`` with ``h = (L − 1)//2``
-    (``docs/theory.md`` §1.1): column ``j`` of ``U`` is the filter with its
+    (``docs/theory.md`` §1.1, eqs. (1.1)–(1.2)): column ``j`` of ``U`` is the filter with its
     centre tap on sample ``j``; ``U`` is circulant.
 
     Parameters
@@ -145,7 +148,7 @@ class CircularConv:
         """First row of ``U Uᵀ``: the circular autocorrelation ``a_d = Σ_t u_t u_{t+d}``.
 
         ``U Uᵀ`` is symmetric circulant with ``(U Uᵀ)[i, j] = a[(j − i) mod n]``
-        (``docs/theory.md`` §2.3). Computed exactly from the taps in O(L²) for
+        (``docs/theory.md`` §2.3, eq. (2.8)). Computed exactly from the taps in O(L²) for
         short filters, by FFT in O(n log n) otherwise.
 
         Returns
@@ -163,6 +166,8 @@ class CircularConv:
 
     def todense(self) -> np.ndarray:
         """The ``n x n`` matrix ``U``. O(n²) memory: small cases and tests only."""
+        check_memory(24 * self.n * self.n, f"the dense ({self.n}, {self.n}) matrix U",
+                     "apply U with apply()/apply_T() (O(n k L) or O(n k log n))")
         return circulant_from_first_row(self._column).T.copy()
 
     # -- application ---------------------------------------------------------
@@ -236,6 +241,7 @@ class DenseOperator:
 
     def gram(self) -> np.ndarray:
         """``U Uᵀ``, shape (n, n)."""
+        check_memory(8 * self.n * self.n, f"U Uᵀ of shape ({self.n}, {self.n})", "use a CircularConv operator")
         return self.U @ self.U.T
 
     def todense(self) -> np.ndarray:

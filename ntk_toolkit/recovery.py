@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _lazy
+from ._memory import check_memory
 from ._validation import as_float_array, check_int, check_positive
 from .dynamics import Trajectory, gradient_descent, max_step_size
 from .generator import TwoLayerGenerator
@@ -72,7 +73,7 @@ def smoothest_interpolant(kernel, A, y, pinv: bool = False, rcond: float = 1e-12
     """Minimum kernel-norm interpolant ``x̂ = K Aᵀ (A K Aᵀ)⁻¹ y``.
 
     ``x̂ = argmin { xᵀ K⁻¹ x : A x = y }`` — with ``K = Σ`` the smoothest
-    signal consistent with the measurements (``docs/theory.md`` §5.1), the limit
+    signal consistent with the measurements (``docs/theory.md`` §5.1, eq. (5.3)), the limit
     of gradient descent on the network as ``k → ∞`` and ``ω → 0``.
 
     Parameters
@@ -100,6 +101,9 @@ def smoothest_interpolant(kernel, A, y, pinv: bool = False, rcond: float = 1e-12
     """
     n = _n_of(kernel)
     A, y = _measurement_and_y(A, n, y)
+    m = A.shape[0]
+    check_memory(8 * (3 * n * m + 4 * m * m), f"the smoothest interpolant with m={m} measurements of n={n}",
+                 "use fewer measurements, or predict the error with predicted_recovery_error")
     At = np.ascontiguousarray(A.todense().T)
     KAt = _kernel_times(kernel, At)
     M = At.T @ KAt
@@ -123,6 +127,9 @@ def min_l2_interpolant(A, y) -> np.ndarray:
     """Minimum-l2 interpolant ``A⁺ y`` (the smoothest interpolant of ``Σ = ½ I``). O(m² n)."""
     A = as_measurement(A, _ncols(A))
     y = as_float_array("y", y, shape=(A.shape[0],))
+    m, n = A.shape
+    check_memory(8 * (3 * m * n + 2 * min(m, n) ** 2), f"A⁺y with A of shape ({m}, {n})",
+                 "use fewer measurements or l1_recovery (matrix-free)")
     return _lazy.linalg().lstsq(A.todense(), y, lapack_driver="gelsd")[0]
 
 
@@ -158,7 +165,8 @@ def oracle_projection(kernel, y, p: int, A=None) -> np.ndarray:
     p = check_int("p", p, minimum=1)
     if p > spec.n:
         raise ValueError(f"p must be <= n={spec.n}, got {p}")
-    Wp = spec.synthesize(np.eye(spec.n)[:, :p])
+    check_memory(24 * spec.n * p, f"the top-{p} eigenvectors of length {spec.n}", "use a smaller p")
+    Wp = spec.synthesize(np.eye(spec.n, p))
     A = as_measurement(A, spec.n)
     if A is None:
         y = as_float_array("y", y, shape=(spec.n,))
@@ -227,7 +235,7 @@ def l1_recovery(A, y, lam: float | None = None, steps: int = 3000, tol: float = 
 
 # --------------------------------------------------------------------------- recovery law
 def effective_ridge(eigenvalues, m: int) -> float:
-    """Effective ridge ``κ`` solving ``Σ_i λ_i / (λ_i + κ) = m`` (``docs/theory.md`` §5.2).
+    """Effective ridge ``κ`` solving ``Σ_i λ_i / (λ_i + κ) = m`` (``docs/theory.md`` §5.2, eq. (5.5)).
 
     Returns 0 when ``m`` is at least the number of positive eigenvalues.
     """
@@ -248,7 +256,7 @@ def effective_ridge(eigenvalues, m: int) -> float:
 
 @dataclass(frozen=True)
 class RecoveryLaw:
-    """Deterministic-equivalent prediction of ``E‖x̂ − x‖²`` (``docs/theory.md`` §5.2).
+    """Deterministic-equivalent prediction of ``E‖x̂ − x‖²`` (``docs/theory.md`` §5.2, eq. (5.6)).
 
     Attributes
     ----------
@@ -288,7 +296,7 @@ def recovery_law(kernel, x, m: int, noise_std: float = 0.0) -> RecoveryLaw:
     ``E‖x̂ − x‖² ≈ Σ_i a_i² κ²/(λ_i+κ)² / (1 − df₂/m) + m σ_e² df₂/(m − df₂)``,
 
     ``Σ_i λ_i/(λ_i+κ) = m``, ``df₂ = Σ_i λ_i²/(λ_i+κ)²``, ``a = Wᵀ x``
-    (``docs/theory.md`` §5.2). With ``m`` at least the kernel's rank, ``κ = 0``:
+    (``docs/theory.md`` §5.2, eqs. (5.5)–(5.6)). With ``m`` at least the kernel's rank, ``κ = 0``:
     components in the range of the kernel are recovered exactly.
 
     Parameters
@@ -327,7 +335,7 @@ def recovery_law(kernel, x, m: int, noise_std: float = 0.0) -> RecoveryLaw:
 
 def predicted_recovery_error(kernel, x, m: int, noise_std: float = 0.0) -> float:
     """Expected squared error ``E‖x̂ − x‖²`` of the smoothest interpolant from ``m``
-    Gaussian measurements (the recovery law of ``docs/theory.md`` §5.2).
+    Gaussian measurements (the recovery law of ``docs/theory.md`` §5.2, eq. (5.6)).
 
     ``kernel`` may be a kernel matrix, a Spectrum or a generator (its ``Σ``).
     See :func:`recovery_law` for the terms.

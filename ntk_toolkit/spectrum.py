@@ -198,7 +198,7 @@ def _trig_synthesis(c: np.ndarray) -> np.ndarray:
 
 
 def trig_basis(n: int, return_frequencies: bool = False):
-    """Real orthonormal trigonometric basis of ``R^n`` (``docs/theory.md`` §2.3).
+    """Real orthonormal trigonometric basis of ``R^n`` (``docs/theory.md`` §2.3, eq. (2.11)).
 
     Columns in frequency order: ``w_0 = 1/√n``; for ``1 <= f < n/2`` the pair
     ``√(2/n) cos(2πfm/n)``, ``√(2/n) sin(2πfm/n)``; for even ``n`` the Nyquist
@@ -234,7 +234,8 @@ def trig_basis(n: int, return_frequencies: bool = False):
 def frequency_energy(x) -> np.ndarray:
     """Energy of ``x`` per frequency, cos and sin summed.
 
-    ``E_f = ⟨w_f^c, x⟩² + ⟨w_f^s, x⟩²`` for ``f = 0 … n//2``; invariant to the
+    ``E_f = ⟨w_f^c, x⟩² + ⟨w_f^s, x⟩²`` for ``f = 0 … n//2`` (``docs/theory.md``
+    eq. (2.12)); invariant to the
     rotation inside each degenerate pair, and ``Σ_f E_f = ‖x‖²`` (Parseval).
 
     Parameters
@@ -261,7 +262,8 @@ def frequency_energy(x) -> np.ndarray:
 def circulant_spectrum(first_row) -> Spectrum:
     """Spectrum of the symmetric circulant matrix with the given first row.
 
-    ``λ_f = Σ_d s_d cos(2πfd/n)`` (real DFT of the first row), each
+    ``λ_f = Σ_d s_d cos(2πfd/n)`` (real DFT of the first row, ``docs/theory.md``
+    eq. (2.10)), each
     ``0 < f < n/2`` twice (cos and sin). Cost O(n log n).
 
     Parameters
@@ -296,7 +298,7 @@ def spectrum(obj) -> Spectrum:
         * a generator: the spectrum of its expected kernel ``Σ``. With a
           circulant operator this is the FFT of ``Σ``'s first row
           (O(n log n), no ``n x n`` array, eigenvectors = trigonometric basis,
-          ``docs/theory.md`` §2.3); otherwise ``eigh`` of the dense ``Σ``.
+          ``docs/theory.md`` §2.3, eq. (2.10)); otherwise ``eigh`` of the dense ``Σ``.
         * a symmetric matrix: ``scipy.linalg.eigh`` (O(n³)).
         * a Spectrum: returned unchanged.
 
@@ -330,6 +332,9 @@ def spectrum(obj) -> Spectrum:
 
 
 def _eigh_spectrum(K: np.ndarray) -> Spectrum:
+    n = K.shape[0]
+    check_memory(3 * 8 * n * n, f"the eigendecomposition of a ({n}, {n}) kernel",
+                 "use a circulant operator, whose spectrum takes O(n log n) (spectrum(gen))")
     w, V = _lazy.linalg().eigh(K)
     w, V = w[::-1].copy(), np.ascontiguousarray(V[:, ::-1])
     return Spectrum(eigenvalues=w, method="eigh", _vectors=V)
