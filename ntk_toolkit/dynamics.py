@@ -411,17 +411,37 @@ class LinearizedPrediction:
         F = self._factors(t)
         return F[0] if t.ndim == 0 else F
 
+    def _check_batch(self, t, what: str) -> None:
+        T = int(np.size(t))
+        check_memory(3 * 8 * T * self.n, f"the predicted {what} at {T} values of τ",
+                     "ask for fewer τ at a time, or for loss(τ), which is O(n) per τ")
+
     def residual(self, tau) -> np.ndarray:
-        """Predicted residual ``y − A f_τ``: ``(I − ηK)^τ r_0``. Shape ``(dim,)`` or ``(T, dim)``."""
+        """Predicted residual ``y − A f_τ``: ``(I − ηK)^τ r_0``. Shape ``(dim,)`` or ``(T, dim)``.
+
+        ``tau`` may be an array of ``T`` values, evaluated at once: O(dim) per
+        ``τ`` for the factors, then one batched synthesis — an inverse real FFT
+        per ``τ`` (O(n log n)) for a circulant spectrum, a product with the
+        ``(n, dim)`` eigenvectors for a dense one.
+        """
         t = self._taus(tau)
+        self._check_batch(t, "residuals")
         F = self._factors(t) * self.coefficients[None, :]
         R = self._synthesis(F.T).T
         return R[0] if t.ndim == 0 else R
 
     def loss(self, tau) -> np.ndarray | float:
-        """Predicted loss ``½‖r_τ‖² = ½ Σ_i (1 − ημ_i)^{2τ} c_i²``; O(dim) per ``τ``."""
+        """Predicted loss ``½‖r_τ‖² = ½ Σ_i (1 − ημ_i)^{2τ} c_i²``; O(dim) time per ``τ``.
+
+        An array of ``τ`` is evaluated in chunks, so memory stays O(T + 2²⁰)
+        however many values are asked for.
+        """
         t = self._taus(tau)
-        L = 0.5 * np.sum((self._factors(t) * self.coefficients[None, :]) ** 2, axis=1)
+        tt = np.atleast_1d(t)
+        L = np.empty(tt.size)
+        chunk = max(1, (1 << 20) // max(self.coefficients.size, 1))  # bounded (chunk, dim) temporaries
+        for s in range(0, tt.size, chunk):
+            L[s:s + chunk] = 0.5 * np.sum((self._factors(tt[s:s + chunk]) * self.coefficients[None, :]) ** 2, axis=1)
         return float(L[0]) if t.ndim == 0 else L
 
     def output(self, tau) -> np.ndarray:
@@ -430,8 +450,10 @@ class LinearizedPrediction:
         Denoising: ``f_τ = y − (I − ηK)^τ (y − f_0)``. With ``A``:
         ``f_τ = f_0 + K Aᵀ (A K Aᵀ)⁻¹ [I − (I − ηAKAᵀ)^τ](y − A f_0)``
         (``docs/theory.md`` §5.1, eq. (5.1)), evaluated in the eigenbasis of ``A K Aᵀ``.
+        An array of ``T`` values of ``tau`` is evaluated at once, as in :meth:`residual`.
         """
         t = self._taus(tau)
+        self._check_batch(t, "outputs")
         if self.A is None:
             out = self.y[None, :] - self._synthesis((self._factors(t) * self.coefficients[None, :]).T).T
         else:

@@ -84,3 +84,25 @@ def test_default_budget_allows_ordinary_sizes():
     gen = nt.TwoLayerGenerator(CircularConv(triangle(2), n=64), k=8)
     assert nt.expected_kernel(gen).shape == (64, 64)
     assert 0 < nt.memory_budget()
+
+
+def test_many_tau_predictions_at_once():
+    """An array of τ gives the same rows as one τ at a time; a huge batch is refused."""
+    n = 64
+    gen = nt.TwoLayerGenerator(CircularConv(triangle(3), n=n), k=8)
+    y = np.random.default_rng(0).standard_normal(n)
+    lin = nt.linearized(gen, y, nt.max_step_size(nt.spectrum(gen).eigenvalues.max() * np.eye(1)))
+    taus = np.array([0, 1, 5, 17, 100, 1000])
+    R, F, L = lin.residual(taus), lin.output(taus), lin.loss(taus)
+    assert R.shape == F.shape == (taus.size, n) and L.shape == (taus.size,)
+    for i, tau in enumerate(taus):
+        np.testing.assert_allclose(R[i], lin.residual(int(tau)), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(F[i], lin.output(int(tau)), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(L[i], 0.5 * R[i] @ R[i], rtol=1e-10)
+    nt.set_memory_budget(1024**2)
+    try:
+        with pytest.raises(MemoryError, match="predicted residuals at 10000 values of τ"):
+            lin.residual(np.arange(10_000))
+        assert lin.loss(np.arange(10_000)).shape == (10_000,)  # O(n) per τ, no (T, n) array
+    finally:
+        nt.set_memory_budget(None)
