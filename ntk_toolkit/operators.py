@@ -137,7 +137,7 @@ class CircularConv:
     def frequency_response(self) -> np.ndarray:
         """``rfft`` of the first column: the eigenvalues of ``U``, shape ``(n//2 + 1,)``."""
         if self._response is None:
-            self._response = _lazy.fft().rfft(self._column)
+            self._response = np.fft.rfft(self._column)
         return self._response
 
     def norm(self) -> float:
@@ -162,7 +162,7 @@ class CircularConv:
             np.add.at(a, diff.ravel(), np.outer(self.taps, self.taps).ravel())
             return a
         power = np.abs(self.frequency_response()) ** 2
-        return _lazy.fft().irfft(power, n=self.n)
+        return np.fft.irfft(power, n=self.n)
 
     def todense(self) -> np.ndarray:
         """The ``n x n`` matrix ``U``. O(n²) memory: small cases and tests only."""

@@ -173,7 +173,7 @@ class Spectrum:
 def _trig_analysis(x: np.ndarray) -> np.ndarray:
     """Coefficients in the frequency-ordered basis [DC, c1, s1, c2, s2, …, (Nyquist)]."""
     n = x.shape[0]
-    X = _lazy.fft().rfft(x, axis=0)
+    X = np.fft.rfft(x, axis=0)
     out = np.empty(x.shape)
     out[0] = X[0].real / np.sqrt(n)
     half = (n - 1) // 2  # frequencies 1..half have cos and sin
@@ -194,7 +194,7 @@ def _trig_synthesis(c: np.ndarray) -> np.ndarray:
     X[1:half + 1] = s * (c[1:2 * half + 1:2] - 1j * c[2:2 * half + 2:2])
     if n % 2 == 0:
         X[n // 2] = c[n - 1] * np.sqrt(n)
-    return _lazy.fft().irfft(X, n=n, axis=0)
+    return np.fft.irfft(X, n=n, axis=0)
 
 
 def trig_basis(n: int, return_frequencies: bool = False):
@@ -250,7 +250,7 @@ def frequency_energy(x) -> np.ndarray:
     n = x.shape[0]
     if n == 0:
         raise ValueError(f"x must have at least one row, got shape {x.shape}")
-    X = _lazy.fft().rfft(x, axis=0)
+    X = np.fft.rfft(x, axis=0)
     E = np.abs(X) ** 2 * (2.0 / n)
     E[0] /= 2.0
     if n % 2 == 0:
@@ -277,7 +277,7 @@ def circulant_spectrum(first_row) -> Spectrum:
     scale = max(float(np.max(np.abs(s))), np.finfo(float).tiny)
     if float(np.max(np.abs(s - sym))) > 1e-12 * scale:
         raise ValueError("first_row must be symmetric (s[d] == s[n - d]) for a symmetric circulant matrix")
-    lam_f = _lazy.fft().rfft(s).real
+    lam_f = np.fft.rfft(s).real
     half = (n - 1) // 2
     freqs = np.concatenate([[0], np.repeat(np.arange(1, half + 1), 2),
                             [n // 2] if n % 2 == 0 else []]).astype(np.int64)
