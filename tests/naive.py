@@ -458,3 +458,40 @@ def fit_time_bruteforce(K, target, eta, delta, max_steps=100000, A=None):
         r = r - eta * (M @ r)
         ratios.append(float(np.linalg.norm(r)) / norm0)
     return math.inf, np.array(ratios)
+
+
+# --------------------------------------------------------------------------- bit-packed patterns
+
+
+def packed_pattern(S, rows=None):
+    """Pack a boolean ``(n, k)`` pattern 64 channels to a word, bit by bit.
+
+    Bit ``b`` of word ``w`` in row ``i`` is ``S[i, 64 w + b]``; channels past
+    ``k`` and rows past ``n`` (up to ``rows``) are zero. Returns uint64
+    ``(rows, ⌈k/64⌉)``.
+    """
+    S = np.asarray(S, dtype=bool)
+    n, k = S.shape
+    rows = n if rows is None else rows
+    words = (k + 63) // 64
+    P = np.zeros((rows, words), dtype=np.uint64)
+    for i in range(n):
+        for w in range(words):
+            value = 0
+            for b in range(64):
+                c = 64 * w + b
+                if c < k and S[i, c]:
+                    value += 2**b
+            P[i, w] = value
+    return P
+
+
+def coactive_counts(S):
+    """``N[i, j] = #{l : S[i, l] and S[j, l]}``: channels in which outputs ``i`` and ``j`` are both active."""
+    S = np.asarray(S, dtype=bool)
+    n = S.shape[0]
+    N = np.zeros((n, n), dtype=np.int64)
+    for i in range(n):
+        for j in range(n):
+            N[i, j] = int(np.count_nonzero(S[i] & S[j]))
+    return N
