@@ -73,10 +73,25 @@ def as_float_array(name: str, value, *, shape: tuple | None = None, ndim=None,
             parts = ["any" if s is None else str(s) for s in shape]
             want = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
             raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
-    if finite and not np.all(np.isfinite(arr)):
-        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+    if finite and not _all_finite(arr):
+        bad = sum(int(c.size - np.count_nonzero(np.isfinite(c))) for c in _chunks(arr))
         raise ValueError(f"{name} must be finite, got {bad} NaN or infinite entries")
     return arr
+
+
+#: Entries per chunk of the finiteness check: its boolean temporary stays at 1 MiB
+#: instead of one byte per entry of the array (n k bytes for the weights C).
+_FINITE_CHUNK = 1 << 20
+
+
+def _chunks(arr: np.ndarray):
+    flat = arr.reshape(-1)
+    for start in range(0, flat.size, _FINITE_CHUNK):
+        yield flat[start:start + _FINITE_CHUNK]
+
+
+def _all_finite(arr: np.ndarray) -> bool:
+    return all(bool(np.isfinite(c).all()) for c in _chunks(arr))
 
 
 def as_rng(seed) -> np.random.Generator:

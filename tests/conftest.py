@@ -160,4 +160,7 @@ def _warm_up_numba_kernels():
     gen.gradient(C, y)
     nt.empirical_kernel(gen, C)
     nt.gradient_descent(gen, y, C, nt.max_step_size(gen), 2)
+    nt.gradient_descent(gen, y, C, nt.max_step_size(gen), 2, dtype=np.float32)
+    # the sign-packing kernel of FFT and dense operators
+    nt.empirical_kernel(nt.TwoLayerGenerator(CircularConv(triangle(2), 8, method="fft"), k=4), C)
     yield
