@@ -1,7 +1,7 @@
 """Gradient descent on the network and its linearized prediction.
 
 * :func:`gradient_descent` runs plain gradient descent on ``½‖A G(C) − y‖²``
-  (``docs/theory.md`` §1.3) and returns a :class:`Trajectory`.
+  (``docs/theory.md`` §1.3, eqs. (1.8)–(1.9)) and returns a :class:`Trajectory`.
 * :func:`linearized` predicts the discrete iteration ``r_τ = (I − ηK)^τ r_0``
   (``docs/theory.md`` §4.1, §5.1); :func:`gradient_flow` predicts its
   continuous-time limit ``r(t) = exp(−ηKt) r_0``. The two are separate
@@ -165,7 +165,7 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
     """Plain gradient descent on ``½‖A G(C) − y‖²``.
 
     ``C_{τ+1} = C_τ − η Uᵀ(M_τ ∘ r_τ vᵀ)`` with ``M_τ = 1{U C_τ > 0}`` and
-    ``r_τ = Aᵀ(A G(C_τ) − y)`` (``docs/theory.md`` §1.3).
+    ``r_τ = Aᵀ(A G(C_τ) − y)`` (``docs/theory.md`` §1.3, eqs. (1.8)–(1.9)).
 
     Parameters
     ----------

@@ -161,7 +161,7 @@ def triangle(p: int, normalize: bool = True) -> Filter:
 
     Taps ``p - |i|`` for ``|i| < p``, length ``2p - 1``; ``p = 1`` is the
     identity (δ filter). This is the authors' "triangle p" filter
-    (``docs/theory.md`` §2.5); ``|û_f|²`` has its first zero at ``f = n/p``.
+    (``docs/theory.md`` §2.5, eq. (2.14)); ``|û_f|²`` has its first zero at ``f = n/p``.
 
     Parameters
     ----------
@@ -186,12 +186,12 @@ def gaussian(std: float, truncate: float | None = 4.0, normalize: bool = True) -
     Taps ``exp(-i² / (2 std²))`` for ``|i| <= floor(truncate * std)``.
 
     With ``truncate=None`` the Gaussian is not truncated: once the signal length
-    ``n`` is known (:meth:`Filter.taps_for`) the taps cover every circular
+    ``n`` is known (:meth:`~ntk_toolkit.Filter.taps_for`) the taps cover every circular
     offset exactly once, ``L = n``, centred at ``(n - 1)//2``.
 
     Notes
     -----
-    The authors' Gaussian filters (``docs/theory.md`` §2.5) are
+    The authors' Gaussian filters (``docs/theory.md`` §2.5, eq. (2.15)) are
     ``exp(-q² / (σ n)²)`` for ``q = -n/2 .. n/2 - 1``, a width that is a fraction
     ``σ`` of ``n``. They are reproduced by
     ``gaussian(std=σ * n / sqrt(2), truncate=None)``. (The authors' array puts the

@@ -9,8 +9,9 @@ or a stack of columns of shape ``(n, k)``.
 * :class:`CircularConv` — circular convolution with a :class:`~ntk_toolkit.filters.Filter`
   (``docs/theory.md`` §1.1): direct taps for short filters, FFT for long ones.
 * :class:`DenseOperator` — an arbitrary fixed ``n x n`` matrix, no circulant shortcuts.
-* :class:`GaussianMeasurement`, :class:`RandomMask`, :class:`SubsampledDCT`,
-  :class:`Identity`, :class:`MatrixMeasurement` — measurement operators ``A``
+* :class:`~ntk_toolkit.measurements.GaussianMeasurement`, :class:`~ntk_toolkit.measurements.RandomMask`,
+  :class:`~ntk_toolkit.measurements.SubsampledDCT`, :class:`~ntk_toolkit.measurements.Identity`,
+  :class:`~ntk_toolkit.measurements.MatrixMeasurement` — measurement operators ``A``
   (``m x n``) for the loss ``½‖A G(C) − y‖²`` (defined in
   :mod:`ntk_toolkit.measurements`).
 """

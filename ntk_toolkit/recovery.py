@@ -85,7 +85,8 @@ def smoothest_interpolant(kernel, A, y, pinv: bool = False, rcond: float = 1e-12
     y : array_like, shape (m,)
     pinv : bool, default False
         Use the pseudo-inverse of ``A K Aᵀ`` (eigenvalues below
-        ``rcond · λ_max`` dropped) — for rank-deficient kernels. Without it a
+        ``rcond · λ_max`` dropped) — for rank-deficient kernels (exact recovery,
+        ``docs/theory.md`` eq. (5.8)). Without it a
         numerically singular ``A K Aᵀ`` raises ``ValueError``.
     rcond : float, default 1e-12
         Relative threshold for "numerically singular".
@@ -124,7 +125,7 @@ def smoothest_interpolant(kernel, A, y, pinv: bool = False, rcond: float = 1e-12
 
 
 def min_l2_interpolant(A, y) -> np.ndarray:
-    """Minimum-l2 interpolant ``A⁺ y`` (the smoothest interpolant of ``Σ = ½ I``). O(m² n)."""
+    """Minimum-l2 interpolant ``A⁺ y`` (the smoothest interpolant of ``Σ = ½ I``, eq. (5.3)). O(m² n)."""
     A = as_measurement(A, _ncols(A))
     y = as_float_array("y", y, shape=(A.shape[0],))
     m, n = A.shape
