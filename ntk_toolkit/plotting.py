@@ -8,17 +8,24 @@ import numpy as np
 __all__ = ["plot_spectra", "plot_fit"]
 
 
+#: Interactive backends that need a display; anything else (Agg, PDF, the
+#: notebook backends "inline"/"module://…", "widget", "ipympl") is left alone.
+_GUI_BACKENDS = ("tkagg", "qtagg", "qt5agg", "qt6agg", "gtk3agg", "gtk4agg", "wxagg", "macosx",
+                 "tkcairo", "qtcairo", "gtk3cairo", "gtk4cairo", "wxcairo")
+
+
 def _plt():
+    """``matplotlib.pyplot``, switched to Agg only where a GUI backend has no display."""
+    import os
+    import sys
+
     import matplotlib
 
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        try:
-            import os
-
-            if not os.environ.get("DISPLAY"):
-                matplotlib.use("Agg")
-        except Exception:  # pragma: no cover
-            pass
+    backend = str(matplotlib.get_backend()).lower()
+    headless = sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if headless and backend in _GUI_BACKENDS:
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
