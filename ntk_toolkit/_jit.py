@@ -30,6 +30,17 @@ def jit(func):
     return numba.njit(**_OPTIONS)(func)
 
 
+def inline_jit(func):
+    """Like :func:`jit`, inlined into its callers at Numba IR level (small row kernels).
+
+    Inlining removes the call and the reference counting of the array views
+    passed to it, which cost more than the work for short rows.
+    """
+    import numba
+
+    return numba.njit(inline="always", **_OPTIONS)(func)
+
+
 def pjit(func):
     """Compile ``func`` lazily as a parallel, cached Numba kernel."""
     import numba

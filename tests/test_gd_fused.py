@@ -1,7 +1,7 @@
 """The fused gradient-descent sweep, the channel-blocked kernels and float32.
 
 Sizes cross the channel-block boundaries of ``_kernels.gd.block_width``
-(64 channels per block below k = 512) and use odd ``n``, filters as long as
+(64 channels per block up to k = 128, then about k / 2) and use odd ``n``, filters as long as
 ``n`` and even tap counts (centre not in the middle).
 """
 
@@ -24,6 +24,7 @@ CASES = [
     (16, 300, list(triangle(3).taps)),
     (33, 70, [1.0]),
     (12, 600, [0.1, 0.4, 1.0, 0.4, 0.1, 0.05]),
+    (11, 2100, [0.5, 1.0, 0.5]),  # blocks of 1024, 1024 and 52
 ]
 
 
@@ -89,7 +90,7 @@ def test_step_equals_update_then_forward():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_serial_and_parallel_identical(dtype):
-    n, k = 45, 700  # 11 channel blocks of 64
+    n, k = 45, 2100  # 3 channel blocks: 1024, 1024, 52
     gen = _gen(n, k, list(triangle(4).taps))
     C0 = gen.init(8)
     y = np.random.default_rng(9).standard_normal(n)
@@ -147,4 +148,4 @@ def test_bad_dtype(bad):
 
 
 def test_block_width_depends_on_k_only():
-    assert [gd.block_width(k) for k in (1, 64, 512, 513, 2048, 10**6)] == [64, 64, 64, 72, 256, 256]
+    assert [gd.block_width(k) for k in (1, 64, 130, 512, 513, 2048, 10**6)] == [64, 64, 72, 256, 264, 1024, 1024]

@@ -32,15 +32,21 @@ the compiler: no fastmath), in float64 also for float32 weights.
 import numpy as np
 from numba import prange
 
-from .._jit import jit, pjit
+from .._jit import inline_jit, pjit
 
 
 def block_width(k: int) -> int:
-    """Channels per column block: a multiple of 8 between 64 and 256 (depends on ``k`` only)."""
-    return min(256, max(64, 8 * ((k + 63) // 64)))
+    """Channels per column block: about ``k / 2`` rounded up to a multiple of 8, within [64, 1024].
+
+    Depends on ``k`` only (so results do not depend on the thread count). Long
+    blocks amortise the per-row overhead of a block (measured at
+    ``(n, k) = (512, 2048)`` on one thread: 4.8 ms per step with 256 channels
+    per block, 3.9 ms with 1024); at least two blocks keep two cores busy.
+    """
+    return min(1024, max(64, 8 * -(-k // 16)))
 
 
-@jit
+@inline_jit
 def _forward_row(taps, h, C, vb, mask, c0, c1, z, i):  # pragma: no cover - compiled
     """Forward pass of row ``i`` on columns ``c0:c1``; returns ``Σ_c v_c relu(z_c)``."""
     n = C.shape[0]
@@ -84,7 +90,7 @@ def _forward_row(taps, h, C, vb, mask, c0, c1, z, i):  # pragma: no cover - comp
     return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))
 
 
-@jit
+@inline_jit
 def _backward_row(taps, h, mask, r, scale, c0, c1, acc, j):  # pragma: no cover - compiled
     """``acc = scale · Σ_a u[a] r[src_a] mask[src_a, c0:c1]`` for output row ``j``."""
     n = mask.shape[0]
