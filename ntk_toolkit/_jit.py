@@ -18,7 +18,16 @@ so results do not depend on the number of threads.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
+
+#: Numba's OpenMP threading layer (GNU libgomp) spin-waits between parallel
+#: regions by default; when other processes compete for the cores, spinning
+#: threads take turns with the working ones and a gradient-descent step at
+#: (n, k) = (512, 2048) on 2 cores went from 4.2 to 6.3 ms (float32: 2.5 to
+#: 4.5 ms) next to one busy process, with no difference on an idle machine.
+#: Passive waiting is set before libgomp is loaded, unless the user chose.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _OPTIONS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 
