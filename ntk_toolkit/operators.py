@@ -41,7 +41,12 @@ __all__ = [
 
 #: Direct taps cost about ``n k L`` multiply-adds, the FFT path about
 #: ``FFT_COST n k log2(n)``; the direct path is chosen when it is cheaper.
-FFT_COST = 6.0
+#: Measured with ``benchmarks/conv_cost_rule.py`` (wall clock, 2 cores, idle,
+#: n k = 2**20): a gradient-descent step by the fused direct sweep stays faster
+#: than the FFT path up to L ≈ 16–29 log2 n (n = 4096 … 256); ``apply`` alone
+#: up to L ≈ 5–11 log2 n. Gradient descent is where the operator spends its
+#: time, so the rule sits between the two.
+FFT_COST = 12.0
 
 
 def _fft_workers() -> int:
