@@ -115,9 +115,11 @@ def pack_direct(taps, h, C, block, rows, P):  # pragma: no cover - compiled
             m = min(block, k - c0)
             zb = z[:m]
             for i in range(r0, r1):
+                w = taps[0]
+                crow = C[(i + h) % n, c0:c0 + m]
                 for c in range(m):
-                    zb[c] = 0.0
-                for a in range(L):
+                    zb[c] = w * crow[c]
+                for a in range(1, L):
                     w = taps[a]
                     crow = C[(i - a + h) % n, c0:c0 + m]
                     for c in range(m):
