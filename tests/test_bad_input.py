@@ -328,3 +328,21 @@ def test_frequency_energy_empty_names_x():
     """Regression: an empty x used to reach scipy.fft, whose message does not name x."""
     with pytest.raises(ValueError, match=r"\bx\b"):
         nt.frequency_energy(np.ones(0))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_finiteness_check_is_exact_when_the_sum_of_squares_overflows(dtype):
+    """The fast check (a finite ``x · x``) falls back to testing entries, never rejects finite input."""
+    from ntk_toolkit._validation import as_float_array
+
+    big = np.full((5, 7), np.finfo(dtype).max / 2, dtype=dtype)  # finite, squares overflow
+    assert as_float_array("C", big, dtype=dtype) is not None
+    for bad in (np.nan, np.inf, -np.inf):
+        x = big.copy()
+        x[4, 6] = bad
+        with pytest.raises(ValueError, match=r"C must be finite, got 1 NaN or infinite"):
+            as_float_array("C", x, dtype=dtype)
+        y = np.zeros((5, 7), dtype=dtype)
+        y[0, 0] = bad
+        with pytest.raises(ValueError, match=r"C must be finite, got 1 NaN or infinite"):
+            as_float_array("C", y, dtype=dtype)

@@ -38,6 +38,7 @@ def _warm_up():
     gram.pack_signs(np.ones((4, 2)), 1, P)
     ti, tj = np.triu_indices(1)
     gram.pattern_gram(P, 4, ti, tj, np.ones(4), True, 1.0, 4, 1, np.empty((4, 4)))
+    gram.pattern_gram_band(P, 4, np.arange(3), np.ones(4), 1.0, np.zeros((4, 4)))
     gen = nt.TwoLayerGenerator(CircularConv(F.triangle(2), 8, method="fft"), 4)
     nt.empirical_kernel(gen, gen.init(0))
     nt.empirical_kernel(gen, gen.init(0), method="blas")
@@ -72,6 +73,32 @@ def test_pattern_gram_counts_coactive_channels(n, k, tb, wc):
     K = np.full((n, n), np.nan)
     gram.pattern_gram(P, n, *np.triu_indices(npad // tb), np.ones(n), True, 1.0, tb, wc, K)
     np.testing.assert_array_equal(K, naive.coactive_counts(S).astype(float))
+
+
+@pytest.mark.parametrize("k", [1, 64, 130])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 17, 64, 67])
+@pytest.mark.parametrize("density", [0.0, 0.2, 1.0])
+def test_pattern_gram_band_equals_the_tiles_on_a_circulant_band(n, k, density):
+    """Band kernel = tile kernel bit for bit where ``a ≠ 0`` (zeros elsewhere), offsets up to n/2 included."""
+    rng = np.random.default_rng(n * 31 + k)
+    S = _random_pattern(n, k, seed=n * 77 + k)
+    keep = rng.random(n // 2 + 1) < density
+    keep[0] = True
+    if n % 2 == 0:
+        keep[n // 2] = True  # the offset met from both sides
+    d = np.arange(n)
+    a = np.where(keep[np.minimum(d, (n - d) % n)], rng.uniform(0.5, 1.5, n), 0.0)
+    a = 0.5 * (a + a[(n - d) % n])  # symmetric like the autocorrelation of a filter
+    npad = -(-n // 8) * 8
+    P = naive.packed_pattern(S, rows=npad)
+    tiles = np.full((n, n), np.nan)
+    gram.pattern_gram(P, n, *np.triu_indices(npad // 8), a, True, 0.25, 8, 1, tiles)
+    offsets = kernels._band_offsets(n, (a != 0).tobytes())
+    np.testing.assert_array_equal(offsets, np.flatnonzero(keep))
+    band = np.zeros((n, n))
+    gram.pattern_gram_band(P, n, offsets, a, 0.25, band)
+    np.testing.assert_array_equal(band, tiles)
+    np.testing.assert_array_equal(band, 0.25 * naive.coactive_counts(S) * naive.circulant_row_to_matrix(a))
 
 
 @pytest.mark.parametrize("k", [1, 65, 130])
@@ -176,6 +203,8 @@ def test_circulant_support_keeps_exactly_the_tiles_where_UUt_is_nonzero(monkeypa
             if np.any(block != 0):
                 want.add((bi, bj))
     assert set(zip(ti.tolist(), tj.tolist())) == want
+    ci, cj = kernels._circulant_tiles(n, tile, (a != 0).tobytes())  # the cached list the kernel uses
+    assert set(zip(ci.tolist(), cj.tolist())) == want and not ci.flags.writeable
     if filt != "gauss_wide" and n >= 150:
         assert len(want) < nb * (nb + 1) // 2  # something is skipped
 
@@ -261,3 +290,32 @@ def test_method_names():
     gen = nt.TwoLayerGenerator(CircularConv(F.triangle(2), 8), 4)
     with pytest.raises(ValueError, match=r"'auto', 'structured', 'blas', 'jacobian'.*'popcnt'"):
         nt.empirical_kernel(gen, gen.init(0), method="popcnt")
+
+
+@pytest.mark.parametrize("filt", ["triangle4", "even", "gauss_wide"])
+@pytest.mark.parametrize("n", [66, 67, 200])
+def test_band_and_tile_paths_give_the_same_kernel(monkeypatch, filt, n):
+    """Short filters take the band kernel, wide ones the tiles; forcing either gives the same bits."""
+    f = {"triangle4": F.triangle(4), "even": F.Filter(TAPS["even"]),
+         "gauss_wide": F.gaussian(0.3 * n, truncate=None)}[filt]
+    gen = nt.TwoLayerGenerator(CircularConv(f, n, method="direct"), 130)
+    C = gen.init(seed=n)
+    calls = []
+    for name in ("pattern_gram", "pattern_gram_band"):
+        orig = getattr(gram, name)
+        monkeypatch.setattr(gram, name, lambda *args, _o=orig, _n=name: (calls.append(_n), _o(*args))[1])
+    auto = nt.empirical_kernel(gen, C)
+    a = gen.operator.gram_first_row()
+    pairs = n * kernels._band_offsets(n, (a != 0).tobytes()).size
+    tiles = kernels._circulant_tiles(n, kernels._TILE, (a != 0).tobytes())[0].size * kernels._TILE**2
+    assert calls == (["pattern_gram_band"] if pairs <= tiles else ["pattern_gram"])
+    if filt != "gauss_wide":
+        assert calls == ["pattern_gram_band"] and 10 * pairs < tiles  # a short filter: a thin band
+    monkeypatch.setattr(kernels, "_BAND_COST", 0)
+    band = nt.empirical_kernel(gen, C)
+    monkeypatch.setattr(kernels, "_BAND_COST", 10**9)
+    tiles = nt.empirical_kernel(gen, C)
+    assert calls[1:] == ["pattern_gram_band", "pattern_gram"]
+    np.testing.assert_array_equal(band, tiles)
+    np.testing.assert_array_equal(auto, tiles)
+    assert_close(auto, naive.empirical_kernel_sum(_U(gen.operator), C, gen.output_weights), what=filt)

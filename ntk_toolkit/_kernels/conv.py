@@ -6,35 +6,27 @@ Index convention (``docs/theory.md`` §1.1): with taps ``u[0..L-1]`` and centre
 
 A thread owns whole blocks of columns (:func:`ntk_toolkit._kernels.gd.block_width`
 channels) and walks down their rows, so the ``L`` input rows of an output row
-stay in L1 cache. Every output entry is the same sum in the same order
-whatever the number of threads.
+stay in cache. Every output entry is the same sum in the same order
+whatever the number of threads, the sum of :func:`ntk_toolkit._kernels.rows.stencil`
+(four taps per pass) that the fused gradient-descent step and the packed
+activation pattern use too.
 """
 
 from numba import prange
 
 from .._jit import pjit
+from .rows import stencil
 
 
 @pjit
 def _shift_sum(taps, h, X, out, bw, sign):  # pragma: no cover - compiled
     n, k = X.shape
-    L = taps.shape[0]
     nb = (k + bw - 1) // bw
     for b in prange(nb):
         c0 = b * bw
         c1 = min(k, c0 + bw)
-        m = c1 - c0
         for i in range(n):
-            o = out[i, c0:c1]
-            xs = X[(i + sign * (0 - h)) % n, c0:c1]
-            w = taps[0]
-            for c in range(m):
-                o[c] = w * xs[c]
-            for a in range(1, L):
-                xs = X[(i + sign * (a - h)) % n, c0:c1]
-                w = taps[a]
-                for c in range(m):
-                    o[c] += w * xs[c]
+            stencil(out[i, c0:c1], taps, X, i - sign * h, sign, c0, c1)
 
 
 def circ_conv(taps, h, X, out):

@@ -32,10 +32,8 @@ byte-to-float conversion per tap, 2.1 ms as below):
 * the backward pass keeps a ring of the ``L`` rows of ``−η M ∘ r 1ᵀ`` (block
   width each) that an output row needs; each mask row is converted to floats
   once, when it enters the ring, instead of once per tap;
-* taps are applied four per pass over a row (``dst += t0 x0 + … + t3 x3``):
-  one store per four multiply-adds, and few enough distinct arrays per loop
-  that the compiler vectorises it (runtime overlap checks stay within its
-  limit; a single loop over all taps of both passes is not vectorised);
+* taps are applied four per pass over a row (:mod:`ntk_toolkit._kernels.rows`;
+  a single loop over all taps of both passes is not vectorised by LLVM);
 * the last group of gradient taps is fused with the update of ``C``.
 
 The partial sums use eight accumulators in a fixed order (no reassociation by
@@ -46,6 +44,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import inline_jit, pjit
+from .rows import g4, group, stencil
 
 
 def block_width(k: int) -> int:
@@ -57,18 +56,6 @@ def block_width(k: int) -> int:
     per block, 3.9 ms with 1024); at least two blocks keep two cores busy.
     """
     return min(1024, max(64, 8 * -(-k // 16)))
-
-
-@inline_jit
-def _g4(dst, first, t0, x0, t1, x1, t2, x2, t3, x3):  # pragma: no cover - compiled
-    """``dst (=|+=) t0 x0 + t1 x1 + t2 x2 + t3 x3``, elementwise (four taps in one pass)."""
-    m = dst.shape[0]
-    if first:
-        for c in range(m):
-            dst[c] = ((t0 * x0[c] + t1 * x1[c]) + t2 * x2[c]) + t3 * x3[c]
-    else:
-        for c in range(m):
-            dst[c] += ((t0 * x0[c] + t1 * x1[c]) + t2 * x2[c]) + t3 * x3[c]
 
 
 @inline_jit
@@ -84,48 +71,16 @@ def _g4_update(Cj, vb, acc, has_acc, t0, x0, t1, x1, t2, x2, t3, x3):  # pragma:
 
 
 @inline_jit
-def _group(taps, X, base, sign, nrows, c0, c1, g):  # pragma: no cover - compiled
-    """Taps ``g … g+3`` and the rows ``X[(base + sign·a) mod nrows, c0:c1]`` they weigh.
-
-    Past the last tap the weight is 0 on a valid row, so every pass reads four rows
-    (the zero is ``t0 − t0`` so it keeps the dtype of the taps: a float64 zero
-    would turn a float32 pass into float64 arithmetic).
-    """
-    L = taps.shape[0]
-    t0 = taps[g]
-    x0 = X[(base + sign * g) % nrows, c0:c1]
-    t1 = t0 - t0
-    x1 = x0
-    t2 = t1
-    x2 = x0
-    t3 = t1
-    x3 = x0
-    if g + 1 < L:
-        t1 = taps[g + 1]
-        x1 = X[(base + sign * (g + 1)) % nrows, c0:c1]
-    if g + 2 < L:
-        t2 = taps[g + 2]
-        x2 = X[(base + sign * (g + 2)) % nrows, c0:c1]
-    if g + 3 < L:
-        t3 = taps[g + 3]
-        x3 = X[(base + sign * (g + 3)) % nrows, c0:c1]
-    return t0, x0, t1, x1, t2, x2, t3, x3
-
-
-@inline_jit
 def _forward_row(taps, h, C, vb, mask, c0, c1, z, i):  # pragma: no cover - compiled
     """Forward pass of row ``i`` on columns ``c0:c1``; returns ``Σ_c v_c relu(z_c)``.
 
-    ``z = Σ_a u[a] C[i − a + h]`` four taps per pass, then the mask row and
+    ``z = Σ_a u[a] C[i − a + h]`` by :func:`~ntk_toolkit._kernels.rows.stencil`
+    (the sum of the direct-taps convolution, bit for bit), then the mask row and
     ``relu(z)`` in one pass (``z − z`` where ``z ≤ 0``, so NaN and ±inf give
     NaN and divergence stays visible, in the dtype of ``z``), then the ``v``-weighted sum in eight accumulators.
     """
-    n = C.shape[0]
-    L = taps.shape[0]
     m = c1 - c0
-    for g in range(0, L, 4):
-        t0, x0, t1, x1, t2, x2, t3, x3 = _group(taps, C, i + h, -1, n, c0, c1, g)
-        _g4(z, g == 0, t0, x0, t1, x1, t2, x2, t3, x3)
+    stencil(z, taps, C, i + h, -1, c0, c1)
     mi = mask[i, c0:c1]
     for c in range(m):
         zc = z[c]
@@ -174,9 +129,9 @@ def _gradient_row(taps, W, j, acc, out, vb, update):  # pragma: no cover - compi
     m = acc.shape[0]
     glast = 4 * ((L - 1) // 4)
     for g in range(0, glast, 4):
-        t0, x0, t1, x1, t2, x2, t3, x3 = _group(taps, W, j, 1, L, 0, m, g)
-        _g4(acc, g == 0, t0, x0, t1, x1, t2, x2, t3, x3)
-    t0, x0, t1, x1, t2, x2, t3, x3 = _group(taps, W, j, 1, L, 0, m, glast)
+        t0, x0, t1, x1, t2, x2, t3, x3 = group(taps, W, j, 1, L, 0, m, g)
+        g4(acc, g == 0, t0, x0, t1, x1, t2, x2, t3, x3)
+    t0, x0, t1, x1, t2, x2, t3, x3 = group(taps, W, j, 1, L, 0, m, glast)
     if not update:
         for c in range(m):
             out[c] = 0.0

@@ -42,6 +42,7 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from .._jit import jit, pjit
+from .rows import stencil
 
 
 @intrinsic
@@ -96,8 +97,9 @@ def _set_bits(row, wrow, c0, P):  # pragma: no cover - compiled
 def pack_direct(taps, h, C, block, rows, P):  # pragma: no cover - compiled
     """Pack ``S = 1{U C > 0}`` into ``P`` for a circulant ``U`` given by its taps.
 
-    ``(U C)[i, c] = Σ_a taps[a] C[(i − a + h) mod n, c]``, summed in the order
-    of :func:`ntk_toolkit._kernels.conv.circ_conv` (same rounding, same signs).
+    ``(U C)[i, c] = Σ_a taps[a] C[(i − a + h) mod n, c]`` by
+    :func:`ntk_toolkit._kernels.rows.stencil`, the sum of the direct-taps
+    convolution (same rounding, same signs).
     Each parallel iteration owns ``rows`` consecutive rows of ``P`` and walks
     over blocks of ``block`` channels (any size ``>= 1``), so that the ``L +
     rows − 1`` rows of ``C`` that a block reads stay in cache; one row of a
@@ -105,7 +107,6 @@ def pack_direct(taps, h, C, block, rows, P):  # pragma: no cover - compiled
     shape ``(>= n, ⌈k/64⌉)``. Cost O(n k L).
     """
     n, k = C.shape
-    L = taps.shape[0]
     nrb = (n + rows - 1) // rows
     for rb in prange(nrb):
         z = np.empty(block, dtype=C.dtype)
@@ -115,15 +116,7 @@ def pack_direct(taps, h, C, block, rows, P):  # pragma: no cover - compiled
             m = min(block, k - c0)
             zb = z[:m]
             for i in range(r0, r1):
-                w = taps[0]
-                crow = C[(i + h) % n, c0:c0 + m]
-                for c in range(m):
-                    zb[c] = w * crow[c]
-                for a in range(1, L):
-                    w = taps[a]
-                    crow = C[(i - a + h) % n, c0:c0 + m]
-                    for c in range(m):
-                        zb[c] += w * crow[c]
+                stencil(zb, taps, C, i + h, -1, c0, c0 + m)
                 _set_bits(zb, i, c0, P)
 
 
@@ -201,6 +194,44 @@ def pattern_gram(P, n, tiles_i, tiles_j, a, circulant, scale, tb, wc, K):  # pra
                 val = scale * np.float64(cnt[ii, jj]) * b
                 K[i, j] = val
                 K[j, i] = val
+
+
+@pjit
+def pattern_gram_band(P, n, offsets, a, scale, K):  # pragma: no cover - compiled
+    """``K[i, j] = K[j, i] = scale · N[i, j] · a[|j − i|]`` for ``j = (i + d) mod n``, ``d ∈ offsets``.
+
+    For a circulant ``U Uᵀ`` with first row ``a``, ``K[i, j]`` vanishes
+    unless ``a[(j − i) mod n] ≠ 0``; a filter of ``L`` taps leaves the
+    ``2L − 1`` offsets ``|d| < L``. ``offsets`` are the ``d`` in ``[0, n/2]``
+    where ``a[d]`` or ``a[n − d]`` is nonzero; each unordered pair of rows is
+    counted once (for ``d = n/2`` only rows ``i < n/2``), ``N[i, j] = Σ_w
+    popcount(P[i, w] & P[j, w])``, and the value written is the one of
+    :func:`pattern_gram` (same ``a`` entry, same products), so the two
+    kernels agree bit for bit. Cost ``n |offsets| ⌈k/64⌉`` word operations
+    against about ``n (|offsets| + tb) ⌈k/64⌉`` for the tiles; ``K`` must be
+    zero on entry. Rows run in parallel; entries written by two rows carry
+    the same value.
+    """
+    W = P.shape[1]
+    nd = offsets.shape[0]
+    half = n // 2
+    for ip in prange(n):
+        i = np.int64(ip)
+        pi = P[i, :W]
+        for q in range(nd):
+            d = np.int64(offsets[q])
+            if 2 * d == n and i >= half:
+                continue
+            j = (i + d) % n
+            pj = P[j, :W]
+            c = 0
+            for w in range(W):
+                c += popcount(pi[w] & pj[w])
+            lo = i if i < j else j
+            hi = j if i < j else i
+            val = scale * np.float64(c) * a[hi - lo]
+            K[lo, hi] = val
+            K[hi, lo] = val
 
 
 @pjit
