@@ -25,6 +25,10 @@ CASES = [
     (33, 70, [1.0]),
     (12, 600, [0.1, 0.4, 1.0, 0.4, 0.1, 0.05]),
     (11, 2100, [0.5, 1.0, 0.5]),  # blocks of 1024, 1024 and 52
+    # symmetric taps are added in pairs: two and three passes, and an even L without a middle tap
+    (13, 140, list(triangle(5).taps)),
+    (31, 66, list(triangle(8).taps)),
+    (20, 74, [0.1, 0.3, 0.6, 1.0, 1.0, 0.6, 0.3, 0.1]),
 ]
 
 

@@ -27,7 +27,9 @@ from ntk_toolkit._kernels import gram
 from ntk_toolkit.operators import CircularConv, DenseOperator
 
 #: Random custom taps of odd and even length (the centre convention matters for both).
-TAPS = {"odd": np.random.default_rng(11).uniform(-1, 1, 5), "even": np.random.default_rng(12).uniform(-1, 1, 4)}
+TAPS = {"odd": np.random.default_rng(11).uniform(-1, 1, 5), "even": np.random.default_rng(12).uniform(-1, 1, 4),
+        # symmetric taps take the paired stencil: L = 9 (two passes) and an even L = 8
+        "sym9": F.triangle(5).taps, "sym8": np.array([0.1, -0.3, 0.6, 1.0, 1.0, 0.6, -0.3, 0.1])}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -117,7 +119,7 @@ def test_pattern_gram_dense_finish_uses_upper_triangle(n, k):
 
 @pytest.mark.parametrize("k", [1, 63, 65, 130])
 @pytest.mark.parametrize("n", [3, 4, 17, 67])
-@pytest.mark.parametrize("taps", ["odd", "even"])
+@pytest.mark.parametrize("taps", ["odd", "even", "sym9", "sym8"])
 @pytest.mark.parametrize("block, rows", [(1, 1), (3, 5), (64, 64), (65, 7), (512, 64)])
 def test_pack_direct_is_the_activation_pattern(n, k, taps, block, rows):
     """Signs of ``U C`` packed on the fly equal the naive pattern bit for bit (taps may wrap: L > n)."""

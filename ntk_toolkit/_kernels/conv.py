@@ -15,18 +15,19 @@ activation pattern use too.
 from numba import prange
 
 from .._jit import pjit
-from .rows import stencil
+from .rows import stencil, symmetric
 
 
 @pjit
 def _shift_sum(taps, h, X, out, bw, sign):  # pragma: no cover - compiled
     n, k = X.shape
+    sym = symmetric(taps)
     nb = (k + bw - 1) // bw
     for b in prange(nb):
         c0 = b * bw
         c1 = min(k, c0 + bw)
         for i in range(n):
-            stencil(out[i, c0:c1], taps, X, i - sign * h, sign, c0, c1)
+            stencil(out[i, c0:c1], taps, X, i - sign * h, sign, c0, c1, sym)
 
 
 def circ_conv(taps, h, X, out):

@@ -44,7 +44,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import inline_jit, pjit
-from .rows import g4, group, stencil
+from .rows import g4, group, p7, pair_groups, pgroup, stencil, symmetric
 
 
 def block_width(k: int) -> int:
@@ -71,7 +71,20 @@ def _g4_update(Cj, vb, acc, has_acc, t0, x0, t1, x1, t2, x2, t3, x3):  # pragma:
 
 
 @inline_jit
-def _forward_row(taps, h, C, vb, mask, c0, c1, z, i):  # pragma: no cover - compiled
+def _p7_update(Cj, vb, acc, has_acc, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3):  # pragma: no cover - compiled
+    """``Cj += vb ∘ (acc + p7)``: the last pass of a symmetric gradient stencil, fused with the update."""
+    m = Cj.shape[0]
+    if has_acc:
+        for c in range(m):
+            Cj[c] += vb[c] * (acc[c] + (((t0 * (x0[c] + y0[c]) + t1 * (x1[c] + y1[c])) + t2 * (x2[c] + y2[c]))
+                                        + t3 * x3[c]))
+    else:
+        for c in range(m):
+            Cj[c] += vb[c] * (((t0 * (x0[c] + y0[c]) + t1 * (x1[c] + y1[c])) + t2 * (x2[c] + y2[c])) + t3 * x3[c])
+
+
+@inline_jit
+def _forward_row(taps, h, C, vb, mask, c0, c1, z, i, sym):  # pragma: no cover - compiled
     """Forward pass of row ``i`` on columns ``c0:c1``; returns ``Σ_c v_c relu(z_c)``.
 
     ``z = Σ_a u[a] C[i − a + h]`` by :func:`~ntk_toolkit._kernels.rows.stencil`
@@ -80,7 +93,7 @@ def _forward_row(taps, h, C, vb, mask, c0, c1, z, i):  # pragma: no cover - comp
     NaN and divergence stays visible, in the dtype of ``z``), then the ``v``-weighted sum in eight accumulators.
     """
     m = c1 - c0
-    stencil(z, taps, C, i + h, -1, c0, c1)
+    stencil(z, taps, C, i + h, -1, c0, c1, sym)
     mi = mask[i, c0:c1]
     for c in range(m):
         zc = z[c]
@@ -120,27 +133,38 @@ def _weight_row(W, slot, mask, s, coef, c0, c1):  # pragma: no cover - compiled
 
 
 @inline_jit
-def _gradient_row(taps, W, j, acc, out, vb, update):  # pragma: no cover - compiled
+def _gradient_row(taps, W, j, acc, out, vb, update, sym):  # pragma: no cover - compiled
     """Row ``j`` of ``Uᵀ (W) ∘ v`` from the ring ``W`` (slot of source row ``s`` = ``(s + h) mod L``).
 
-    ``update``: ``out += vb ∘ Σ_a u[a] W[j + a]``; else ``out = …``.
+    ``update``: ``out += vb ∘ Σ_a u[a] W[j + a]``; else ``out = …``. Taps
+    in passes of :func:`~ntk_toolkit._kernels.rows.p7` (``sym``) or
+    :func:`~ntk_toolkit._kernels.rows.g4`, the last pass fused with the update.
     """
     L = taps.shape[0]
     m = acc.shape[0]
+    if not update:
+        for c in range(m):
+            out[c] = 0.0
+    if sym:
+        last = pair_groups(L) - 1
+        for gi in range(last):
+            t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3 = pgroup(taps, W, j, 1, L, 0, m, gi)
+            p7(acc, gi == 0, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3)
+        t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3 = pgroup(taps, W, j, 1, L, 0, m, last)
+        _p7_update(out, vb, acc, last > 0, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3)
+        return
     glast = 4 * ((L - 1) // 4)
     for g in range(0, glast, 4):
         t0, x0, t1, x1, t2, x2, t3, x3 = group(taps, W, j, 1, L, 0, m, g)
         g4(acc, g == 0, t0, x0, t1, x1, t2, x2, t3, x3)
     t0, x0, t1, x1, t2, x2, t3, x3 = group(taps, W, j, 1, L, 0, m, glast)
-    if not update:
-        for c in range(m):
-            out[c] = 0.0
     _g4_update(out, vb, acc, glast > 0, t0, x0, t1, x1, t2, x2, t3, x3)
 
 
 @pjit
 def forward_mask(taps, h, C, v, mask, gpart, bw):  # pragma: no cover - compiled
     n, k = C.shape
+    sym = symmetric(taps)
     nb = gpart.shape[0]
     for b in prange(nb):
         c0 = b * bw
@@ -148,12 +172,13 @@ def forward_mask(taps, h, C, v, mask, gpart, bw):  # pragma: no cover - compiled
         z = np.empty(c1 - c0, dtype=C.dtype)
         vb = v[c0:c1]
         for i in range(n):
-            gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, c1, z, i)
+            gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, c1, z, i, sym)
 
 
 @pjit
 def backward(taps, h, mask, r, v, one, out, bw):  # pragma: no cover - compiled
     n, k = mask.shape
+    sym = symmetric(taps)
     L = taps.shape[0]
     nb = (k + bw - 1) // bw
     for b in prange(nb):
@@ -169,12 +194,13 @@ def backward(taps, h, mask, r, v, one, out, bw):  # pragma: no cover - compiled
         for j in range(n):
             s = (j - h + L - 1) % n
             _weight_row(W, (j + L - 1) % L, mask, s, one * r[s], c0, c1)
-            _gradient_row(taps, W, j, acc, out[j, c0:c1], vb, False)
+            _gradient_row(taps, W, j, acc, out[j, c0:c1], vb, False, sym)
 
 
 @pjit
 def step(taps, h, mask, r, v, eta, C, gpart, bw):  # pragma: no cover - compiled
     n, k = C.shape
+    sym = symmetric(taps)
     L = taps.shape[0]
     nb = gpart.shape[0]
     lo = L - 1 - h  # first row whose forward window does not wrap below 0
@@ -195,10 +221,10 @@ def step(taps, h, mask, r, v, eta, C, gpart, bw):  # pragma: no cover - compiled
         for j in range(n):
             s = (j - h + L - 1) % n
             _weight_row(W, (j + L - 1) % L, mask, s, neg * r[s], c0, c1)
-            _gradient_row(taps, W, j, acc, C[j, c0:c1], vb, True)
+            _gradient_row(taps, W, j, acc, C[j, c0:c1], vb, True, sym)
             i = j - h
             if i >= lo:
-                gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, c1, z, i)
+                gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, c1, z, i, sym)
         for i in range(n):
             if i < lo or i > hi:
-                gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, c1, z, i)
+                gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, c1, z, i, sym)

@@ -42,7 +42,7 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from .._jit import jit, pjit
-from .rows import stencil
+from .rows import stencil, symmetric
 
 
 @intrinsic
@@ -107,6 +107,7 @@ def pack_direct(taps, h, C, block, rows, P):  # pragma: no cover - compiled
     shape ``(>= n, ⌈k/64⌉)``. Cost O(n k L).
     """
     n, k = C.shape
+    sym = symmetric(taps)
     nrb = (n + rows - 1) // rows
     for rb in prange(nrb):
         z = np.empty(block, dtype=C.dtype)
@@ -116,7 +117,7 @@ def pack_direct(taps, h, C, block, rows, P):  # pragma: no cover - compiled
             m = min(block, k - c0)
             zb = z[:m]
             for i in range(r0, r1):
-                stencil(zb, taps, C, i + h, -1, c0, c0 + m)
+                stencil(zb, taps, C, i + h, -1, c0, c0 + m, sym)
                 _set_bits(zb, i, c0, P)
 
 

@@ -59,14 +59,90 @@ def group(taps, X, base, sign, nrows, c0, c1, g):  # pragma: no cover - compiled
 
 
 @inline_jit
-def stencil(dst, taps, X, base, sign, c0, c1):  # pragma: no cover - compiled
-    """``dst = Σ_a taps[a] X[(base + sign·a) mod n, c0:c1]``, four taps per pass.
+def symmetric(taps):  # pragma: no cover - compiled
+    """True if ``taps[a] == taps[L − 1 − a]`` for every ``a`` (exactly)."""
+    L = taps.shape[0]
+    for a in range(L // 2):
+        if taps[a] != taps[L - 1 - a]:
+            return False
+    return True
+
+
+@inline_jit
+def p7(dst, first, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3):  # pragma: no cover - compiled
+    """``dst (=|+=) ((t0 (x0 + y0) + t1 (x1 + y1)) + t2 (x2 + y2)) + t3 x3``: three tap pairs and one tap."""
+    m = dst.shape[0]
+    if first:
+        for c in range(m):
+            dst[c] = ((t0 * (x0[c] + y0[c]) + t1 * (x1[c] + y1[c])) + t2 * (x2[c] + y2[c])) + t3 * x3[c]
+    else:
+        for c in range(m):
+            dst[c] += ((t0 * (x0[c] + y0[c]) + t1 * (x1[c] + y1[c])) + t2 * (x2[c] + y2[c])) + t3 * x3[c]
+
+
+@inline_jit
+def pair_groups(L):  # pragma: no cover - compiled
+    """Passes of :func:`p7` for ``L`` symmetric taps: ``⌈(L // 2) / 3⌉``, at least one."""
+    return max(1, (L // 2 + 2) // 3)
+
+
+@inline_jit
+def pgroup(taps, X, base, sign, nrows, c0, c1, gi):  # pragma: no cover - compiled
+    """Pass ``gi`` of a symmetric stencil: pairs ``3 gi … 3 gi + 2`` of taps ``(a, L − 1 − a)``.
+
+    The middle tap of an odd ``L`` goes into the last pass; unused slots weigh
+    the row of tap 0 by zero (in the dtype of the taps).
+    """
+    L = taps.shape[0]
+    npair = L // 2
+    r0 = X[base % nrows, c0:c1]
+    zero = taps[0] - taps[0]
+    q = 3 * gi
+    t0 = zero
+    x0 = r0
+    y0 = r0
+    t1 = zero
+    x1 = r0
+    y1 = r0
+    t2 = zero
+    x2 = r0
+    y2 = r0
+    t3 = zero
+    x3 = r0
+    if q < npair:
+        t0 = taps[q]
+        x0 = X[(base + sign * q) % nrows, c0:c1]
+        y0 = X[(base + sign * (L - 1 - q)) % nrows, c0:c1]
+    if q + 1 < npair:
+        t1 = taps[q + 1]
+        x1 = X[(base + sign * (q + 1)) % nrows, c0:c1]
+        y1 = X[(base + sign * (L - 2 - q)) % nrows, c0:c1]
+    if q + 2 < npair:
+        t2 = taps[q + 2]
+        x2 = X[(base + sign * (q + 2)) % nrows, c0:c1]
+        y2 = X[(base + sign * (L - 3 - q)) % nrows, c0:c1]
+    if L % 2 == 1 and gi == pair_groups(L) - 1:
+        t3 = taps[npair]
+        x3 = X[(base + sign * npair) % nrows, c0:c1]
+    return t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3
+
+
+@inline_jit
+def stencil(dst, taps, X, base, sign, c0, c1, sym):  # pragma: no cover - compiled
+    """``dst = Σ_a taps[a] X[(base + sign·a) mod n, c0:c1]``.
 
     ``sign = −1, base = i + h`` is row ``i`` of ``U X``; ``sign = +1,
     base = j − h`` is row ``j`` of ``Uᵀ X`` (``docs/theory.md`` §1.1).
+    ``sym`` (:func:`symmetric`): the taps are added in pairs, seven taps per
+    pass (:func:`p7`); otherwise four per pass (:func:`g4`).
     """
     n = X.shape[0]
     L = taps.shape[0]
+    if sym:
+        for gi in range(pair_groups(L)):
+            t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3 = pgroup(taps, X, base, sign, n, c0, c1, gi)
+            p7(dst, gi == 0, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3)
+        return
     for g in range(0, L, 4):
         t0, x0, t1, x1, t2, x2, t3, x3 = group(taps, X, base, sign, n, c0, c1, g)
         g4(dst, g == 0, t0, x0, t1, x1, t2, x2, t3, x3)
