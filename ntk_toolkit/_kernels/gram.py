@@ -49,7 +49,7 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from .._jit import jit, pjit
-from .rows import stencil, symmetric
+from .rows import stencil, symmetric, wrap
 
 
 @intrinsic
@@ -230,7 +230,7 @@ def pattern_gram_band(P, n, offsets, a, scale, K):  # pragma: no cover - compile
             d = np.int64(offsets[q])
             if 2 * d == n and i >= half:
                 continue
-            j = (i + d) % n
+            j = wrap(i + d, n)
             pj = P[j, :W]
             c = 0
             for w in range(W):

@@ -14,7 +14,23 @@ entry for a pass of four taps, against 0.10–0.12 ns per entry and tap for one
 tap per pass.
 """
 
-from .._jit import inline_jit
+from .._jit import inline_jit, jit
+
+
+@inline_jit
+def wrap(r, n):  # pragma: no cover - compiled
+    """``r mod n`` in ``[0, n)`` by adding or subtracting ``n``.
+
+    Row indices of a stencil are at most one period off (a filter is never
+    longer than the signal; the loops cover the rest), so this avoids the
+    integer division of ``%`` (tens of cycles, up to seven per stencil row:
+    measured as most of the per-row cost of narrow blocks).
+    """
+    while r < 0:
+        r += n
+    while r >= n:
+        r -= n
+    return r
 
 
 @inline_jit
@@ -39,7 +55,7 @@ def group(taps, X, base, sign, nrows, c0, c1, g):  # pragma: no cover - compiled
     """
     L = taps.shape[0]
     t0 = taps[g]
-    x0 = X[(base + sign * g) % nrows, c0:c1]
+    x0 = X[wrap(base + sign * g, nrows), c0:c1]
     t1 = t0 - t0
     x1 = x0
     t2 = t1
@@ -48,13 +64,13 @@ def group(taps, X, base, sign, nrows, c0, c1, g):  # pragma: no cover - compiled
     x3 = x0
     if g + 1 < L:
         t1 = taps[g + 1]
-        x1 = X[(base + sign * (g + 1)) % nrows, c0:c1]
+        x1 = X[wrap(base + sign * (g + 1), nrows), c0:c1]
     if g + 2 < L:
         t2 = taps[g + 2]
-        x2 = X[(base + sign * (g + 2)) % nrows, c0:c1]
+        x2 = X[wrap(base + sign * (g + 2), nrows), c0:c1]
     if g + 3 < L:
         t3 = taps[g + 3]
-        x3 = X[(base + sign * (g + 3)) % nrows, c0:c1]
+        x3 = X[wrap(base + sign * (g + 3), nrows), c0:c1]
     return t0, x0, t1, x1, t2, x2, t3, x3
 
 
@@ -95,7 +111,7 @@ def pgroup(taps, X, base, sign, nrows, c0, c1, gi):  # pragma: no cover - compil
     """
     L = taps.shape[0]
     npair = L // 2
-    r0 = X[base % nrows, c0:c1]
+    r0 = X[wrap(base, nrows), c0:c1]
     zero = taps[0] - taps[0]
     q = 3 * gi
     t0 = zero
@@ -111,30 +127,33 @@ def pgroup(taps, X, base, sign, nrows, c0, c1, gi):  # pragma: no cover - compil
     x3 = r0
     if q < npair:
         t0 = taps[q]
-        x0 = X[(base + sign * q) % nrows, c0:c1]
-        y0 = X[(base + sign * (L - 1 - q)) % nrows, c0:c1]
+        x0 = X[wrap(base + sign * q, nrows), c0:c1]
+        y0 = X[wrap(base + sign * (L - 1 - q), nrows), c0:c1]
     if q + 1 < npair:
         t1 = taps[q + 1]
-        x1 = X[(base + sign * (q + 1)) % nrows, c0:c1]
-        y1 = X[(base + sign * (L - 2 - q)) % nrows, c0:c1]
+        x1 = X[wrap(base + sign * (q + 1), nrows), c0:c1]
+        y1 = X[wrap(base + sign * (L - 2 - q), nrows), c0:c1]
     if q + 2 < npair:
         t2 = taps[q + 2]
-        x2 = X[(base + sign * (q + 2)) % nrows, c0:c1]
-        y2 = X[(base + sign * (L - 3 - q)) % nrows, c0:c1]
+        x2 = X[wrap(base + sign * (q + 2), nrows), c0:c1]
+        y2 = X[wrap(base + sign * (L - 3 - q), nrows), c0:c1]
     if L % 2 == 1 and gi == pair_groups(L) - 1:
         t3 = taps[npair]
-        x3 = X[(base + sign * npair) % nrows, c0:c1]
+        x3 = X[wrap(base + sign * npair, nrows), c0:c1]
     return t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3
 
 
-@inline_jit
+@jit
 def stencil(dst, taps, X, base, sign, c0, c1, sym):  # pragma: no cover - compiled
     """``dst = Σ_a taps[a] X[(base + sign·a) mod n, c0:c1]``.
 
     ``sign = −1, base = i + h`` is row ``i`` of ``U X``; ``sign = +1,
     base = j − h`` is row ``j`` of ``Uᵀ X`` (``docs/theory.md`` §1.1).
     ``sym`` (:func:`symmetric`): the taps are added in pairs, seven taps per
-    pass (:func:`p7`); otherwise four per pass (:func:`g4`).
+    pass (:func:`p7`); otherwise four per pass (:func:`g4`). A compiled
+    function of its own, called once per row, not inlined: inlined into
+    every caller it made the fused gradient-descent step take minutes to
+    compile, for no measurable gain on rows of hundreds of channels.
     """
     n = X.shape[0]
     L = taps.shape[0]
