@@ -242,6 +242,30 @@ def test_serial_and_parallel_results_identical(kind):
     np.testing.assert_array_equal(K1, K2)
 
 
+@pytest.mark.parametrize("band", [True, False])
+def test_serial_and_parallel_counts_identical_band_and_tiles(band):
+    """Both count kernels called directly (no single-thread shortcut): the same bits on one and two threads."""
+    numba = pytest.importorskip("numba")
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs at least 2 Numba threads")
+    n, k = 301, 700
+    S = _random_pattern(n, k, seed=21)
+    a = CircularConv(F.triangle(6), n).gram_first_row()
+    P = naive.packed_pattern(S, rows=-(-n // 64) * 64)
+    out = []
+    for threads in (1, 2):
+        K = np.zeros((n, n))
+        with _jit.num_threads(threads):
+            if band:
+                gram.pattern_gram_band(P, n, kernels._band_offsets(n, (a != 0).tobytes()), a, 0.5, K)
+            else:
+                ti, tj = kernels._circulant_tiles(n, 64, (a != 0).tobytes())
+                gram.pattern_gram(P, n, np.array(ti), np.array(tj), a, True, 0.5, 64, 4, K)
+        out.append(K)
+    np.testing.assert_array_equal(out[0], out[1])
+    np.testing.assert_array_equal(out[0], 0.5 * naive.coactive_counts(S) * naive.circulant_row_to_matrix(a))
+
+
 @pytest.mark.parametrize("kind", ["direct", "fft", "dense"])
 def test_unequal_output_weights_fall_back_to_blas(monkeypatch, kind):
     """Unequal ``|v_l|`` cannot be counted: ``structured`` takes the float path, and is right."""
