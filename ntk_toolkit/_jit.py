@@ -6,7 +6,10 @@ Every compiled kernel of the package is decorated with :func:`jit` (serial) or
 * ``cache=True`` so that a fresh process with a warm on-disk cache does not
   recompile;
 * no ``fastmath`` flags: NaN and inf keep their IEEE meaning, which the
-  divergence detection of :func:`ntk_toolkit.gradient_descent` relies on;
+  divergence detection of :func:`ntk_toolkit.gradient_descent` relies on.
+  The one exception is :func:`sum_jit`, for a kernel whose only floating-point
+  reduction may be reassociated (``reassoc`` alone: no assumption about NaN,
+  inf or signed zeros, so ``x − x`` is still NaN for ``x = ±inf``);
 * ``nogil=True`` so kernels can run in threads;
 * compilation is lazy (no signatures), so ``import ntk_toolkit`` never
   compiles anything. Kernel modules are imported on first use.
@@ -48,6 +51,20 @@ def inline_jit(func):
     import numba
 
     return numba.njit(inline="always", **_OPTIONS)(func)
+
+
+def sum_jit(func):
+    """Like :func:`jit` with ``fastmath={"reassoc"}``: a sum the compiler may vectorise.
+
+    For a small kernel whose result is a sum over a row: LLVM then keeps
+    several partial sums in vector registers (a fixed order for a given
+    build, so results stay deterministic and independent of the thread
+    count). Nothing else in such a kernel should depend on the order of
+    floating-point operations.
+    """
+    import numba
+
+    return numba.njit(**{**_OPTIONS, "fastmath": {"reassoc"}})(func)
 
 
 def pjit(func):

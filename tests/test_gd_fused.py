@@ -153,3 +153,21 @@ def test_bad_dtype(bad):
 
 def test_block_width_depends_on_k_only():
     assert [gd.block_width(k) for k in (1, 64, 130, 512, 513, 2048, 10**6)] == [64, 64, 72, 256, 264, 1024, 1024]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_weights_give_non_finite_outputs(dtype, bad):
+    """The reassociated row sum keeps IEEE semantics: ±inf and NaN reach the output (divergence stays visible)."""
+    n, k = 16, 140
+    gen = _gen(n, k, list(triangle(3).taps))
+    taps, v = gen._fused_args(np.dtype(dtype))
+    bw = gd.block_width(k)
+    C = np.asarray(gen.init(1), dtype=dtype)
+    C[5, 70] = bad
+    mask = np.zeros((n, k), dtype=np.uint8)
+    gpart = np.zeros((-(-k // bw), n))
+    gd.forward_mask(taps, gen.operator.center, C, v, mask, gpart, bw)
+    g = gpart.sum(axis=0)
+    hit = np.flatnonzero(naive.conv_matrix(taps, n)[:, 5])  # outputs whose window contains row 5
+    assert not np.isfinite(g[hit]).any() and np.isfinite(np.delete(g, hit)).all()

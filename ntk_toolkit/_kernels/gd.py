@@ -47,14 +47,15 @@ step is 4–10 % slower in exchange. Narrower blocks, whose ``L`` rows would
 stay in L1 cache, are slower still at this size (per-row costs: 2.3 ms per
 step with 1024 channels per block, 2.7 ms with 512, 3.6 ms with 256).
 
-The partial sums use eight accumulators in a fixed order (no reassociation by
-the compiler: no fastmath), in float64 also for float32 weights.
+The partial outputs are sums in float64, also for float32 weights, that the
+compiler may reassociate (:func:`_mask_relu_sum`): a fixed order for a given
+build, independent of the thread count.
 """
 
 import numpy as np
 from numba import prange
 
-from .._jit import inline_jit, jit, pjit
+from .._jit import inline_jit, jit, pjit, sum_jit
 from .rows import g4, group, p7, pair_groups, pgroup, stencil, symmetric, wrap
 
 #: Padding (in entries) of the rows of the work buffers, so that rows of
@@ -102,44 +103,36 @@ def _p7_update(Cj, vb, acc, has_acc, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3)
             Cj[c] += vb[c] * (((t0 * (x0[c] + y0[c]) + t1 * (x1[c] + y1[c])) + t2 * (x2[c] + y2[c])) + t3 * x3[c])
 
 
+@sum_jit
+def _mask_relu_sum(z, vb, mi):  # pragma: no cover - compiled
+    """``mi = 1{z > 0}`` (uint8) and ``Σ_c vb[c] relu(z[c])`` in float64, in one pass.
+
+    ``relu(z)`` is ``z − z`` where ``z ≤ 0``, so NaN and ±inf give NaN and
+    divergence stays visible. The sum may be reassociated (:func:`~ntk_toolkit._jit.sum_jit`):
+    LLVM vectorises it with partial sums in registers. Measured on rows of
+    1024 float64: 0.28–0.31 ns per entry, against 0.55–0.56 for a mask pass
+    and a sum in eight scalar accumulators.
+    """
+    s = 0.0
+    for c in range(z.shape[0]):
+        zc = z[c]
+        pos = zc > 0.0
+        mi[c] = np.uint8(pos)
+        s += vb[c] * (zc if pos else zc - zc)
+    return s
+
+
 @jit
 def _forward_row(taps, h, C, vb, mask, c0, c1, z, i, sym):  # pragma: no cover - compiled
     """Forward pass of row ``i`` on columns ``c0:c1``; returns ``Σ_c v_c relu(z_c)``.
 
     ``z = Σ_a u[a] C[i − a + h]`` by :func:`~ntk_toolkit._kernels.rows.stencil`
-    (the sum of the direct-taps convolution, bit for bit), then the mask row and
-    ``relu(z)`` in one pass (``z − z`` where ``z ≤ 0``, so NaN and ±inf give
-    NaN and divergence stays visible, in the dtype of ``z``), then the ``v``-weighted sum in eight accumulators.
+    (the sum of the direct-taps convolution, bit for bit), then the mask row
+    and the ``v``-weighted sum of ``relu(z)`` in one pass (:func:`_mask_relu_sum`).
     """
     m = c1 - c0
     stencil(z, taps, C, i + h, -1, c0, c1, sym)
-    mi = mask[i, c0:c1]
-    for c in range(m):
-        zc = z[c]
-        pos = zc > 0.0
-        mi[c] = np.uint8(pos)
-        z[c] = zc if pos else zc - zc
-    m8 = m - m % 8
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    s4 = 0.0
-    s5 = 0.0
-    s6 = 0.0
-    s7 = 0.0
-    for c in range(0, m8, 8):
-        s0 += vb[c] * z[c]
-        s1 += vb[c + 1] * z[c + 1]
-        s2 += vb[c + 2] * z[c + 2]
-        s3 += vb[c + 3] * z[c + 3]
-        s4 += vb[c + 4] * z[c + 4]
-        s5 += vb[c + 5] * z[c + 5]
-        s6 += vb[c + 6] * z[c + 6]
-        s7 += vb[c + 7] * z[c + 7]
-    for c in range(m8, m):
-        s0 += vb[c] * z[c]
-    return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))
+    return _mask_relu_sum(z[:m], vb, mask[i, c0:c1])
 
 
 @inline_jit
