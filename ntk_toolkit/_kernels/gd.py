@@ -175,6 +175,27 @@ def _gradient_row(taps, W, j, acc, out, vb, update, sym):  # pragma: no cover - 
     _g4_update(out, vb, acc, glast > 0, t0, x0, t1, x1, t2, x2, t3, x3)
 
 
+@inline_jit
+def _ring_start(W, mask, r, scale, h, c0, c1):  # pragma: no cover - compiled
+    """Slots ``0 … L−2`` of the ring: source rows ``−h … L−2−h`` (mod n), as output row 0 needs."""
+    n = mask.shape[0]
+    for a in range(W.shape[0] - 1):
+        s = (a - h) % n
+        _weight_row(W, a, mask, s, scale * r[s], c0, c1)
+
+
+@inline_jit
+def _ring_row(taps, W, mask, r, scale, h, c0, c1, j, ring, acc, out, vb, update, sym):  # pragma: no cover - compiled
+    """Gradient row ``j`` into ``out``: source row ``j − h + L − 1`` enters the ring, then
+    :func:`_gradient_row`. ``ring`` is ``j mod L``; returns ``(j + 1) mod L``."""
+    n = mask.shape[0]
+    L = taps.shape[0]
+    s = wrap(j - h + L - 1, n)
+    _weight_row(W, wrap(ring + L - 1, L), mask, s, scale * r[s], c0, c1)
+    _gradient_row(taps, W, ring, acc, out, vb, update, sym)
+    return ring + 1 if ring + 1 < L else 0
+
+
 @pjit
 def forward_mask(taps, h, C, v, mask, gpart, bw):  # pragma: no cover - compiled
     n, k = C.shape
@@ -202,15 +223,10 @@ def backward(taps, h, mask, r, v, one, out, bw):  # pragma: no cover - compiled
         acc = np.empty(m, dtype=out.dtype)
         W = np.empty((L, m + _PAD), dtype=out.dtype)
         vb = v[c0:c1]
-        for a in range(L - 1):
-            s = (a - h) % n
-            _weight_row(W, a, mask, s, one * r[s], c0, c1)
+        _ring_start(W, mask, r, one, h, c0, c1)
         ring = 0  # j mod L
         for j in range(n):
-            s = wrap(j - h + L - 1, n)
-            _weight_row(W, wrap(ring + L - 1, L), mask, s, one * r[s], c0, c1)
-            _gradient_row(taps, W, ring, acc, out[j, c0:c1], vb, False, sym)
-            ring = ring + 1 if ring + 1 < L else 0
+            ring = _ring_row(taps, W, mask, r, one, h, c0, c1, j, ring, acc, out[j, c0:c1], vb, False, sym)
 
 
 @pjit
@@ -232,15 +248,10 @@ def step(taps, h, mask, r, v, eta, C, gpart, bw):  # pragma: no cover - compiled
         W = np.empty((L, m + _PAD), dtype=C.dtype)
         vb = v[c0:c1]
         # ring of the L rows of −η M ∘ r 1ᵀ that output row j needs: source rows j − h … j − h + L − 1
-        for a in range(L - 1):
-            s = (a - h) % n
-            _weight_row(W, a, mask, s, neg * r[s], c0, c1)
+        _ring_start(W, mask, r, neg, h, c0, c1)
         ring = 0  # j mod L
         for j in range(n):
-            s = wrap(j - h + L - 1, n)
-            _weight_row(W, wrap(ring + L - 1, L), mask, s, neg * r[s], c0, c1)
-            _gradient_row(taps, W, ring, acc, C[j, c0:c1], vb, True, sym)
-            ring = ring + 1 if ring + 1 < L else 0
+            ring = _ring_row(taps, W, mask, r, neg, h, c0, c1, j, ring, acc, C[j, c0:c1], vb, True, sym)
             i = j - h
             if i >= lo:
                 gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, c1, z, i, sym)
