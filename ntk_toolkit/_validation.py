@@ -93,16 +93,17 @@ def _chunks(arr: np.ndarray):
 def _all_finite(arr: np.ndarray) -> bool:
     """True if no entry is NaN or infinite.
 
-    The sum of squares ``x · x`` (one BLAS dot product, no temporary) is NaN or
-    infinite if any entry is, so a finite result proves the array finite:
-    measured 29 µs for 2 MiB against 86 µs for chunked ``isfinite``. Only
-    when it is not finite (a non-finite entry, or entries beyond about
-    ``1e154`` whose squares overflow) are the entries tested chunk by chunk.
+    The sum of the entries is NaN or infinite if any entry is, so a finite sum
+    proves the array finite (NumPy's vectorised pairwise sum: one pass, no
+    temporary, no BLAS call — a multithreaded BLAS dot product would leave
+    OpenBLAS' threads spinning beside the compiled kernel that follows, see
+    :mod:`ntk_toolkit._blas`). Only when the sum is not finite (a non-finite
+    entry, or finite entries whose sum overflows) are the entries tested
+    chunk by chunk.
     """
     if arr.dtype.kind == "f" and arr.size:
-        flat = arr.reshape(-1)
         with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(flat @ flat):
+            if np.isfinite(arr.sum()):
                 return True
     return all(bool(np.isfinite(c).all()) for c in _chunks(arr))
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _lazy
+from . import _blas, _lazy
 from ._jit import threads_for
 from ._memory import check_memory
 from ._validation import as_float_array, check_int, check_positive
@@ -226,6 +226,16 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
     rule of ``operators.FFT_COST``). The first call compiles the kernels (a few
     seconds, cached on disk).
     """
+    # BLAS calls here (‖A‖, A x, Aᵀ y) stay on one thread: OpenBLAS workers
+    # spinning after a call would share the cores with the parallel step
+    # (ntk_toolkit._blas)
+    with _blas.single_thread():
+        return _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_factor, stop_at,
+                                 progress, dtype)
+
+
+def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_factor, stop_at, progress,
+                      dtype) -> Trajectory:
     if not isinstance(gen, TwoLayerGenerator):
         raise TypeError(f"gen must be a TwoLayerGenerator, got {type(gen).__name__}")
     A = as_measurement(A, gen.n)

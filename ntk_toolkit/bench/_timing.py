@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import glob
 import os
 import platform
 import statistics
@@ -245,25 +243,12 @@ def set_blas_threads(n: int) -> bool:
     """Set the thread count of the OpenBLAS bundled with NumPy and SciPy; True if it was set.
 
     The environment variable ``OPENBLAS_NUM_THREADS`` works only before NumPy
-    is imported; this calls OpenBLAS' own ``set_num_threads`` instead.
+    is imported; this calls OpenBLAS' own ``set_num_threads`` instead
+    (:func:`ntk_toolkit._blas.set_threads`).
     """
-    import scipy
+    from .._blas import set_threads
 
-    done = False
-    for pkg in (np, scipy):
-        root = os.path.dirname(pkg.__path__[0])
-        for path in glob.glob(os.path.join(root, pkg.__name__ + ".libs", "*openblas*")):
-            try:
-                lib = ctypes.CDLL(path)
-            except OSError:
-                continue
-            for sym in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-                        "openblas_set_num_threads64_", "openblas_set_num_threads"):
-                if hasattr(lib, sym):
-                    getattr(lib, sym)(int(n))
-                    done = True
-                    break
-    return done
+    return set_threads(int(n))
 
 
 # --------------------------------------------------------------------------- environment

@@ -25,7 +25,6 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import math
-import os
 import time
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
@@ -481,7 +480,10 @@ def _threads(threads: int):
     """Numba and OpenBLAS on ``threads`` threads in this process (restored after)."""
     import numba
 
+    from .._blas import get_threads, set_threads
+
     old = numba.get_num_threads()
+    old_blas = get_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     blas = set_blas_threads(threads)
     try:
@@ -489,8 +491,7 @@ def _threads(threads: int):
     finally:
         numba.set_num_threads(old)
         if blas:
-            env = os.environ.get("OPENBLAS_NUM_THREADS")
-            set_blas_threads(int(env) if env and env.isdigit() else (os.cpu_count() or 1))
+            set_threads(old_blas)
 
 
 def run_suite(*, quick: bool = False, peers: bool = False, threads: int | None = None, sections=None,
