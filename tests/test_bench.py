@@ -389,3 +389,25 @@ def test_peer_child_checks_then_times():
     assert res.ok, res.message
     assert res.result["rel_diff"] <= _child.PEER_RTOL and len(res.result["times"]) == 2
     assert [e.get("event") for e in res.events][:2] == ["started", "checked"]
+
+
+def test_gd_section_interleaves_float64_float32_and_bandwidth():
+    """Bound and float32 ratios are medians of per-repeat ratios of runs taken back to back."""
+    import statistics
+
+    report = run_suite(quick=True, sections=["gd"])
+    rows = {(r.dtype, r.reference.split(" (")[0]): r for r in report.rows}
+    f64 = rows["float64", "dense-U NumPy loop"].ours
+    bound = rows["float64", "memory-bandwidth bound"]
+    f32 = rows["float32", "ntk_toolkit float64"]
+    repeats = len(f64.times)
+    assert repeats >= 1 and len(report.bandwidth["samples"]) == repeats
+    assert bound.ours is f64 and len(bound.ref.times) == repeats
+    over = [t / b for t, b in zip(f64.times, bound.ref.times)]
+    assert bound.details["ours_over_bound"] == pytest.approx(over)
+    assert bound.ratio == pytest.approx(1 / statistics.median(over))
+    nbytes = (2 * 8 + 2) * 128 * 512
+    assert bound.ref.times == pytest.approx(tuple(nbytes / bw for bw in report.bandwidth["samples"]))
+    assert len(f32.ours.times) == repeats and f32.ref is f64
+    assert f32.ratio == pytest.approx(statistics.median(a / b for a, b in zip(f64.times, f32.ours.times)))
+    assert report.bandwidth["best"] == max(report.bandwidth["samples"])
