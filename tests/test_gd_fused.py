@@ -171,3 +171,40 @@ def test_non_finite_weights_give_non_finite_outputs(dtype, bad):
     g = gpart.sum(axis=0)
     hit = np.flatnonzero(naive.conv_matrix(taps, n)[:, 5])  # outputs whose window contains row 5
     assert not np.isfinite(g[hit]).any() and np.isfinite(np.delete(g, hit)).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("taps", [
+    [0.25, 0.5, 0.25],                                  # symmetric, one pass
+    list(triangle(4).taps),                             # symmetric L = 7, one pass of p7
+    list(triangle(5).taps),                             # symmetric L = 9, two passes
+    [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1],  # 4 passes
+    [0.2, 0.6, 1.0, 0.6, 0.2, 0.1],                     # not symmetric, two passes of four
+    [0.3, -0.7, 1.1, 0.4, 0.05, -0.2, 0.9, 0.1, 0.6],   # not symmetric, three passes
+])
+def test_forward_row_is_the_stencil_bit_for_bit(taps, dtype):
+    """The fused forward pass (last stencil pass + mask + relu sum) sees exactly the stencil's ``z``.
+
+    With a one-hot ``v`` the partial output of a row is ``relu(z[i, c])`` alone, so it must equal
+    the stencil (the direct-taps convolution) bit for bit; the mask must equal its sign.
+    """
+    from ntk_toolkit._kernels import rows
+
+    n, k = 23, 150
+    t = np.asarray(taps, dtype=dtype)
+    h = len(taps) // 2
+    C = np.random.default_rng(len(taps)).standard_normal((n, k)).astype(dtype)
+    Z = np.empty((n, k), dtype=dtype)
+    sym = bool(np.all(t == t[::-1]))
+    for i in range(n):
+        rows.stencil(Z[i], t, C, i + h, -1, 0, k, sym)
+    bw = gd.block_width(k)
+    nb = -(-k // bw)
+    mask = np.empty((n, k), np.uint8)
+    gpart = np.empty((nb, n))
+    for c in (0, 1, 63, 64, bw - 1, k - 1):
+        v = np.zeros(k, dtype=dtype)
+        v[c] = 1
+        gd.forward_mask(t, h, C, v, mask, gpart, bw)
+        np.testing.assert_array_equal(gpart.sum(axis=0), np.maximum(Z[:, c], 0).astype(np.float64))
+    np.testing.assert_array_equal(mask, (Z > 0).astype(np.uint8))

@@ -37,10 +37,13 @@ def wrap(r, n):  # pragma: no cover - compiled
 def g4_at(acc, has_acc, c, t0, x0, t1, x1, t2, x2, t3, x3):  # pragma: no cover - compiled
     """Entry ``c`` of a pass of four taps: ``(acc[c] +) ((t0 x0 + t1 x1) + t2 x2) + t3 x3`` (``acc`` when ``has_acc``).
 
-    The one place the formula is written. A compiled function without
-    fast-math flags that LLVM inlines into its callers' loops, so that a
-    caller compiled with ``reassoc`` (:func:`~ntk_toolkit._jit.sum_jit`, to
-    vectorise a sum over the row) still adds the taps in exactly this order.
+    The formula of :func:`g4`, as a compiled function without fast-math flags
+    that LLVM inlines into its callers' loops, so that a caller compiled with
+    ``reassoc`` (:func:`~ntk_toolkit._jit.sum_jit`, to vectorise a sum over
+    the row) still adds the taps in exactly this order. (:func:`g4` writes
+    the formula out: calling this from every pass, in each of its typed
+    variants, doubled the compile time of the kernels; a test checks that
+    both give the same bits.)
     """
     p = ((t0 * x0[c] + t1 * x1[c]) + t2 * x2[c]) + t3 * x3[c]
     return acc[c] + p if has_acc else p
@@ -52,10 +55,10 @@ def g4(dst, first, t0, x0, t1, x1, t2, x2, t3, x3):  # pragma: no cover - compil
     m = dst.shape[0]
     if first:
         for c in range(m):
-            dst[c] = g4_at(dst, False, c, t0, x0, t1, x1, t2, x2, t3, x3)
+            dst[c] = ((t0 * x0[c] + t1 * x1[c]) + t2 * x2[c]) + t3 * x3[c]
     else:
         for c in range(m):
-            dst[c] = g4_at(dst, True, c, t0, x0, t1, x1, t2, x2, t3, x3)
+            dst[c] += ((t0 * x0[c] + t1 * x1[c]) + t2 * x2[c]) + t3 * x3[c]
 
 
 @inline_jit
@@ -101,7 +104,7 @@ def symmetric(taps):  # pragma: no cover - compiled
 def p7_at(acc, has_acc, c, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3):  # pragma: no cover - compiled
     """Entry ``c`` of a symmetric pass: ``(acc[c] +) ((t0 (x0 + y0) + t1 (x1 + y1)) + t2 (x2 + y2)) + t3 x3``.
 
-    Three tap pairs and one tap; the one place the formula is written (see :func:`g4_at`).
+    Three tap pairs and one tap: the formula of :func:`p7` (see :func:`g4_at`).
     """
     p = ((t0 * (x0[c] + y0[c]) + t1 * (x1[c] + y1[c])) + t2 * (x2[c] + y2[c])) + t3 * x3[c]
     return acc[c] + p if has_acc else p
@@ -113,10 +116,10 @@ def p7(dst, first, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3):  # pragma: no co
     m = dst.shape[0]
     if first:
         for c in range(m):
-            dst[c] = p7_at(dst, False, c, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3)
+            dst[c] = ((t0 * (x0[c] + y0[c]) + t1 * (x1[c] + y1[c])) + t2 * (x2[c] + y2[c])) + t3 * x3[c]
     else:
         for c in range(m):
-            dst[c] = p7_at(dst, True, c, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3)
+            dst[c] += ((t0 * (x0[c] + y0[c]) + t1 * (x1[c] + y1[c])) + t2 * (x2[c] + y2[c])) + t3 * x3[c]
 
 
 @inline_jit
@@ -166,13 +169,15 @@ def pgroup(taps, X, base, sign, nrows, c0, c1, gi):  # pragma: no cover - compil
     return t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3
 
 
-@inline_jit
+@jit
 def head(dst, taps, X, base, sign, c0, c1, sym):  # pragma: no cover - compiled
     """Every pass of :func:`stencil` but the last into ``dst``; returns the index of the last pass.
 
     The index is ``gi`` of :func:`pgroup` (``sym``) or the first tap ``g`` of
     :func:`group`; it is 0 when the stencil is a single pass (``dst`` untouched).
     A caller finishes the stencil with that pass, fused with what it does next.
+    A compiled function of its own (not inlined), shared by the forward and
+    the gradient rows of gradient descent, to keep their compile time down.
     """
     n = X.shape[0]
     L = taps.shape[0]
@@ -202,10 +207,12 @@ def stencil(dst, taps, X, base, sign, c0, c1, sym):  # pragma: no cover - compil
     compile, for no measurable gain on rows of hundreds of channels.
     """
     n = X.shape[0]
-    last = head(dst, taps, X, base, sign, c0, c1, sym)
+    L = taps.shape[0]
     if sym:
-        t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3 = pgroup(taps, X, base, sign, n, c0, c1, last)
-        p7(dst, last == 0, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3)
-    else:
-        t0, x0, t1, x1, t2, x2, t3, x3 = group(taps, X, base, sign, n, c0, c1, last)
-        g4(dst, last == 0, t0, x0, t1, x1, t2, x2, t3, x3)
+        for gi in range(pair_groups(L)):
+            t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3 = pgroup(taps, X, base, sign, n, c0, c1, gi)
+            p7(dst, gi == 0, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3)
+        return
+    for g in range(0, L, 4):
+        t0, x0, t1, x1, t2, x2, t3, x3 = group(taps, X, base, sign, n, c0, c1, g)
+        g4(dst, g == 0, t0, x0, t1, x1, t2, x2, t3, x3)
