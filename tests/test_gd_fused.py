@@ -197,7 +197,7 @@ def test_forward_row_is_the_stencil_bit_for_bit(taps, dtype):
     Z = np.empty((n, k), dtype=dtype)
     sym = bool(np.all(t == t[::-1]))
     for i in range(n):
-        rows.stencil(Z[i], t, C, i + h, -1, 0, k, sym)
+        rows.stencil(Z[i], t, C, i + h, -1, 0, sym)
     bw = gd.block_width(k)
     nb = -(-k // bw)
     mask = np.empty((n, k), np.uint8)

@@ -27,7 +27,7 @@ def _shift_sum(taps, h, X, out, bw, sign):  # pragma: no cover - compiled
         c0 = b * bw
         c1 = min(k, c0 + bw)
         for i in range(n):
-            stencil(out[i, c0:c1], taps, X, i - sign * h, sign, c0, c1, sym)
+            stencil(out[i, c0:c1], taps, X, i - sign * h, sign, c0, sym)
 
 
 def circ_conv(taps, h, X, out):

@@ -90,64 +90,72 @@ def block_width(k: int) -> int:
 
 
 @inline_jit
-def _g4_update(Cj, vb, acc, has_acc, t0, x0, t1, x1, t2, x2, t3, x3):  # pragma: no cover - compiled
-    """``Cj += vb ∘ ((acc +) t0 x0 + … + t3 x3)`` (the last four taps of the gradient, fused with the update)."""
-    m = Cj.shape[0]
+def _g4_update(out, j, c0, vb, acc, has_acc, W, t0, r0, t1, r1, t2, r2, t3, r3):  # pragma: no cover - compiled
+    """``out[j, c0 + c] += vb[c] ((acc[c] +) t0 W[r0, c] + … + t3 W[r3, c])``.
+
+    The last pass of four gradient taps, fused with the update.
+    """
+    m = np.uint64(acc.shape[0])  # unsigned column indices (see rows.py)
+    c0 = np.uint64(c0)
     if has_acc:
         for c in range(m):
-            Cj[c] += vb[c] * (acc[c] + (((t0 * x0[c] + t1 * x1[c]) + t2 * x2[c]) + t3 * x3[c]))
+            out[j, c0 + c] += vb[c] * (acc[c] + (((t0 * W[r0, c] + t1 * W[r1, c]) + t2 * W[r2, c]) + t3 * W[r3, c]))
     else:
         for c in range(m):
-            Cj[c] += vb[c] * (((t0 * x0[c] + t1 * x1[c]) + t2 * x2[c]) + t3 * x3[c])
+            out[j, c0 + c] += vb[c] * (((t0 * W[r0, c] + t1 * W[r1, c]) + t2 * W[r2, c]) + t3 * W[r3, c])
 
 
 @inline_jit
-def _p7_update(Cj, vb, acc, has_acc, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3):  # pragma: no cover - compiled
-    """``Cj += vb ∘ ((acc +) p7)``: the last pass of a symmetric gradient stencil, fused with the update."""
-    m = Cj.shape[0]
+def _p7_update(out, j, c0, vb, acc, has_acc, W, t0, a0, b0, t1, a1, b1, t2, a2, b2, t3, a3):  # pragma: no cover
+    """``out[j, c0 + c] += vb[c] ((acc[c] +) p7)``: the last symmetric gradient pass, fused with the update."""
+    m = np.uint64(acc.shape[0])  # unsigned column indices (see rows.py)
+    c0 = np.uint64(c0)
     if has_acc:
         for c in range(m):
-            Cj[c] += vb[c] * (acc[c] + (((t0 * (x0[c] + y0[c]) + t1 * (x1[c] + y1[c])) + t2 * (x2[c] + y2[c]))
-                                        + t3 * x3[c]))
+            out[j, c0 + c] += vb[c] * (acc[c] + (((t0 * (W[a0, c] + W[b0, c]) + t1 * (W[a1, c] + W[b1, c]))
+                                                  + t2 * (W[a2, c] + W[b2, c])) + t3 * W[a3, c]))
     else:
         for c in range(m):
-            Cj[c] += vb[c] * (((t0 * (x0[c] + y0[c]) + t1 * (x1[c] + y1[c])) + t2 * (x2[c] + y2[c])) + t3 * x3[c])
+            out[j, c0 + c] += vb[c] * (((t0 * (W[a0, c] + W[b0, c]) + t1 * (W[a1, c] + W[b1, c]))
+                                        + t2 * (W[a2, c] + W[b2, c])) + t3 * W[a3, c])
 
 
 @sum_jit
-def _mask_relu_sum(z, vb, mi):  # pragma: no cover - compiled
-    """``mi = 1{z > 0}`` (uint8) and ``Σ_c vb[c] relu(z[c])`` in float64, in one pass over a stored ``z``."""
+def _mask_relu_sum(z, vb, mask, i, c0):  # pragma: no cover - compiled
+    """``mask[i, c0 + c] = 1{z[c] > 0}`` (uint8) and ``Σ_c vb[c] relu(z[c])`` in float64: one pass over a stored z."""
     s = 0.0
-    for c in range(z.shape[0]):
+    c0 = np.uint64(c0)  # unsigned column indices (see rows.py)
+    for c in range(np.uint64(z.shape[0])):
         zc = z[c]
         pos = zc > 0.0
-        mi[c] = np.uint8(pos)
+        mask[i, c0 + c] = np.uint8(pos)
         s += vb[c] * (zc if pos else zc - zc)
     return s
 
 
 @sum_jit
-def _g4_mask_relu_sum(z, has_acc, vb, mi, t0, x0, t1, x1, t2, x2, t3, x3):  # pragma: no cover - compiled
+def _g4_mask_relu_sum(z, has_acc, vb, mask, i, C, c0, t0, r0, t1, r1, t2, r2, t3, r3):  # pragma: no cover - compiled
     """Last pass of four taps of the forward stencil, the mask and the ``v``-weighted relu sum, in one loop.
 
-    ``z_c = (z[c] +) t0 x0[c] + … + t3 x3[c]`` (:func:`~ntk_toolkit._kernels.rows.g4_at`,
-    in the stencil's order: no fast-math flags reach it), ``mi[c] = 1{z_c > 0}``
+    ``z_c = (z[c] +) t0 C[r0, c0 + c] + … + t3 C[r3, c0 + c]`` (:func:`~ntk_toolkit._kernels.rows.g4_at`,
+    in the stencil's order: no fast-math flags reach it), ``mask[i, c0 + c] = 1{z_c > 0}``
     (uint8), and returns ``Σ_c vb[c] relu(z_c)`` in float64. ``relu(z)`` is
     ``z − z`` where ``z ≤ 0``, so NaN and ±inf give NaN and divergence stays
     visible. Only that sum may be reassociated (:func:`~ntk_toolkit._jit.sum_jit`):
     LLVM vectorises it with partial sums in registers. ``z_c`` is not stored.
     """
     s = 0.0
-    for c in range(vb.shape[0]):
-        zc = g4_at(z, has_acc, c, t0, x0, t1, x1, t2, x2, t3, x3)
+    c0 = np.uint64(c0)  # unsigned column indices (see rows.py)
+    for c in range(np.uint64(z.shape[0])):
+        zc = g4_at(z, has_acc, c, C, c0 + c, t0, r0, t1, r1, t2, r2, t3, r3)
         pos = zc > 0.0
-        mi[c] = np.uint8(pos)
+        mask[i, c0 + c] = np.uint8(pos)
         s += vb[c] * (zc if pos else zc - zc)
     return s
 
 
 @sum_jit
-def _p7_mask_relu_sum(z, has_acc, vb, mi, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3):  # pragma: no cover - compiled
+def _p7_mask_relu_sum(z, has_acc, vb, mask, i, C, c0, t0, a0, b0, t1, a1, b1, t2, a2, b2, t3, a3):  # pragma: no cover
     """Like :func:`_g4_mask_relu_sum` for the last pass of a symmetric stencil (:func:`~.rows.p7_at`).
 
     Measured on rows of 1024 float64 with seven symmetric taps: 0.89–0.92 ns
@@ -155,57 +163,56 @@ def _p7_mask_relu_sum(z, has_acc, vb, mi, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3
     in ``z`` and a second pass for the mask and the sum.
     """
     s = 0.0
-    for c in range(vb.shape[0]):
-        zc = p7_at(z, has_acc, c, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3)
+    c0 = np.uint64(c0)  # unsigned column indices (see rows.py)
+    for c in range(np.uint64(z.shape[0])):
+        zc = p7_at(z, has_acc, c, C, c0 + c, t0, a0, b0, t1, a1, b1, t2, a2, b2, t3, a3)
         pos = zc > 0.0
-        mi[c] = np.uint8(pos)
+        mask[i, c0 + c] = np.uint8(pos)
         s += vb[c] * (zc if pos else zc - zc)
     return s
 
 
 @jit
-def _forward_row(taps, h, C, vb, mask, c0, c1, z, i, sym):  # pragma: no cover - compiled
-    """Forward pass of row ``i`` on columns ``c0:c1``; returns ``Σ_c v_c relu(z_c)``.
+def _forward_row(taps, h, C, vb, mask, c0, z, i, sym):  # pragma: no cover - compiled
+    """Forward pass of row ``i`` on columns ``c0 : c0 + len(z)``; returns ``Σ_c v_c relu(z_c)``.
 
     ``z = Σ_a u[a] C[i − a + h]``, the stencil of
     :func:`~ntk_toolkit._kernels.rows.stencil` (the sum of the direct-taps
-    convolution, bit for bit): its passes but the last into ``z``
-    (:func:`~ntk_toolkit._kernels.rows.head`), the last fused with the mask row
-    and the ``v``-weighted sum of ``relu(z)`` (:func:`_p7_mask_relu_sum`,
-    :func:`_g4_mask_relu_sum`).
+    convolution, bit for bit). In float64 its passes but the last go into
+    ``z`` (:func:`~ntk_toolkit._kernels.rows.head`), the last is fused with
+    the mask row and the ``v``-weighted sum of ``relu(z)``
+    (:func:`_p7_mask_relu_sum`, :func:`_g4_mask_relu_sum`); in float32 the
+    whole stencil goes into ``z``, then :func:`_mask_relu_sum`.
     """
     n = C.shape[0]
-    m = c1 - c0
-    zb = z[:m]
-    mi = mask[i, c0:c1]
-    if zb.itemsize < 8:
-        stencil(zb, taps, C, i + h, -1, c0, c1, sym)
-        return _mask_relu_sum(zb, vb, mi)
-    last = head(zb, taps, C, i + h, -1, c0, c1, sym)
+    if z.itemsize < 8:
+        stencil(z, taps, C, i + h, -1, c0, sym)
+        return _mask_relu_sum(z, vb, mask, i, c0)
+    last = head(z, taps, C, i + h, -1, c0, sym)
     if sym:
-        t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3 = pgroup(taps, C, i + h, -1, n, c0, c1, last)
-        return _p7_mask_relu_sum(zb, last > 0, vb, mi, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3)
-    t0, x0, t1, x1, t2, x2, t3, x3 = group(taps, C, i + h, -1, n, c0, c1, last)
-    return _g4_mask_relu_sum(zb, last > 0, vb, mi, t0, x0, t1, x1, t2, x2, t3, x3)
+        t0, a0, b0, t1, a1, b1, t2, a2, b2, t3, a3 = pgroup(taps, i + h, -1, n, last)
+        return _p7_mask_relu_sum(z, last > 0, vb, mask, i, C, c0, t0, a0, b0, t1, a1, b1, t2, a2, b2, t3, a3)
+    t0, r0, t1, r1, t2, r2, t3, r3 = group(taps, i + h, -1, n, last)
+    return _g4_mask_relu_sum(z, last > 0, vb, mask, i, C, c0, t0, r0, t1, r1, t2, r2, t3, r3)
 
 
 @inline_jit
-def _weight_row(W, slot, mask, s, coef, c0, c1):  # pragma: no cover - compiled
-    """``W[slot] = coef · mask[s, c0:c1]``: one row of ``M ∘ r 1ᵀ`` as floats, converted once."""
-    wn = W[slot]
-    ms = mask[s, c0:c1]
-    for c in range(c1 - c0):
-        wn[c] = coef * ms[c]
+def _weight_row(W, slot, mask, s, coef, c0, m):  # pragma: no cover - compiled
+    """``W[slot, :m] = coef · mask[s, c0 : c0 + m]``: one row of ``M ∘ r 1ᵀ`` as floats, converted once."""
+    c0 = np.uint64(c0)  # unsigned column indices (see rows.py)
+    for c in range(np.uint64(m)):
+        W[slot, c] = coef * mask[s, c0 + c]
 
 
 @jit
-def _gradient_row(taps, W, j, acc, out, vb, update, sym):  # pragma: no cover - compiled
-    """Row ``j`` of ``Uᵀ (W) ∘ v`` from the ring ``W`` (slot of source row ``s`` = ``(s + h) mod L``).
+def _gradient_row(taps, W, ring, acc, out, j, c0, vb, update, sym):  # pragma: no cover - compiled
+    """Row ``j`` of ``Uᵀ (W) ∘ v`` into ``out[j, c0 : c0 + len(acc)]`` from the ring ``W``.
 
-    ``j`` may be given modulo ``L`` (the ring only sees it modulo ``L``).
+    The slot of source row ``s`` is ``(s + h) mod L``, so output row ``j``
+    reads slots ``ring + a`` (mod ``L``) with ``ring = j mod L``.
 
-    ``update``: ``out += vb ∘ Σ_a u[a] W[j + a]``; else ``out = …``. Taps
-    in passes of :func:`~ntk_toolkit._kernels.rows.p7` (``sym``) or
+    ``update``: ``out[j] += vb ∘ Σ_a u[a] W[ring + a]``; else ``out[j] = …``.
+    Taps in passes of :func:`~ntk_toolkit._kernels.rows.p7` (``sym``) or
     :func:`~ntk_toolkit._kernels.rows.g4` (:func:`~ntk_toolkit._kernels.rows.head`),
     the last pass fused with the update.
     """
@@ -213,34 +220,34 @@ def _gradient_row(taps, W, j, acc, out, vb, update, sym):  # pragma: no cover - 
     m = acc.shape[0]
     if not update:
         for c in range(m):
-            out[c] = 0.0
-    last = head(acc, taps, W, j, 1, 0, m, sym)
+            out[j, np.uint64(c0) + np.uint64(c)] = 0.0
+    last = head(acc, taps, W, ring, 1, 0, sym)
     if sym:
-        t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3 = pgroup(taps, W, j, 1, L, 0, m, last)
-        _p7_update(out, vb, acc, last > 0, t0, x0, y0, t1, x1, y1, t2, x2, y2, t3, x3)
+        t0, a0, b0, t1, a1, b1, t2, a2, b2, t3, a3 = pgroup(taps, ring, 1, L, last)
+        _p7_update(out, j, c0, vb, acc, last > 0, W, t0, a0, b0, t1, a1, b1, t2, a2, b2, t3, a3)
     else:
-        t0, x0, t1, x1, t2, x2, t3, x3 = group(taps, W, j, 1, L, 0, m, last)
-        _g4_update(out, vb, acc, last > 0, t0, x0, t1, x1, t2, x2, t3, x3)
+        t0, r0, t1, r1, t2, r2, t3, r3 = group(taps, ring, 1, L, last)
+        _g4_update(out, j, c0, vb, acc, last > 0, W, t0, r0, t1, r1, t2, r2, t3, r3)
 
 
 @inline_jit
-def _ring_start(W, mask, r, scale, h, c0, c1):  # pragma: no cover - compiled
+def _ring_start(W, mask, r, scale, h, c0, m):  # pragma: no cover - compiled
     """Slots ``0 … L−2`` of the ring: source rows ``−h … L−2−h`` (mod n), as output row 0 needs."""
     n = mask.shape[0]
     for a in range(W.shape[0] - 1):
         s = (a - h) % n
-        _weight_row(W, a, mask, s, scale * r[s], c0, c1)
+        _weight_row(W, a, mask, s, scale * r[s], c0, m)
 
 
 @inline_jit
-def _ring_row(taps, W, mask, r, scale, h, c0, c1, j, ring, acc, out, vb, update, sym):  # pragma: no cover - compiled
+def _ring_row(taps, W, mask, r, scale, h, c0, j, ring, acc, out, vb, update, sym):  # pragma: no cover - compiled
     """Gradient row ``j`` into ``out``: source row ``j − h + L − 1`` enters the ring, then
     :func:`_gradient_row`. ``ring`` is ``j mod L``; returns ``(j + 1) mod L``."""
     n = mask.shape[0]
     L = taps.shape[0]
     s = wrap(j - h + L - 1, n)
-    _weight_row(W, wrap(ring + L - 1, L), mask, s, scale * r[s], c0, c1)
-    _gradient_row(taps, W, ring, acc, out, vb, update, sym)
+    _weight_row(W, wrap(ring + L - 1, L), mask, s, scale * r[s], c0, acc.shape[0])
+    _gradient_row(taps, W, ring, acc, out, j, c0, vb, update, sym)
     return ring + 1 if ring + 1 < L else 0
 
 
@@ -255,7 +262,7 @@ def forward_mask(taps, h, C, v, mask, gpart, bw):  # pragma: no cover - compiled
         z = np.empty(c1 - c0, dtype=C.dtype)
         vb = v[c0:c1]
         for i in range(n):
-            gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, c1, z, i, sym)
+            gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, z, i, sym)
 
 
 @pjit
@@ -271,10 +278,10 @@ def backward(taps, h, mask, r, v, one, out, bw):  # pragma: no cover - compiled
         acc = np.empty(m, dtype=out.dtype)
         W = np.empty((L, m + _PAD), dtype=out.dtype)
         vb = v[c0:c1]
-        _ring_start(W, mask, r, one, h, c0, c1)
+        _ring_start(W, mask, r, one, h, c0, m)
         ring = 0  # j mod L
         for j in range(n):
-            ring = _ring_row(taps, W, mask, r, one, h, c0, c1, j, ring, acc, out[j, c0:c1], vb, False, sym)
+            ring = _ring_row(taps, W, mask, r, one, h, c0, j, ring, acc, out, vb, False, sym)
 
 
 @pjit
@@ -296,13 +303,13 @@ def step(taps, h, mask, r, v, eta, C, gpart, bw):  # pragma: no cover - compiled
         W = np.empty((L, m + _PAD), dtype=C.dtype)
         vb = v[c0:c1]
         # ring of the L rows of −η M ∘ r 1ᵀ that output row j needs: source rows j − h … j − h + L − 1
-        _ring_start(W, mask, r, neg, h, c0, c1)
+        _ring_start(W, mask, r, neg, h, c0, m)
         ring = 0  # j mod L
         for j in range(n):
-            ring = _ring_row(taps, W, mask, r, neg, h, c0, c1, j, ring, acc, C[j, c0:c1], vb, True, sym)
+            ring = _ring_row(taps, W, mask, r, neg, h, c0, j, ring, acc, C, vb, True, sym)
             i = j - h
             if i >= lo:
-                gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, c1, z, i, sym)
+                gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, z, i, sym)
         for i in range(n):
             if i < lo or i > hi:
-                gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, c1, z, i, sym)
+                gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, z, i, sym)

@@ -124,7 +124,7 @@ def pack_direct(taps, h, C, block, rows, P):  # pragma: no cover - compiled
             m = min(block, k - c0)
             zb = z[:m]
             for i in range(r0, r1):
-                stencil(zb, taps, C, i + h, -1, c0, c0 + m, sym)
+                stencil(zb, taps, C, i + h, -1, c0, sym)
                 _set_bits(zb, i, c0, P)
 
 
