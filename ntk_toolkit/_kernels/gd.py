@@ -47,12 +47,15 @@ about 2.0 ms with symmetric taps in pairs):
 * row indices wrap by a compare and an add (:func:`~ntk_toolkit._kernels.rows.wrap`),
   not an integer division.
 
-The row kernels (:func:`_forward_row`, :func:`_gradient_row` and the
-stencil) are compiled functions called once per row rather than inlined into
-the sweep: inlined, the step took 45 s to compile, now about 15 s, and a
-step is 4–10 % slower in exchange. Narrower blocks, whose ``L`` rows would
-stay in L1 cache, are slower still at this size (per-row costs: 2.3 ms per
-step with 1024 channels per block, 2.7 ms with 512, 3.6 ms with 256).
+The row kernels (:func:`_forward_row`, :func:`_gradient_row`, the stencil
+and its head) are compiled functions called once per row rather than inlined
+into the sweep: inlined, the step took 45 s to compile, now about 20 s. They
+name rows by index in ``C``, the mask and the ring, with unsigned column
+indices (:mod:`ntk_toolkit._kernels.rows`): a step costs about 230 ns per row
+and block beyond its arithmetic (measured with 8 channels), against 360 ns
+with row views. Narrower blocks, whose ``L`` rows would stay in L1 cache, are
+still slower at this size (2 threads, one run: 1.48 ms per step with 1024
+channels per block, 1.78 ms with 512, 2.38 ms with 256, 3.33 ms with 128).
 
 The partial outputs are sums in float64, also for float32 weights, that the
 compiler may reassociate (:func:`_mask_relu_sum`, :func:`_p7_mask_relu_sum`,
@@ -83,8 +86,8 @@ def block_width(k: int) -> int:
 
     Depends on ``k`` only (so results do not depend on the thread count). Long
     blocks amortise the per-row overhead of a block (measured at
-    ``(n, k) = (512, 2048)`` on one thread: 4.8 ms per step with 256 channels
-    per block, 3.9 ms with 1024); at least two blocks keep two cores busy.
+    ``(n, k) = (512, 2048)`` on one thread: 3.8 ms per step with 256 channels
+    per block, 2.4 ms with 1024); at least two blocks keep two cores busy.
     """
     return min(1024, max(64, 8 * -(-k // 16)))
 
