@@ -200,7 +200,9 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
         Show a tqdm progress bar.
     dtype : {numpy.float64, numpy.float32}, default float64
         Precision of the weights ``C`` and of the arithmetic on them. Outputs,
-        residuals and losses are always float64. ``float32`` halves the memory
+        residuals and losses are always float64 (with direct taps, each row
+        of the forward pass is summed in float32 over 256 channels at a time,
+        then in float64). ``float32`` halves the memory
         traffic of a step (about 1.8× faster with direct taps); the weights then
         carry a relative rounding error of about 6e-8 per step, and activation
         patterns of entries near 0 may flip, so a float32 trajectory follows

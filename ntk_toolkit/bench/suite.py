@@ -326,8 +326,9 @@ class _Run:
     def gd(self) -> None:
         """float64, float32 and the copy bandwidth measured interleaved, then the dense-U NumPy loop.
 
-        Every repeat times a copy of ``bandwidth_bytes`` (best of 3), a float64
-        run and a float32 run back to back, so that the bound and the float32
+        Every repeat times a copy of ``bandwidth_bytes`` (best of 3), then,
+        after an untimed 20-step run that lets the machine settle from the
+        copy, a float64 run and a float32 run back to back, so that the bound and the float32
         speed-up compare measurements taken under the same conditions (the
         speed of a shared machine drifts within seconds); their ratios are the
         medians of the per-repeat ratios.
@@ -347,11 +348,14 @@ class _Run:
             C32 = nt.gradient_descent(gen, y, C0, eta, check, record=[check], dtype=np.float32).C  # warm-up
             self._gd32_err = rel_diff(C32, C_ours)
             runs["float32"] = lambda: nt.gradient_descent(gen, y, C0, eta, steps, record=[steps], dtype=np.float32)
+        # untimed after each copy: freeing the copy's arrays slowed the next 5–10 steps (2.2 ms instead of 1.5)
+        settle = lambda: nt.gradient_descent(gen, y, C0, eta, 20, record=[20])  # noqa: E731
         times: dict[str, list[float]] = {name: [] for name in runs}
         samples = []
         with LoadMonitor() as mon:
             for _ in range(cfg.gd_repeats):
                 samples.append(copy_bandwidth(cfg.bandwidth_bytes, repeats=3, threads=self.threads))
+                settle()
                 for name, fn in runs.items():
                     t0 = time.perf_counter()
                     fn()
