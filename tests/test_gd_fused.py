@@ -208,3 +208,58 @@ def test_forward_row_is_the_stencil_bit_for_bit(taps, dtype):
         gd.forward_mask(t, h, C, v, mask, gpart, bw)
         np.testing.assert_array_equal(gpart.sum(axis=0), np.maximum(Z[:, c], 0).astype(np.float64))
     np.testing.assert_array_equal(mask, (Z > 0).astype(np.uint8))
+
+
+PAIR_CASES = [(taps, n, k) for taps in ([1.0], [0.25, 0.5, 0.25], list(triangle(3).taps), list(triangle(4).taps))
+              for n, k in ((5, 70), (7, 10), (30, 2100), (31, 200)) if len(taps) <= n]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("taps, n, k", PAIR_CASES)
+def test_step_pairs_equals_step(taps, n, k, dtype):
+    """Two rows at a time (odd symmetric filters padded to 7 taps): the same weights and masks, bit for bit.
+
+    Covers signals shorter than the padded filter (n = 5), odd n (a last single row) and several blocks.
+    """
+    gen = _gen(n, k, taps)
+    C = gen.init(1).astype(dtype)
+    r = np.random.default_rng(2).standard_normal(n).astype(dtype)
+    t, v = gen._fused_args(dtype)
+    h = gen.operator.center
+    bw = gd.block_width(k)
+    nb = -(-k // bw)
+    _, mask = gen._forward(C)
+    C1, m1, g1 = C.copy(), mask.copy(), np.empty((nb, n))
+    gd.step(t, h, m1, r, v, dtype(0.37), C1, g1, bw)
+    pt, ph = gd.pair_taps(t, h)
+    assert pt.shape == (7,) and pt.dtype == dtype and ph == h + (7 - len(taps)) // 2
+    C2, m2, g2 = C.copy(), mask.copy(), np.empty((nb, n))
+    gd.step_pairs(pt, ph, m2, r, v, dtype(0.37), C2, g2, bw)
+    np.testing.assert_array_equal(C2, C1)
+    np.testing.assert_array_equal(m2, m1)
+    # row sums may be reassociated differently in the paired loop (float32: partial sums of 256 channels)
+    np.testing.assert_allclose(g2, g1, rtol=0, atol=(1e-15 if dtype == np.float64 else 1e-6) * np.abs(g1).max())
+
+
+def test_pair_taps_only_for_odd_symmetric_filters_up_to_seven_taps():
+    assert gd.pair_taps(np.array([0.1, 0.2, 0.3, 0.2, 0.1]), 2)[1] == 3
+    np.testing.assert_array_equal(gd.pair_taps(np.array([0.1, 0.2, 0.3, 0.2, 0.1]), 2)[0],
+                                  [0, 0.1, 0.2, 0.3, 0.2, 0.1, 0])
+    assert gd.pair_taps(np.array([0.5, 0.5]), 0) is None                      # even
+    assert gd.pair_taps(np.array([0.2, 0.6, 1.0, 0.6, 0.1]), 2) is None       # not symmetric
+    assert gd.pair_taps(np.asarray(triangle(5).taps), 4) is None              # 9 taps
+
+
+def test_gradient_descent_takes_the_paired_step_for_triangle_filters(monkeypatch):
+    calls = []
+    step_pairs = gd.step_pairs
+
+    def spy(*args):
+        calls.append(args[0].size)
+        return step_pairs(*args)
+
+    monkeypatch.setattr(gd, "step_pairs", spy)
+    gen = _gen(33, 64, list(triangle(3).taps))
+    y = np.random.default_rng(3).standard_normal(33)
+    nt.gradient_descent(gen, y, gen.init(4), nt.max_step_size(gen), 3)
+    assert calls == [7, 7, 7]

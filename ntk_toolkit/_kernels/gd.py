@@ -24,6 +24,13 @@ wrapper over blocks in a fixed order; the block width depends only on ``k``
   mask row ``i``; the ``L − 1`` rows whose window wraps around are done at
   the end of the sweep. One ``n x k`` byte mask is the only ``n x k``
   temporary.
+* :func:`step_pairs` — the same step for odd symmetric filters of at most
+  seven taps (padded to seven by :func:`pair_taps`: triangle filters up to
+  ``p = 4``, short Gaussians and boxes), two rows at a time: a pair of
+  gradient rows reads eight ring rows instead of fourteen, a pair of forward
+  rows eight rows of ``C``. Measured at ``(512, 2048)``, 2 threads,
+  interleaved runs: 1.68 → 1.30 ms per step in float64, 1.03 → 0.78 ms in
+  float32 (one thread: 3.64 → 2.64 ms and 2.19 → 1.47 ms).
 
 How the passes are laid out (measured at ``(n, k) = (512, 2048)``, ``L = 7``,
 2 threads, interleaved runs: 2.7 ms per step with one pass per tap and a
@@ -220,25 +227,26 @@ def _weight_row(W, slot, mask, s, coef, c0, m):  # pragma: no cover - compiled
 def _gradient_row(taps, W, ring, acc, out, j, c0, vb, update, sym):  # pragma: no cover - compiled
     """Row ``j`` of ``Uᵀ (W) ∘ v`` into ``out[j, c0 : c0 + len(acc)]`` from the ring ``W``.
 
-    The slot of source row ``s`` is ``(s + h) mod L``, so output row ``j``
-    reads slots ``ring + a`` (mod ``L``) with ``ring = j mod L``.
+    The slot of source row ``s`` is ``(s + h) mod R`` for a ring of ``R``
+    rows (``L``, or ``L + 1`` in :func:`step_pairs`), so output row ``j``
+    reads slots ``ring + a`` (mod ``R``) with ``ring = j mod R``.
 
     ``update``: ``out[j] += vb ∘ Σ_a u[a] W[ring + a]``; else ``out[j] = …``.
     Taps in passes of :func:`~ntk_toolkit._kernels.rows.p7` (``sym``) or
     :func:`~ntk_toolkit._kernels.rows.g4` (:func:`~ntk_toolkit._kernels.rows.head`),
     the last pass fused with the update.
     """
-    L = taps.shape[0]
+    R = W.shape[0]  # ring slots: L, or L + 1 for the paired sweep
     m = acc.shape[0]
     if not update:
         for c in range(m):
             out[j, np.uint64(c0) + np.uint64(c)] = 0.0
     last = head(acc, taps, W, ring, 1, 0, sym)
     if sym:
-        t0, a0, b0, t1, a1, b1, t2, a2, b2, t3, a3 = pgroup(taps, ring, 1, L, last)
+        t0, a0, b0, t1, a1, b1, t2, a2, b2, t3, a3 = pgroup(taps, ring, 1, R, last)
         _p7_update(out, j, c0, vb, acc, last > 0, W, t0, a0, b0, t1, a1, b1, t2, a2, b2, t3, a3)
     else:
-        t0, r0, t1, r1, t2, r2, t3, r3 = group(taps, ring, 1, L, last)
+        t0, r0, t1, r1, t2, r2, t3, r3 = group(taps, ring, 1, R, last)
         _g4_update(out, j, c0, vb, acc, last > 0, W, t0, r0, t1, r1, t2, r2, t3, r3)
 
 
@@ -325,3 +333,155 @@ def step(taps, h, mask, r, v, eta, C, gpart, bw):  # pragma: no cover - compiled
         for i in range(n):
             if i < lo or i > hi:
                 gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, z, i, sym)
+
+
+# --------------------------------------------------------------------------- paired rows (seven symmetric taps)
+def pair_taps(taps: np.ndarray, h: int):
+    """Taps and centre for :func:`step_pairs`, or ``None`` if the filter does not fit it.
+
+    A symmetric filter of odd length ``L ≤ 7`` is padded with ``(7 − L) / 2``
+    zero taps on each side (centre ``h + (7 − L) / 2``): the same sums, the
+    zero taps adding ``±0`` (results may differ from :func:`step` in the sign
+    of a zero only).
+    """
+    L = taps.shape[0]
+    if L % 2 == 0 or L > 7 or not np.array_equal(taps, taps[::-1]):
+        return None
+    pad = (7 - L) // 2
+    return np.ascontiguousarray(np.pad(taps, pad)), h + pad
+
+
+@jit
+def _p7v(t0, t1, t2, t3, x0, y0, x1, y1, x2, y2, x3):  # pragma: no cover - compiled
+    """The formula of :func:`~ntk_toolkit._kernels.rows.p7_at` on values (no fast-math flags; inlined by LLVM)."""
+    return ((t0 * (x0 + y0) + t1 * (x1 + y1)) + t2 * (x2 + y2)) + t3 * x3
+
+
+@sum_jit
+def _p7_pair_mask_relu_sum(vb, mask, i, C, c0, t0, t1, t2, t3, q0, q1, q2, q3, q4, q5, q6, q7):  # pragma: no cover
+    """Forward rows ``i`` and ``i + 1`` of seven symmetric taps from the eight rows ``q0 … q7`` of ``C``.
+
+    ``q_p`` is row ``i + 1 + h − p``: row ``i + 1`` weighs ``q0 … q6``, row
+    ``i`` weighs ``q1 … q7``, each added as in :func:`~ntk_toolkit._kernels.rows.p7_at`
+    (bit for bit). Writes both mask rows; returns both relu sums (as
+    :func:`_p7_mask_relu_sum`). Eight loads per two entries instead of fourteen.
+    """
+    s0 = 0.0
+    s1 = 0.0
+    c0 = np.uint64(c0)
+    m = np.uint64(vb.shape[0])
+    chunk = np.uint64(_CHUNK) if C.itemsize < 8 else m
+    p0 = np.uint64(0)
+    while p0 < m:
+        p1 = min(m, p0 + chunk)
+        u0 = t0 - t0
+        u1 = t0 - t0
+        for c in range(p0, p1):
+            cc = c0 + c
+            w0 = C[q0, cc]
+            w1 = C[q1, cc]
+            w2 = C[q2, cc]
+            w3 = C[q3, cc]
+            w4 = C[q4, cc]
+            w5 = C[q5, cc]
+            w6 = C[q6, cc]
+            w7 = C[q7, cc]
+            za = _p7v(t0, t1, t2, t3, w1, w7, w2, w6, w3, w5, w4)  # row i
+            zb = _p7v(t0, t1, t2, t3, w0, w6, w1, w5, w2, w4, w3)  # row i + 1
+            pa = za > 0
+            pb = zb > 0
+            mask[i, cc] = np.uint8(pa)
+            mask[i + 1, cc] = np.uint8(pb)
+            u0 += vb[c] * (za if pa else za - za)
+            u1 += vb[c] * (zb if pb else zb - zb)
+        s0 += np.float64(u0)
+        s1 += np.float64(u1)
+        p0 = p1
+    return s0, s1
+
+
+@inline_jit
+def _p7_pair_update(out, j, c0, vb, W, t0, t1, t2, t3, q0, q1, q2, q3, q4, q5, q6, q7):  # pragma: no cover
+    """Gradient rows ``j`` and ``j + 1`` of seven symmetric taps from the ring slots ``q0 … q7`` (``q_p = j + p``).
+
+    ``out[j] += vb ∘ p7(W[q0 … q6])`` and ``out[j + 1] += vb ∘ p7(W[q1 … q7])``,
+    each as in :func:`_p7_update` (bit for bit).
+    """
+    c0 = np.uint64(c0)
+    for c in range(np.uint64(vb.shape[0])):
+        w0 = W[q0, c]
+        w1 = W[q1, c]
+        w2 = W[q2, c]
+        w3 = W[q3, c]
+        w4 = W[q4, c]
+        w5 = W[q5, c]
+        w6 = W[q6, c]
+        w7 = W[q7, c]
+        vc = vb[c]
+        out[j, c0 + c] += vc * (((t0 * (w0 + w6) + t1 * (w1 + w5)) + t2 * (w2 + w4)) + t3 * w3)
+        out[j + 1, c0 + c] += vc * (((t0 * (w1 + w7) + t1 * (w2 + w6)) + t2 * (w3 + w5)) + t3 * w4)
+
+
+@pjit
+def step_pairs(taps, h, mask, r, v, eta, C, gpart, bw):  # pragma: no cover - compiled
+    """:func:`step` for seven symmetric taps (:func:`pair_taps`), two rows at a time.
+
+    The ring holds ``L + 1 = 8`` rows; each pair of gradient rows reads eight
+    ring rows (fourteen for two single rows) and each pair of forward rows
+    eight rows of ``C``. The same sums as :func:`step`, bit for bit.
+    """
+    n, k = C.shape
+    L = 7
+    R = 8
+    t0 = taps[0]
+    t1 = taps[1]
+    t2 = taps[2]
+    t3 = taps[3]
+    lo = L - 1 - h  # first row whose forward window does not wrap below 0
+    hi = n - 1 - h  # last row whose forward window does not wrap above n − 1
+    neg = -eta
+    nb = gpart.shape[0]
+    for b in prange(nb):
+        c0 = b * bw
+        c1 = min(k, c0 + bw)
+        m = c1 - c0
+        work = np.empty(2 * m + 4 * _PAD, dtype=C.dtype)
+        z = work[_PAD:_PAD + m]
+        acc = work[m + 3 * _PAD:2 * m + 3 * _PAD]
+        W = np.empty((R, m + _PAD), dtype=C.dtype)
+        vb = v[c0:c1]
+        # slot of source row s: (s + h) mod 8; output row j reads slots j … j + 6
+        for a in range(L - 1):
+            s = (a - h) % n
+            _weight_row(W, a, mask, s, neg * r[s], c0, m)
+        nxt = lo  # next forward row not yet done
+        j = 0
+        while j < n:
+            q = j % R
+            if j + 1 < n:
+                for e in range(2):
+                    s = wrap(j + e - h + L - 1, n)
+                    _weight_row(W, (q + L - 1 + e) % R, mask, s, neg * r[s], c0, m)
+                _p7_pair_update(C, j, c0, vb, W, t0, t1, t2, t3, q, (q + 1) % R, (q + 2) % R, (q + 3) % R,
+                                (q + 4) % R, (q + 5) % R, (q + 6) % R, (q + 7) % R)
+                j += 2
+            else:
+                s = wrap(j - h + L - 1, n)
+                _weight_row(W, (q + L - 1) % R, mask, s, neg * r[s], c0, m)
+                _gradient_row(taps, W, q, acc, C, j, c0, vb, True, True)
+                j += 1
+            # forward rows whose window (rows i − 3 … i + 3 for h = 3) is updated: i ≤ j − 1 − h
+            while nxt <= j - 1 - h and nxt <= hi:
+                if nxt + 1 <= j - 1 - h and nxt + 1 <= hi:
+                    bq = nxt + 1 + h
+                    ga, gb = _p7_pair_mask_relu_sum(vb, mask, nxt, C, c0, t0, t1, t2, t3, bq, bq - 1, bq - 2,
+                                                    bq - 3, bq - 4, bq - 5, bq - 6, bq - 7)
+                    gpart[b, nxt] = ga
+                    gpart[b, nxt + 1] = gb
+                    nxt += 2
+                else:
+                    gpart[b, nxt] = _forward_row(taps, h, C, vb, mask, c0, z, nxt, True)
+                    nxt += 1
+        for i in range(n):
+            if i < lo or i > hi:
+                gpart[b, i] = _forward_row(taps, h, C, vb, mask, c0, z, i, True)
