@@ -197,8 +197,15 @@ def _kernel_popcount(gen: TwoLayerGenerator, C: np.ndarray, scale: float) -> np.
     _memory_guard(8 * n * n + 8 * npad * words + temporaries, n)
     P = np.zeros((npad, words), dtype=np.uint64)
     if direct:
+        from ._kernels.rows import pair_taps
+
+        cb = min(block, _DIRECT_CHANNELS)
+        paired = pair_taps(op.taps, op.center) if cb % 64 == 0 else None
         with threads_for(n * k * op.taps.size):
-            gram.pack_direct(op.taps, op.center, C, min(block, _DIRECT_CHANNELS), _PACK_ROWS, P)
+            if paired is not None:  # odd symmetric filters up to 7 taps: two rows at a time
+                gram.pack_pairs(paired[0], paired[1], C, cb, _PACK_ROWS, P)
+            else:
+                gram.pack_direct(op.taps, op.center, C, cb, _PACK_ROWS, P)
     else:
         for start in range(0, k, block):
             stop = min(k, start + block)

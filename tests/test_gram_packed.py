@@ -131,6 +131,41 @@ def test_pack_direct_is_the_activation_pattern(n, k, taps, block, rows):
     np.testing.assert_array_equal(P, naive.packed_pattern(S, rows=n + 3))
 
 
+PAIR_TAPS = [[1.0], [0.25, 0.5, 0.25], [0.1, 0.2, 0.3, 0.2, 0.1], list(F.triangle(4).taps)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n, k, taps", [(n, k, t) for n in (3, 8, 67) for k in (1, 65, 1100) for t in PAIR_TAPS
+                                        if len(t) <= n])
+@pytest.mark.parametrize("block, rows", [(64, 2), (512, 64)])
+def test_pack_pairs_is_the_activation_pattern(n, k, taps, block, rows, dtype):
+    """Two rows at a time (odd symmetric filters padded to 7 taps): the naive pattern and pack_direct's bits."""
+    from ntk_toolkit._kernels.rows import pair_taps
+
+    u = np.asarray(taps)
+    C = np.random.default_rng(n + k).standard_normal((n, k)).astype(dtype)
+    pt, ph = pair_taps(u.astype(dtype), (u.size - 1) // 2)
+    P = np.zeros((n + 3, (k + 63) // 64), dtype=np.uint64)  # extra rows must stay zero
+    gram.pack_pairs(pt, ph, C, block, rows, P)
+    Q = np.zeros_like(P)
+    gram.pack_direct(u.astype(dtype), (u.size - 1) // 2, C, block, rows, Q)
+    np.testing.assert_array_equal(P, Q)
+    if dtype == np.float64:
+        S = naive.apply_conv(u, C) > 0
+        np.testing.assert_array_equal(P, naive.packed_pattern(S, rows=n + 3))
+
+
+def test_empirical_kernel_takes_the_paired_packing_for_triangle_filters(monkeypatch):
+    calls = []
+    pack_pairs = gram.pack_pairs
+    monkeypatch.setattr(gram, "pack_pairs", lambda *a: calls.append(a[0].size) or pack_pairs(*a))
+    gen = nt.TwoLayerGenerator(CircularConv(F.triangle(3), n=40, method="direct"), k=130)
+    C = gen.init(2)
+    K = nt.empirical_kernel(gen, C)
+    assert calls == [7]
+    assert_close(K, nt.empirical_kernel(gen, C, method="jacobian"))
+
+
 @pytest.mark.parametrize("cuts", [(130,), (1, 130), (63, 64, 65, 130), (3, 70, 127, 130), (64, 128, 130)])
 def test_pack_signs_in_unaligned_blocks(cuts):
     """Blocks of channels starting anywhere in a word OR their bits without clobbering others."""

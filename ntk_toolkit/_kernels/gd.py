@@ -76,7 +76,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import inline_jit, jit, pjit, sum_jit
-from .rows import g4_at, group, head, p7_at, pgroup, symmetric, wrap
+from .rows import g4_at, group, head, p7_at, pair_taps, pgroup, symmetric, wrap  # noqa: F401 (pair_taps)
 
 #: Padding (in entries) of the rows of the work buffers, so that rows of
 #: ``W``, ``z`` and ``acc`` whose length is a multiple of 4 KiB do not share their
@@ -336,21 +336,6 @@ def step(taps, h, mask, r, v, eta, C, gpart, bw):  # pragma: no cover - compiled
 
 
 # --------------------------------------------------------------------------- paired rows (seven symmetric taps)
-def pair_taps(taps: np.ndarray, h: int):
-    """Taps and centre for :func:`step_pairs`, or ``None`` if the filter does not fit it.
-
-    A symmetric filter of odd length ``L ≤ 7`` is padded with ``(7 − L) / 2``
-    zero taps on each side (centre ``h + (7 − L) / 2``): the same sums, the
-    zero taps adding ``±0`` (results may differ from :func:`step` in the sign
-    of a zero only).
-    """
-    L = taps.shape[0]
-    if L % 2 == 0 or L > 7 or not np.array_equal(taps, taps[::-1]):
-        return None
-    pad = (7 - L) // 2
-    return np.ascontiguousarray(np.pad(taps, pad)), h + pad
-
-
 @jit
 def _p7v(t0, t1, t2, t3, x0, y0, x1, y1, x2, y2, x3):  # pragma: no cover - compiled
     """The formula of :func:`~ntk_toolkit._kernels.rows.p7_at` on values (no fast-math flags; inlined by LLVM)."""

@@ -48,7 +48,7 @@ from numba import prange
 from numba.core import types
 from numba.extending import intrinsic
 
-from .._jit import jit, pjit
+from .._jit import inline_jit, jit, pjit
 from .rows import stencil, symmetric, wrap
 
 
@@ -126,6 +126,81 @@ def pack_direct(taps, h, C, block, rows, P):  # pragma: no cover - compiled
             for i in range(r0, r1):
                 stencil(zb, taps, C, i + h, -1, c0, sym)
                 _set_bits(zb, i, c0, P)
+
+
+@inline_jit
+def _pair_words(C, c0, m, i, P, t0, t1, t2, t3, q0, q1, q2, q3, q4, q5, q6, q7):  # pragma: no cover - compiled
+    """Signs of rows ``i`` and ``i + 1`` of ``U C`` on channels ``c0 … c0 + m`` OR-ed into ``P`` (``c0 % 64 == 0``).
+
+    Seven symmetric taps from the eight rows ``q_p = i + 1 + h − p`` of ``C``:
+    row ``i + 1`` weighs ``q0 … q6``, row ``i`` weighs ``q1 … q7``, each added
+    in the order of :func:`ntk_toolkit._kernels.rows.p7` (the same signs), and
+    the signs go straight into 64-bit words: neither row is stored as floats.
+    """
+    c0 = np.uint64(c0)
+    m = np.uint64(m)
+    wd = c0 >> np.uint64(6)
+    c = np.uint64(0)
+    while c < m:
+        cnt = min(np.uint64(64), m - c)
+        base = c0 + c
+        wa = np.uint64(0)
+        wb = np.uint64(0)
+        for t in range(cnt):
+            cc = base + t
+            w0 = C[q0, cc]
+            w1 = C[q1, cc]
+            w2 = C[q2, cc]
+            w3 = C[q3, cc]
+            w4 = C[q4, cc]
+            w5 = C[q5, cc]
+            w6 = C[q6, cc]
+            w7 = C[q7, cc]
+            za = ((t0 * (w1 + w7) + t1 * (w2 + w6)) + t2 * (w3 + w5)) + t3 * w4
+            zb = ((t0 * (w0 + w6) + t1 * (w1 + w5)) + t2 * (w2 + w4)) + t3 * w3
+            wa |= np.uint64(za > 0) << t
+            wb |= np.uint64(zb > 0) << t
+        P[i, wd] |= wa
+        P[i + 1, wd] |= wb
+        wd += np.uint64(1)
+        c += cnt
+
+
+@pjit
+def pack_pairs(taps, h, C, block, rows, P):  # pragma: no cover - compiled
+    """:func:`pack_direct` for seven symmetric taps (:func:`~ntk_toolkit._kernels.rows.pair_taps`), two rows at a time.
+
+    Rows whose window does not wrap go in pairs through :func:`_pair_words`
+    (eight rows of ``C`` read per two output rows, signs packed on the fly);
+    the others as in :func:`pack_direct`. ``block`` must be a multiple of 64
+    and ``rows`` even. The same bits as :func:`pack_direct`.
+    """
+    n, k = C.shape
+    t0 = taps[0]
+    t1 = taps[1]
+    t2 = taps[2]
+    t3 = taps[3]
+    lo = 6 - h  # first row whose window does not wrap below 0
+    hi = n - 1 - h  # last row whose window does not wrap above n − 1
+    nrb = (n + rows - 1) // rows
+    for rb in prange(nrb):
+        z = np.empty(block, dtype=C.dtype)
+        r0 = rb * rows
+        r1 = min(n, r0 + rows)
+        for c0 in range(0, k, block):
+            m = min(block, k - c0)
+            zb = z[:m]
+            i = r0
+            while i < r1:
+                if i >= lo and i + 1 <= hi and i + 1 < r1:
+                    bq = i + 1 + h
+                    _pair_words(C, c0, m, i, P, t0, t1, t2, t3, bq, bq - 1, bq - 2, bq - 3, bq - 4, bq - 5, bq - 6,
+                                bq - 7)
+                    i += 2
+                else:
+                    stencil(zb, taps, C, i + h, -1, c0, True)
+                    _set_bits(zb, i, c0, P)
+                    i += 1
 
 
 @pjit

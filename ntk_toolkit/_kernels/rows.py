@@ -243,3 +243,22 @@ def stencil(dst, taps, X, base, sign, c0, sym):  # pragma: no cover - compiled
     for g in range(0, L, 4):
         t0, r0, t1, r1, t2, r2, t3, r3 = group(taps, base, sign, n, g)
         g4(dst, g == 0, X, c0, t0, r0, t1, r1, t2, r2, t3, r3)
+
+
+def pair_taps(taps: np.ndarray, h: int):
+    """Taps and centre for the paired kernels, or ``None`` if the filter does not fit them.
+
+    The paired kernels (:func:`ntk_toolkit._kernels.gd.step_pairs`,
+    :func:`ntk_toolkit._kernels.gram.pack_pairs`) take seven symmetric taps
+    and compute two rows from eight rows of their input.
+
+    A symmetric filter of odd length ``L ≤ 7`` is padded with ``(7 − L) / 2``
+    zero taps on each side (centre ``h + (7 − L) / 2``): the same sums, the
+    zero taps adding ``±0`` (results may differ from the single-row kernels
+    in the sign of a zero only).
+    """
+    L = taps.shape[0]
+    if L % 2 == 0 or L > 7 or not np.array_equal(taps, taps[::-1]):
+        return None
+    pad = (7 - L) // 2
+    return np.ascontiguousarray(np.pad(taps, pad)), h + pad
