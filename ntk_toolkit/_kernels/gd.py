@@ -76,7 +76,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import inline_jit, jit, pjit, sum_jit
-from .rows import g4_at, group, head, p7_at, pair_taps, pgroup, symmetric, wrap  # noqa: F401 (pair_taps)
+from .rows import eight, g4_at, group, head, p7_at, pair_taps, pgroup, symmetric, wrap  # noqa: F401 (pair_taps)
 
 #: Padding (in entries) of the rows of the work buffers, so that rows of
 #: ``W``, ``z`` and ``acc`` whose length is a multiple of 4 KiB do not share their
@@ -363,14 +363,7 @@ def _p7_pair_mask_relu_sum(vb, mask, i, C, c0, t0, t1, t2, t3, q0, q1, q2, q3, q
         u1 = t0 - t0
         for c in range(p0, p1):
             cc = c0 + c
-            w0 = C[q0, cc]
-            w1 = C[q1, cc]
-            w2 = C[q2, cc]
-            w3 = C[q3, cc]
-            w4 = C[q4, cc]
-            w5 = C[q5, cc]
-            w6 = C[q6, cc]
-            w7 = C[q7, cc]
+            w0, w1, w2, w3, w4, w5, w6, w7 = eight(C, cc, q0, q1, q2, q3, q4, q5, q6, q7)
             za = _p7v(t0, t1, t2, t3, w1, w7, w2, w6, w3, w5, w4)  # row i
             zb = _p7v(t0, t1, t2, t3, w0, w6, w1, w5, w2, w4, w3)  # row i + 1
             pa = za > 0
@@ -394,14 +387,7 @@ def _p7_pair_update(out, j, c0, vb, W, t0, t1, t2, t3, q0, q1, q2, q3, q4, q5, q
     """
     c0 = np.uint64(c0)
     for c in range(np.uint64(vb.shape[0])):
-        w0 = W[q0, c]
-        w1 = W[q1, c]
-        w2 = W[q2, c]
-        w3 = W[q3, c]
-        w4 = W[q4, c]
-        w5 = W[q5, c]
-        w6 = W[q6, c]
-        w7 = W[q7, c]
+        w0, w1, w2, w3, w4, w5, w6, w7 = eight(W, c, q0, q1, q2, q3, q4, q5, q6, q7)
         vc = vb[c]
         out[j, c0 + c] += vc * (((t0 * (w0 + w6) + t1 * (w1 + w5)) + t2 * (w2 + w4)) + t3 * w3)
         out[j + 1, c0 + c] += vc * (((t0 * (w1 + w7) + t1 * (w2 + w6)) + t2 * (w3 + w5)) + t3 * w4)

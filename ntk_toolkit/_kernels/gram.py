@@ -49,7 +49,7 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from .._jit import inline_jit, jit, pjit
-from .rows import stencil, symmetric, wrap
+from .rows import eight, stencil, symmetric, wrap
 
 
 @intrinsic
@@ -148,14 +148,7 @@ def _pair_words(C, c0, m, i, P, t0, t1, t2, t3, q0, q1, q2, q3, q4, q5, q6, q7):
         wb = np.uint64(0)
         for t in range(cnt):
             cc = base + t
-            w0 = C[q0, cc]
-            w1 = C[q1, cc]
-            w2 = C[q2, cc]
-            w3 = C[q3, cc]
-            w4 = C[q4, cc]
-            w5 = C[q5, cc]
-            w6 = C[q6, cc]
-            w7 = C[q7, cc]
+            w0, w1, w2, w3, w4, w5, w6, w7 = eight(C, cc, q0, q1, q2, q3, q4, q5, q6, q7)
             za = ((t0 * (w1 + w7) + t1 * (w2 + w6)) + t2 * (w3 + w5)) + t3 * w4
             zb = ((t0 * (w0 + w6) + t1 * (w1 + w5)) + t2 * (w2 + w4)) + t3 * w3
             wa |= np.uint64(za > 0) << t

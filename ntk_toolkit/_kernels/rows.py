@@ -147,6 +147,12 @@ def p7_at(acc, has_acc, c, X, cc, t0, a0, b0, t1, a1, b1, t2, a2, b2, t3, a3):  
 
 
 @inline_jit
+def eight(X, cc, q0, q1, q2, q3, q4, q5, q6, q7):  # pragma: no cover - compiled
+    """``X[q0, cc], …, X[q7, cc]``: the eight rows a pair of seven-tap rows reads (the paired kernels)."""
+    return X[q0, cc], X[q1, cc], X[q2, cc], X[q3, cc], X[q4, cc], X[q5, cc], X[q6, cc], X[q7, cc]
+
+
+@inline_jit
 def pair_groups(L):  # pragma: no cover - compiled
     """Passes of :func:`p7` for ``L`` symmetric taps: ``⌈(L // 2) / 3⌉``, at least one."""
     return max(1, (L // 2 + 2) // 3)
