@@ -380,3 +380,12 @@ def test_band_and_tile_paths_give_the_same_kernel(monkeypatch, filt, n):
     np.testing.assert_array_equal(band, tiles)
     np.testing.assert_array_equal(auto, tiles)
     assert_close(auto, naive.empirical_kernel_sum(_U(gen.operator), C, gen.output_weights), what=filt)
+
+
+def test_gram_first_row_is_cached_and_returned_as_a_copy():
+    op = CircularConv(F.triangle(3), n=32)
+    a = op.gram_first_row()
+    U = op.todense()
+    np.testing.assert_allclose(a, (U @ U.T)[0], rtol=0, atol=1e-15)
+    a[:] = 7.0  # the caller's copy
+    np.testing.assert_allclose(op.gram_first_row(), (U @ U.T)[0], rtol=0, atol=1e-15)

@@ -264,7 +264,9 @@ def pair_taps(taps: np.ndarray, h: int):
     in the sign of a zero only).
     """
     L = taps.shape[0]
-    if L % 2 == 0 or L > 7 or not np.array_equal(taps, taps[::-1]):
+    if L % 2 == 0 or L > 7 or not bool((taps == taps[::-1]).all()):
         return None
     pad = (7 - L) // 2
-    return np.ascontiguousarray(np.pad(taps, pad)), h + pad
+    out = np.zeros(7, dtype=taps.dtype)  # not np.pad: about 90 µs a call against 5
+    out[pad:pad + L] = taps
+    return out, h + pad
