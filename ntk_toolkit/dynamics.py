@@ -266,11 +266,12 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
     op = gen.operator
     if fused:
         from ._kernels import gd
+        from ._kernels.rows import pair_taps
 
         taps, v = gen._fused_args(dtype)
         center = op.center
         fused_step = gd.step
-        paired = gd.pair_taps(taps, center)  # odd symmetric filters up to 7 taps: two rows at a time
+        paired = pair_taps(taps, center)  # odd symmetric filters up to 7 taps: two rows at a time
         if paired is not None:
             (taps, center), fused_step = paired, gd.step_pairs
         bw = gd.block_width(gen.k)

@@ -13,6 +13,7 @@ from conftest import F32_GD_TOL, GD_TOL, RTOL
 import ntk_toolkit as nt
 from ntk_toolkit._jit import num_threads
 from ntk_toolkit._kernels import gd
+from ntk_toolkit._kernels.rows import pair_taps
 from ntk_toolkit.filters import Filter, triangle
 from ntk_toolkit.operators import CircularConv
 
@@ -231,7 +232,7 @@ def test_step_pairs_equals_step(taps, n, k, dtype):
     _, mask = gen._forward(C)
     C1, m1, g1 = C.copy(), mask.copy(), np.empty((nb, n))
     gd.step(t, h, m1, r, v, dtype(0.37), C1, g1, bw)
-    pt, ph = gd.pair_taps(t, h)
+    pt, ph = pair_taps(t, h)
     assert pt.shape == (7,) and pt.dtype == dtype and ph == h + (7 - len(taps)) // 2
     C2, m2, g2 = C.copy(), mask.copy(), np.empty((nb, n))
     gd.step_pairs(pt, ph, m2, r, v, dtype(0.37), C2, g2, bw)
@@ -242,12 +243,12 @@ def test_step_pairs_equals_step(taps, n, k, dtype):
 
 
 def test_pair_taps_only_for_odd_symmetric_filters_up_to_seven_taps():
-    assert gd.pair_taps(np.array([0.1, 0.2, 0.3, 0.2, 0.1]), 2)[1] == 3
-    np.testing.assert_array_equal(gd.pair_taps(np.array([0.1, 0.2, 0.3, 0.2, 0.1]), 2)[0],
+    assert pair_taps(np.array([0.1, 0.2, 0.3, 0.2, 0.1]), 2)[1] == 3
+    np.testing.assert_array_equal(pair_taps(np.array([0.1, 0.2, 0.3, 0.2, 0.1]), 2)[0],
                                   [0, 0.1, 0.2, 0.3, 0.2, 0.1, 0])
-    assert gd.pair_taps(np.array([0.5, 0.5]), 0) is None                      # even
-    assert gd.pair_taps(np.array([0.2, 0.6, 1.0, 0.6, 0.1]), 2) is None       # not symmetric
-    assert gd.pair_taps(np.asarray(triangle(5).taps), 4) is None              # 9 taps
+    assert pair_taps(np.array([0.5, 0.5]), 0) is None                      # even
+    assert pair_taps(np.array([0.2, 0.6, 1.0, 0.6, 0.1]), 2) is None       # not symmetric
+    assert pair_taps(np.asarray(triangle(5).taps), 4) is None              # 9 taps
 
 
 def test_gradient_descent_takes_the_paired_step_for_triangle_filters(monkeypatch):

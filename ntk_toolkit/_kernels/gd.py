@@ -25,7 +25,7 @@ wrapper over blocks in a fixed order; the block width depends only on ``k``
   the end of the sweep. One ``n x k`` byte mask is the only ``n x k``
   temporary.
 * :func:`step_pairs` — the same step for odd symmetric filters of at most
-  seven taps (padded to seven by :func:`pair_taps`: triangle filters up to
+  seven taps (padded to seven by :func:`~ntk_toolkit._kernels.rows.pair_taps`: triangle filters up to
   ``p = 4``, short Gaussians and boxes), two rows at a time: a pair of
   gradient rows reads eight ring rows instead of fourteen, a pair of forward
   rows eight rows of ``C``; the two rows entering the ring are converted in
@@ -68,8 +68,9 @@ channels per block, 1.78 ms with 512, 2.38 ms with 256, 3.33 ms with 128).
 The partial outputs are sums in float64 (for float32 weights, of float32
 sums over 256 channels) that the compiler may reassociate
 (:func:`_p7_mask_relu_sum`, :func:`_g4_mask_relu_sum`): a fixed order for a
-given build, independent of the thread count. The stencil inside them is not reassociated: its formula
-lives in compiled functions without fast-math flags that LLVM inlines
+given build, independent of the thread count. The stencil inside them is
+not reassociated: its formula lives in compiled functions without fast-math
+flags that LLVM inlines
 (:func:`~ntk_toolkit._kernels.rows.p7_at`, :func:`~ntk_toolkit._kernels.rows.g4_at`),
 so ``z`` and the mask are those of the direct-taps convolution bit for bit.
 """
@@ -78,7 +79,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import inline_jit, jit, pjit, sum_jit
-from .rows import eight, g4_at, group, head, p7_at, pair_taps, pgroup, symmetric, wrap  # noqa: F401 (pair_taps)
+from .rows import eight, g4_at, group, head, p7_at, pgroup, symmetric, wrap
 
 #: Padding (in entries) of the rows of the work buffers, so that rows of
 #: ``W``, ``z`` and ``acc`` whose length is a multiple of 4 KiB do not share their
@@ -264,13 +265,14 @@ def _ring_start(W, mask, r, scale, h, c0, m):  # pragma: no cover - compiled
 @inline_jit
 def _ring_row(taps, W, mask, r, scale, h, c0, j, ring, acc, out, vb, update, sym):  # pragma: no cover - compiled
     """Gradient row ``j`` into ``out``: source row ``j − h + L − 1`` enters the ring, then
-    :func:`_gradient_row`. ``ring`` is ``j mod L``; returns ``(j + 1) mod L``."""
+    :func:`_gradient_row`. ``ring`` is ``j mod R`` for a ring of ``R`` rows; returns ``(j + 1) mod R``."""
     n = mask.shape[0]
     L = taps.shape[0]
+    R = W.shape[0]
     s = wrap(j - h + L - 1, n)
-    _weight_row(W, wrap(ring + L - 1, L), mask, s, scale * r[s], c0, acc.shape[0])
+    _weight_row(W, wrap(ring + L - 1, R), mask, s, scale * r[s], c0, acc.shape[0])
     _gradient_row(taps, W, ring, acc, out, j, c0, vb, update, sym)
-    return ring + 1 if ring + 1 < L else 0
+    return ring + 1 if ring + 1 < R else 0
 
 
 @pjit
@@ -412,7 +414,7 @@ def _p7_pair_update(out, j, c0, vb, W, t0, t1, t2, t3, q0, q1, q2, q3, q4, q5, q
 
 @pjit
 def step_pairs(taps, h, mask, r, v, eta, C, gpart, bw):  # pragma: no cover - compiled
-    """:func:`step` for seven symmetric taps (:func:`pair_taps`), two rows at a time.
+    """:func:`step` for seven symmetric taps (:func:`~ntk_toolkit._kernels.rows.pair_taps`), two rows at a time.
 
     The ring holds ``L + 1 = 8`` rows; each pair of gradient rows reads eight
     ring rows (fourteen for two single rows) and each pair of forward rows
@@ -454,9 +456,7 @@ def step_pairs(taps, h, mask, r, v, eta, C, gpart, bw):  # pragma: no cover - co
                                 mask, s6, neg * r[s6], s7, neg * r[s7])
                 j += 2
             else:
-                s = wrap(j - h + L - 1, n)
-                _weight_row(W, (q + L - 1) % R, mask, s, neg * r[s], c0, m)
-                _gradient_row(taps, W, q, acc, C, j, c0, vb, True, True)
+                _ring_row(taps, W, mask, r, neg, h, c0, j, q, acc, C, vb, True, True)
                 j += 1
             # forward rows whose window (rows i − 3 … i + 3 for h = 3) is updated: i ≤ j − 1 − h
             while nxt <= j - 1 - h and nxt <= hi:
