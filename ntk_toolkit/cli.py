@@ -82,12 +82,12 @@ def spectrum(filter_spec: str, n: int, top: int, as_json: bool, plot: str | None
     }
     if plot:
         from ._io import save_figure
-        from .plotting import _plt, plot_spectra
+        from .plotting import pyplot, plot_spectra
 
         fig = plot_spectra({gen.operator.filter.name: s})
         fig.axes[0].set_title(f"spectrum of Σ, n={n}")
         save_figure(fig, plot, dpi=120, bbox_inches="tight")
-        _plt().close(fig)
+        pyplot().close(fig)
         info["plot"] = plot
     if as_json:
         info["spectrum"] = s.to_dict()
@@ -172,14 +172,14 @@ def fit(signal, filter_spec, n, k, steps, eta, omega, delta, seed, as_json, plot
     }
     if plot:
         from ._io import save_figure
-        from .plotting import _plt, plot_fit
+        from .plotting import pyplot, plot_fit
 
         fig = plot_fit(taus, rel_actual, rel_pred,
                        title=f"{signal}, {gen.operator.filter.name}, n={n}, k={k}, η={eta:.3g}")
         ax = fig.axes[0]
         ax.axhline(delta, color="grey", lw=0.8, ls=":")
         save_figure(fig, plot, dpi=120, bbox_inches="tight")
-        _plt().close(fig)
+        pyplot().close(fig)
         info["plot"] = plot
     if as_json:
         _emit_json(info)

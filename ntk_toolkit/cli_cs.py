@@ -186,14 +186,14 @@ def _check_plot(path: str | None) -> None:
 def _save(fig, path: str) -> None:
     """Write the figure atomically (temporary name, then rename); close it in any case."""
     from ._io import save_figure
-    from .plotting import _plt
+    from .plotting import pyplot
 
     try:
         save_figure(fig, path, dpi=120, bbox_inches="tight")
     except (OSError, ValueError, RuntimeError) as exc:
         raise click.ClickException(f"could not write the figure --plot {path!r}: {exc}") from exc
     finally:
-        _plt().close(fig)
+        pyplot().close(fig)
 
 
 # --------------------------------------------------------------------------- cs
@@ -304,9 +304,9 @@ def cs(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rt
     }
 
     if plot:
-        from .plotting import _plt
+        from .plotting import pyplot
 
-        fig, ax = _plt().subplots(figsize=(7.5, 4.2))
+        fig, ax = pyplot().subplots(figsize=(7.5, 4.2))
         t = np.arange(n)
         ax.plot(t, x, color="black", lw=2.5, label="truth x")
         ax.plot(t, net, lw=1.8, label=f"network (k={k}), err {info['relative_errors']['network']:.3g}")
@@ -452,9 +452,9 @@ def cs_curve(filters_text, n, ms_text, trials, p, signal, noise, seed, as_json, 
     }
 
     if plot:
-        from .plotting import _plt
+        from .plotting import pyplot
 
-        fig, ax = _plt().subplots(figsize=(6.8, 4.4))
+        fig, ax = pyplot().subplots(figsize=(6.8, 4.4))
         for f in filters_out:
             line, = ax.semilogy(ms, np.maximum(f["predicted_rms"], 1e-16), "-", lw=1.8,
                                 label=f"{f['filter']}: recovery law")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_spectra", "plot_fit"]
+__all__ = ["pyplot", "plot_spectra", "plot_fit"]
 
 
 #: Interactive backends that need a display; anything else (Agg, PDF, the
@@ -14,7 +14,7 @@ _GUI_BACKENDS = ("tkagg", "qtagg", "qt5agg", "qt6agg", "gtk3agg", "gtk4agg", "wx
                  "tkcairo", "qtcairo", "gtk3cairo", "gtk4cairo", "wxcairo")
 
 
-def _plt():
+def pyplot():
     """``matplotlib.pyplot``, switched to Agg only where a GUI backend has no display."""
     import os
     import sys
@@ -42,7 +42,7 @@ def plot_spectra(spectra: dict, ax=None, by_frequency: bool = True):
         For circulant spectra plot ``λ_f`` against the frequency ``f``;
         otherwise against the rank (decreasing order).
     """
-    plt = _plt()
+    plt = pyplot()
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
     else:
@@ -64,7 +64,7 @@ def plot_spectra(spectra: dict, ax=None, by_frequency: bool = True):
 def plot_fit(iterations, actual, predicted, ax=None, title: str | None = None,
              ylabel: str = "relative residual ‖y − G(C_τ)‖/‖y − G(C_0)‖"):
     """Actual vs predicted residual norm over iterations (log–log)."""
-    plt = _plt()
+    plt = pyplot()
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
     else:

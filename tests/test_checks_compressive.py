@@ -121,9 +121,9 @@ def test_fault_fails(name, fault):
 
 
 def test_plots(tiny):
-    from ntk_toolkit.plotting import _plt
+    from ntk_toolkit.plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     for name in CS_CHECKS:
         figs = get_check(name).plot(tiny[name])
         assert figs, name

@@ -77,9 +77,9 @@ def test_fault_makes_check_fail(name, fault):
 
 
 def test_plots_return_figures(results):
-    from ntk_toolkit.plotting import _plt
+    from ntk_toolkit.plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     for name in NAMES:
         figs = get_check(name).plot(results[name])
         assert figs

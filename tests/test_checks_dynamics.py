@@ -91,9 +91,9 @@ def test_results_are_json_serialisable():
 
 
 def test_plots_return_figures():
-    from ntk_toolkit.plotting import _plt
+    from ntk_toolkit.plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     for name in (GAP, DECAY, FIT):
         figs = get_check(name).plot(run(name))
         assert figs

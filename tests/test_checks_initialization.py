@@ -88,9 +88,9 @@ def test_least_squares_warmup_fault_fails():
 def test_plots_return_labelled_figures(results):
     from matplotlib.figure import Figure
 
-    from ntk_toolkit.plotting import _plt
+    from ntk_toolkit.plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     for name in NAMES:
         figs = get_check(name).plot(results[name])
         assert figs

@@ -76,9 +76,9 @@ def test_fault_fails(name, fault):
 
 
 def test_plots(tiny):
-    from ntk_toolkit.plotting import _plt
+    from ntk_toolkit.plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     for name in KERNEL_CHECKS:
         figs = get_check(name).plot(tiny[name])
         assert figs, name

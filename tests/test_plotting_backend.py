@@ -1,4 +1,4 @@
-"""``plotting._plt`` keeps notebook backends and only replaces a GUI backend without a display."""
+"""``plotting.pyplot`` keeps notebook backends and only replaces a GUI backend without a display."""
 
 import sys
 
@@ -23,7 +23,7 @@ def test_backend_switch(monkeypatch, backend, switched):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setattr(sys, "platform", "linux")
-    plotting._plt()
+    plotting.pyplot()
     assert calls == (["Agg"] if switched else [])
 
 
@@ -32,5 +32,5 @@ def test_gui_backend_kept_with_a_display(monkeypatch):
     monkeypatch.setattr(matplotlib, "get_backend", lambda: "TkAgg")
     monkeypatch.setattr(matplotlib, "use", lambda name, *a, **k: calls.append(name))
     monkeypatch.setenv("DISPLAY", ":0")
-    plotting._plt()
+    plotting.pyplot()
     assert calls == []

@@ -28,9 +28,9 @@ def fake_checks(monkeypatch):
                           criterion={"text": "x equals 1", "tol": 0.0}, passed=ok, data={"y": [1, 2]})
 
         def plot(res):
-            from ntk_toolkit.plotting import _plt
+            from ntk_toolkit.plotting import pyplot
 
-            fig, ax = _plt().subplots()
+            fig, ax = pyplot().subplots()
             ax.plot(res.data["y"])
             return [("", fig)]
 

@@ -82,9 +82,9 @@ def _finish(ax, xlabel: str, ylabel: str, title: str, loc: str = "best") -> None
 
 
 def _figure(ncols: int = 1):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    fig, axes = _plt().subplots(1, ncols, figsize=(6.8 * ncols, 4.6))
+    fig, axes = pyplot().subplots(1, ncols, figsize=(6.8 * ncols, 4.6))
     return fig, (axes if ncols > 1 else [axes])
 
 

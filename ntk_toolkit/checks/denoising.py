@@ -126,9 +126,9 @@ def _early_stopping_run(p: dict, ss, fault):
 
 
 def _plot_early_stopping(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     t = np.asarray(d["taus"], float) + 1
     fig, ax = plt.subplots(figsize=(6.8, 4.4))
@@ -241,9 +241,9 @@ def _oracle_run(p: dict, ss, fault):
 
 
 def _plot_oracle(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     fig, ax = plt.subplots(figsize=(6.8, 5.4))
     for key, label in (("wide", f"wide filter ({d['filter']})"), ("delta", "δ filter (Σ = I/2)")):
@@ -340,9 +340,9 @@ def _bound_terms(p: dict, k: int, x, z, ss, fault):
 
 
 def _plot_three_term(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     t = np.asarray(d["taus"], float) + 1
     fig1, ax = plt.subplots(figsize=(6.8, 4.4))

@@ -84,9 +84,9 @@ _GAP_SPREAD = 2.0
 
 
 def _plot_gap(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     ks, gaps = np.asarray(d["ks"], float), np.asarray(d["gaps"])
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -190,9 +190,9 @@ def _component_rates(amp: np.ndarray, below: float, floor: float):
 
 
 def _plot_decay(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11.5, 5.0))
     tau = np.arange(d["actual_energy"].shape[1])
@@ -318,9 +318,9 @@ def _fit_times(gen, pred_gen, y, seed, level, budget):
 
 
 def _plot_fit(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     w = np.asarray(d["widths"], float)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))

@@ -75,9 +75,9 @@ def _measured_init_output_rms(gen, omega: float, draws: int, rng) -> float:
 
 
 def _plot_omega(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     om = np.asarray(d["omegas"])
     fig, axes = plt.subplots(1, 3, figsize=(15, 5.4))
@@ -228,9 +228,9 @@ def _quadratic_form(spec, y) -> float:
 
 
 def _plot_alignment(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, name, color in zip(axes, ("smooth", "noise"), ("C0", "C1")):
@@ -338,9 +338,9 @@ def _ls_curves(X, U, sig, ystar, e, steps: int, alpha: float, alpha_pred: float)
 
 
 def _plot_ls(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     t = np.asarray(d["taus"]) + 1.0
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1.6, 1]})

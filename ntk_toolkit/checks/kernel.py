@@ -23,9 +23,9 @@ _MC_SLOPE = (-0.75, -0.3)
 
 
 def _plot_mc(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for j, om in enumerate(d["omegas"]):
@@ -131,9 +131,9 @@ _TRIG_GAUSS_FRAC = 0.05
 
 
 def _plot_trig(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
     for j, label in enumerate(d["labels"]):
@@ -225,9 +225,9 @@ _BAND_FRAC = 0.1
 
 
 def _plot_width(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
     for j, (label, lam) in enumerate(zip(d["labels"], d["spectra"])):
@@ -326,9 +326,9 @@ _RATE_SLOPE = (-0.65, -0.35)
 
 
 def _plot_rate(res):
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     d = res.data
     k, err, mean = np.asarray(d["k"], float), np.asarray(d["errors"]), np.asarray(d["mean_error"])
     fig, ax = plt.subplots(figsize=(6.8, 4.6))

@@ -61,9 +61,9 @@ def save_figures(check: Check, result: CheckResult, folder: Path) -> None:
     """Draw the check's figures and save them as PNG (and PDF if asked) in ``folder``."""
     if check.plot is None or not result.data or "traceback" in result.data:
         return
-    from ..plotting import _plt
+    from ..plotting import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     for stem, fig in check.plot(result):
         fname = f"{check.name}{'-' + stem if stem else ''}.png"
         fig.savefig(folder / fname, dpi=110, bbox_inches="tight")
