@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["pyplot", "plot_spectra", "plot_fit"]
+__all__ = ["pyplot", "plot_spectra", "plot_fit", "plot_recovery_curve"]
 
 
 #: Interactive backends that need a display; anything else (Agg, PDF, the
@@ -78,4 +78,59 @@ def plot_fit(iterations, actual, predicted, ax=None, title: str | None = None,
         ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
+    return fig
+
+
+def plot_recovery_curve(result, ax=None, title: str | None = None):
+    """Recovery error against the number of measurements: simulated and predicted (log scale).
+
+    For each kernel of a :class:`~ntk_toolkit.RecoveryCurve`, the recovery
+    law's prediction as a line and the simulated RMS error as dots of the same
+    colour; the minimum-l2 interpolant ``A⁺y`` in grey (``docs/theory.md`` §5.2,
+    eq. (5.6)).
+
+    Parameters
+    ----------
+    result : RecoveryCurve
+        From :func:`ntk_toolkit.recovery_curve`; its arrays have shape
+        ``(F, M)`` (kernels × numbers of measurements) and ``(M,)``.
+    ax : matplotlib Axes, optional
+        Draw into these axes; default a new figure.
+    title : str, optional
+        Default ``"smoothest interpolant, n=…, σ=…"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from ntk_toolkit import CircularConv, TwoLayerGenerator, recovery_curve, signals
+    >>> from ntk_toolkit.filters import triangle
+    >>> from ntk_toolkit.plotting import plot_recovery_curve, pyplot
+    >>> gen = TwoLayerGenerator(CircularConv(triangle(4), 32), 2)
+    >>> curve = recovery_curve([gen], signals.smooth(32, p=5, seed=0), ms=[8, 16], trials=3, seed=1)
+    >>> fig = plot_recovery_curve(curve)
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['triangle(4): recovery law', "triangle(4): simulated (3 A's)", 'A⁺y: predicted', 'A⁺y: simulated']
+    >>> pyplot().close(fig)
+    """
+    plt = pyplot()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.8, 4.4))
+    else:
+        fig = ax.figure
+    ms = result.ms
+    for i, label in enumerate(result.labels):
+        line, = ax.semilogy(ms, np.maximum(result.predicted_rms[i], 1e-16), "-", lw=1.8,
+                            label=f"{label}: recovery law")
+        ax.semilogy(ms, np.maximum(result.simulated_rms[i], 1e-16), "o", color=line.get_color(),
+                    label=f"{label}: simulated ({result.trials} A's)")
+    ax.semilogy(ms, result.predicted_rms_min_l2, "--", color="grey", label="A⁺y: predicted")
+    ax.semilogy(ms, result.simulated_rms_min_l2, "x", color="grey", label="A⁺y: simulated")
+    ax.set_xlabel("number of measurements m")
+    ax.set_ylabel("RMS relative error ‖x̂ − x‖/‖x‖")
+    ax.set_title(title if title is not None else f"smoothest interpolant, n={result.n}, σ={result.noise_std:g}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="x-small")
     return fig
