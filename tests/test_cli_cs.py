@@ -1,5 +1,5 @@
 """The compressive-sensing commands ``ntk-toolkit cs`` and ``ntk-toolkit cs-curve``
-(``ntk_toolkit/cli_cs.py``) at tiny sizes."""
+(``ntk_toolkit/cli/cs.py``) at tiny sizes."""
 
 from __future__ import annotations
 

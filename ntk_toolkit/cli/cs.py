@@ -15,9 +15,10 @@ cs
     DCT basis; relative errors, steps to converge, distance of the network
     to the smoothest interpolant.
 cs-curve
-    Error against the number of measurements ``m`` for several filters:
-    Monte-Carlo RMS error of the smoothest interpolant over Gaussian ``A``
-    against the recovery law, with the ``A⁺y`` baseline.
+    Error against the number of measurements ``m`` for several filters
+    (:func:`ntk_toolkit.recovery_curve`): Monte-Carlo RMS error of the
+    smoothest interpolant over Gaussian ``A`` against the recovery law, with
+    the ``A⁺y`` baseline.
 
 Notes
 -----
@@ -45,61 +46,31 @@ import time
 import click
 import numpy as np
 
-from .cli import _emit_json, _filter_option, main
+from ._options import (
+    FILTER_SPECS,
+    FiniteFloatRange,
+    bad,
+    check_at_most,
+    check_even_k,
+    emit_json,
+    filter_option,
+    json_option,
+    make_operator,
+    plot_option,
+    quiet_option,
+    save_plot,
+    seed_option,
+)
 
 __all__ = ["cs", "cs_curve"]
 
 SIGNALS = ("smooth", "step", "piecewise-smooth")
 MEASUREMENTS = ("gaussian", "mask", "dct")
 
-
-# --------------------------------------------------------------------------- validation helpers
-def _bad(option: str, message: str):
-    return click.BadParameter(message, param_hint=f"'{option}'")
+_P_HELP = "Smooth signal: random combination of the p lowest-frequency trigonometric functions."
 
 
-def _check_range(option: str, value, lo=None, hi=None, what: str = ""):
-    """Raise BadParameter naming ``option`` and ``value`` unless ``lo <= value <= hi``."""
-    name = option.lstrip("-")
-    if lo is not None and not value >= lo:
-        raise _bad(option, f"{name} must be >= {lo}{what}, got {value}")
-    if hi is not None and not value <= hi:
-        raise _bad(option, f"{name} must be <= {hi}{what}, got {value}")
-    return value
-
-
-def _check_positive_float(option: str, value: float, allow_zero: bool = False, below_one: bool = False):
-    name = option.lstrip("-")
-    ok = math.isfinite(value) and (value >= 0 if allow_zero else value > 0) and (not below_one or value < 1)
-    if not ok:
-        valid = ">= 0" if allow_zero else ("in (0, 1)" if below_one else "> 0")
-        raise _bad(option, f"{name} must be a finite number {valid}, got {value}")
-    return value
-
-
-def _check_k(k: int) -> int:
-    _check_range("--k", k, lo=2)
-    if k % 2:
-        raise _bad("--k", f"k must be even (half the channels have output weight +1/√k, half −1/√k), "
-                          f"got {k}; use {k + 1} or {k - 1}")
-    return k
-
-
-def _make_filter(option: str, spec: str, n: int):
-    """Filter from its spec and the circular convolution of length n, or BadParameter naming the option."""
-    from .filters import from_spec
-    from .operators import CircularConv
-
-    try:
-        f = from_spec(spec)
-    except (ValueError, TypeError) as exc:
-        raise _bad(option, str(exc)) from exc
-    try:
-        return CircularConv(f, n)
-    except (ValueError, TypeError) as exc:
-        raise _bad(option, f"{spec!r} does not fit n={n}: {exc}") from exc
-
-
+# --------------------------------------------------------------------------- helpers
 def _split_filters(text: str) -> list[str]:
     """Split ``triangle:2,gaussian:3,custom:1,2,1`` into filter specs.
 
@@ -118,6 +89,7 @@ def _split_filters(text: str) -> list[str]:
 
 
 def _parse_ms(text: str | None, n: int) -> list[int]:
+    """The sorted distinct numbers of measurements of ``--ms`` (default: fractions of n), each in [1, n]."""
     if text is None:
         fractions = (1 / 16, 1 / 8, 3 / 16, 1 / 4, 3 / 8, 1 / 2, 3 / 4)
         return sorted({min(n, max(1, round(f * n))) for f in fractions})
@@ -129,12 +101,12 @@ def _parse_ms(text: str | None, n: int) -> list[int]:
         try:
             m = int(piece)
         except ValueError:
-            raise _bad("--ms", f"ms must be comma-separated integers, got {piece!r} in {text!r}") from None
+            raise bad("--ms", f"ms must be comma-separated integers, got {piece!r} in {text!r}") from None
         if not 1 <= m <= n:
-            raise _bad("--ms", f"every m must satisfy 1 <= m <= n={n}, got m={m}")
+            raise bad("--ms", f"every m must satisfy 1 <= m <= n={n}, got m={m}")
         ms.append(m)
     if not ms:
-        raise _bad("--ms", f"give at least one number of measurements, got {text!r}")
+        raise bad("--ms", f"give at least one number of measurements, got {text!r}")
     return sorted(set(ms))
 
 
@@ -144,7 +116,7 @@ def _rngs(seed: int, count: int) -> list[np.random.Generator]:
 
 
 def _signal(name: str, n: int, p: int, rng) -> np.ndarray:
-    from . import signals
+    from .. import signals
 
     if name == "smooth":
         return signals.smooth(n, p=p, seed=rng)
@@ -154,7 +126,7 @@ def _signal(name: str, n: int, p: int, rng) -> np.ndarray:
 
 
 def _measurement(kind: str, m: int, n: int, rng):
-    from .measurements import GaussianMeasurement, RandomMask, SubsampledDCT
+    from ..measurements import GaussianMeasurement, RandomMask, SubsampledDCT
 
     if kind == "gaussian":
         return GaussianMeasurement(m, n, seed=rng)
@@ -168,58 +140,30 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b)) / nb if nb > 0 else float(np.linalg.norm(a - b))
 
 
-PLOT_FORMATS = ("png", "pdf", "svg")
-
-
-def _check_plot(path: str | None) -> None:
-    """Reject an unsupported figure format before any work is done."""
-    if path is None:
-        return
-    from pathlib import Path
-
-    suffix = Path(path).suffix.lstrip(".").lower()
-    if suffix not in PLOT_FORMATS:
-        raise _bad("--plot", f"the figure format is taken from the suffix, which must be one of "
-                             f"{', '.join('.' + f for f in PLOT_FORMATS)}; got {path!r}")
-
-
-def _save(fig, path: str) -> None:
-    """Write the figure atomically (temporary name, then rename); close it in any case."""
-    from ._io import save_figure
-    from .plotting import pyplot
-
-    try:
-        save_figure(fig, path, dpi=120, bbox_inches="tight")
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise click.ClickException(f"could not write the figure --plot {path!r}: {exc}") from exc
-    finally:
-        pyplot().close(fig)
-
-
 # --------------------------------------------------------------------------- cs
-@main.command("cs")
-@_filter_option()
-@click.option("--n", type=int, default=64, show_default=True, help="Signal length.")
-@click.option("--m", type=int, default=24, show_default=True, help="Number of measurements, 1 <= m <= n.")
-@click.option("--k", type=int, default=1024, show_default=True, help="Number of channels (even).")
+@click.command("cs")
+@filter_option()
+@click.option("--n", type=click.IntRange(min=2), default=64, show_default=True, help="Signal length.")
+@click.option("--m", type=click.IntRange(min=1), default=24, show_default=True,
+              help="Number of measurements, 1 <= m <= n.")
+@click.option("--k", type=click.IntRange(min=2), default=1024, show_default=True, help="Number of channels (even).")
 @click.option("--measurement", type=click.Choice(MEASUREMENTS), default="gaussian", show_default=True,
               help="A: i.i.d. N(0, 1/m) entries, a random sample mask, or random rows of the orthonormal DCT.")
-@click.option("--noise", type=float, default=0.0, show_default=True,
+@click.option("--noise", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
               help="Standard deviation σ of the noise e ~ N(0, σ² I_m) added to y = A x.")
 @click.option("--signal", type=click.Choice(SIGNALS), default="smooth", show_default=True,
               help="Truth x (unit norm).")
-@click.option("--p", type=int, default=9, show_default=True,
-              help="Smooth signal: random combination of the p lowest-frequency trigonometric functions.")
-@click.option("--omega", type=float, default=1.0, show_default=True,
+@click.option("--p", type=click.IntRange(min=1), default=9, show_default=True, help=_P_HELP)
+@click.option("--omega", type=FiniteFloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Initialisation scale ω (mirrored init, so G(C_0) = 0 for every ω; larger ω is lazier).")
-@click.option("--max-steps", type=int, default=50_000, show_default=True, help="Step cap of gradient descent.")
-@click.option("--rtol", type=float, default=1e-6, show_default=True,
-              help="Converged when the loss falls below rtol × the initial loss.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
-              help="Write a figure (PNG/PDF by suffix): truth, network, smoothest interpolant and A⁺y.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--max-steps", type=click.IntRange(min=1), default=50_000, show_default=True,
+              help="Step cap of gradient descent.")
+@click.option("--rtol", type=FiniteFloatRange(min=0, max=1, min_open=True, max_open=True), default=1e-6,
+              show_default=True, help="Converged when the loss falls below rtol × the initial loss.")
+@seed_option()
+@json_option()
+@plot_option("Write a figure (PNG/PDF by suffix): truth, network, smoothest interpolant and A⁺y.")
+@quiet_option()
 def cs(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rtol, seed, as_json, plot,
        quiet) -> None:
     """Recover a signal from m < n measurements with an un-trained network.
@@ -238,24 +182,15 @@ def cs(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rt
       ntk-toolkit cs --measurement mask --signal step --noise 0.01 --plot cs.png
       ntk-toolkit cs --n 128 --m 40 --json --quiet
     """
-    from .dynamics import DivergenceError
-    from .generator import TwoLayerGenerator
-    from .recovery import l1_recovery, min_l2_interpolant, recovery_law, run_to_convergence, smoothest_interpolant
-    from .spectrum import spectrum
+    from ..dynamics import DivergenceError
+    from ..generator import TwoLayerGenerator
+    from ..recovery import l1_recovery, min_l2_interpolant, recovery_law, run_to_convergence, smoothest_interpolant
+    from ..spectrum import spectrum
 
-    _check_range("--n", n, lo=2)
-    _check_range("--m", m, lo=1)
-    _check_range("--m", m, hi=n, what=f" (at most n={n} measurements)")
-    _check_k(k)
-    _check_range("--p", p, lo=1)
-    _check_range("--p", p, hi=n, what=f" (n={n})")
-    _check_positive_float("--noise", noise, allow_zero=True)
-    _check_positive_float("--omega", omega)
-    _check_range("--max-steps", max_steps, lo=1)
-    _check_positive_float("--rtol", rtol, below_one=True)
-    _check_range("--seed", seed, lo=0)
-    _check_plot(plot)
-    op = _make_filter("--filter", filter_spec, n)
+    check_at_most("--m", m, n, "n")
+    check_even_k(k)
+    check_at_most("--p", p, n, "n")
+    op = make_operator(filter_spec, n)
 
     r_signal, r_A, r_noise, r_init = _rngs(seed, 4)
     x = _signal(signal, n, p, r_signal)
@@ -304,7 +239,7 @@ def cs(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rt
     }
 
     if plot:
-        from .plotting import pyplot
+        from ..plotting import pyplot
 
         fig, ax = pyplot().subplots(figsize=(7.5, 4.2))
         t = np.arange(n)
@@ -319,11 +254,11 @@ def cs(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rt
         ax.set_title(f"{signal}, {op.filter.name}, n={n}, m={m} ({measurement}), σ={noise:g}")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")
-        _save(fig, plot)
+        save_plot(fig, plot)
         info["plot"] = plot
 
     if as_json:
-        _emit_json(info)
+        emit_json(info)
         return
     err = info["relative_errors"]
     click.echo(f"compressive sensing: {signal} signal" + (f" (p={p})" if signal == "smooth" else "")
@@ -346,24 +281,22 @@ def cs(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rt
 
 
 # --------------------------------------------------------------------------- cs-curve
-@main.command("cs-curve")
+@click.command("cs-curve")
 @click.option("--filters", "filters_text", default="triangle:2,triangle:6,gaussian:3", show_default=True,
-              help="Comma-separated filter specs (triangle:P, gaussian:STD[:TRUNCATE|none], box:W, delta, "
-                   "custom:T0,T1,...).")
-@click.option("--n", type=int, default=128, show_default=True, help="Signal length.")
+              help=f"Comma-separated filter specs ({FILTER_SPECS}).")
+@click.option("--n", type=click.IntRange(min=2), default=128, show_default=True, help="Signal length.")
 @click.option("--ms", "ms_text", default=None,
               help="Comma-separated numbers of measurements [default: n/16, n/8, 3n/16, n/4, 3n/8, n/2, 3n/4].")
-@click.option("--trials", type=int, default=20, show_default=True, help="Gaussian A's per m.")
-@click.option("--p", type=int, default=9, show_default=True,
-              help="Smooth signal: random combination of the p lowest-frequency trigonometric functions.")
+@click.option("--trials", type=click.IntRange(min=1), default=20, show_default=True, help="Gaussian A's per m.")
+@click.option("--p", type=click.IntRange(min=1), default=9, show_default=True, help=_P_HELP)
 @click.option("--signal", type=click.Choice(SIGNALS), default="smooth", show_default=True,
               help="Truth x (unit norm).")
-@click.option("--noise", type=float, default=0.0, show_default=True, help="Noise standard deviation σ.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
-              help="Write a figure (PNG/PDF by suffix) of RMS error against m.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--noise", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
+              help="Noise standard deviation σ.")
+@seed_option()
+@json_option()
+@plot_option("Write a figure (PNG/PDF by suffix) of RMS error against m.")
+@quiet_option()
 def cs_curve(filters_text, n, ms_text, trials, p, signal, noise, seed, as_json, plot, quiet) -> None:
     """Recovery error against the number of measurements m, simulated and predicted.
 
@@ -379,113 +312,60 @@ def cs_curve(filters_text, n, ms_text, trials, p, signal, noise, seed, as_json, 
       ntk-toolkit cs-curve --n 256 --trials 50 --plot curve.png
       ntk-toolkit cs-curve --filters triangle:4 --n 64 --noise 0.01 --json
     """
-    from .filters import delta
-    from .generator import TwoLayerGenerator
-    from .operators import CircularConv
-    from .recovery import min_l2_interpolant, recovery_law, smoothest_interpolant
-    from .spectrum import spectrum
+    from ..generator import TwoLayerGenerator
+    from ..recovery import recovery_curve
+    from ..spectrum import spectrum
 
-    _check_range("--n", n, lo=2)
-    _check_range("--trials", trials, lo=1)
-    _check_range("--p", p, lo=1)
-    _check_range("--p", p, hi=n, what=f" (n={n})")
-    _check_positive_float("--noise", noise, allow_zero=True)
-    _check_range("--seed", seed, lo=0)
-    _check_plot(plot)
+    check_at_most("--p", p, n, "n")
     ms = _parse_ms(ms_text, n)
     specs = _split_filters(filters_text)
     if not specs:
-        raise _bad("--filters", f"give at least one filter, got {filters_text!r}")
-    ops = [_make_filter("--filters", s, n) for s in specs]
+        raise bad("--filters", f"give at least one filter, got {filters_text!r}")
+    ops = [make_operator(s, n, "--filters") for s in specs]
     spectra = [spectrum(TwoLayerGenerator(op, 2)) for op in ops]
-    half_identity = spectrum(TwoLayerGenerator(CircularConv(delta(), n), 2))
 
     r_signal, r_trials = _rngs(seed, 2)
     x = _signal(signal, n, p, r_signal)
-    xnorm2 = float(x @ x)
-    trial_rngs = [_rngs(s, 2) for s in r_trials.integers(0, 2**63 - 1, size=len(ms))]
-
-    sq = np.zeros((len(specs), len(ms), trials))
-    sq_pinv = np.zeros((len(ms), trials))
-    bar = None
-    if not (quiet or as_json):
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(ms) * trials, desc="cs-curve", unit="trial", leave=False)
     t0 = time.perf_counter()
-    try:
-        for j, m in enumerate(ms):
-            r_A, r_noise = trial_rngs[j]
-            for t in range(trials):
-                A = _measurement("gaussian", m, n, r_A)
-                y = A.apply(x) + (noise * r_noise.standard_normal(m) if noise > 0 else 0.0)
-                sq_pinv[j, t] = float(np.sum((min_l2_interpolant(A, y) - x) ** 2))
-                for i, spec in enumerate(spectra):
-                    sq[i, j, t] = float(np.sum((smoothest_interpolant(spec, A, y, pinv=True) - x) ** 2))
-                if bar is not None:
-                    bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+    curve = recovery_curve(spectra, x, ms, trials=trials, noise_std=noise, seed=r_trials,
+                           labels=[op.filter.name for op in ops], progress=not (quiet or as_json))
     seconds = time.perf_counter() - t0
-
-    def rms(a):
-        return np.sqrt(np.mean(a, axis=-1) / xnorm2)
-
-    filters_out = []
-    for i, (s, op, spec) in enumerate(zip(specs, ops, spectra)):
-        laws = [recovery_law(spec, x, m, noise_std=noise) for m in ms]
-        filters_out.append({
-            "filter": op.filter.name, "spec": s,
-            "simulated_rms": rms(sq[i]).tolist(),
-            "predicted_rms": [math.sqrt(law.total / xnorm2) for law in laws],
-            "kappa": [law.kappa for law in laws],
-        })
-    laws_pinv = [recovery_law(half_identity, x, m, noise_std=noise) for m in ms]
+    result = curve.to_dict()
     info = {
-        "n": n, "ms": ms, "trials": trials, "signal": signal, "p": p if signal == "smooth" else None,
-        "noise": noise, "seed": seed, "measurement": "gaussian",
-        "filters": filters_out,
-        "min_l2": {"simulated_rms": rms(sq_pinv).tolist(),
-                   "predicted_rms": [math.sqrt(law.total / xnorm2) for law in laws_pinv]},
+        "n": n, "ms": result["ms"], "trials": trials, "signal": signal, "p": p if signal == "smooth" else None,
+        "noise": noise, "seed": seed, "measurement": result["measurement"],
+        "filters": [{"filter": f["filter"], "spec": s, "simulated_rms": f["simulated_rms"],
+                     "predicted_rms": f["predicted_rms"], "kappa": f["kappa"]}
+                    for s, f in zip(specs, result["filters"])],
+        "min_l2": result["min_l2"],
         "seconds": seconds, "plot": None,
     }
 
     if plot:
-        from .plotting import pyplot
+        from ..plotting import plot_recovery_curve
 
-        fig, ax = pyplot().subplots(figsize=(6.8, 4.4))
-        for f in filters_out:
-            line, = ax.semilogy(ms, np.maximum(f["predicted_rms"], 1e-16), "-", lw=1.8,
-                                label=f"{f['filter']}: recovery law")
-            ax.semilogy(ms, np.maximum(f["simulated_rms"], 1e-16), "o", color=line.get_color(),
-                        label=f"{f['filter']}: simulated ({trials} A's)")
-        ax.semilogy(ms, info["min_l2"]["predicted_rms"], "--", color="grey", label="A⁺y: predicted")
-        ax.semilogy(ms, info["min_l2"]["simulated_rms"], "x", color="grey", label="A⁺y: simulated")
-        ax.set_xlabel("number of measurements m")
-        ax.set_ylabel("RMS relative error ‖x̂ − x‖/‖x‖")
-        ax.set_title(f"smoothest interpolant, {signal} signal, n={n}, σ={noise:g}")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize="x-small")
-        _save(fig, plot)
+        fig = plot_recovery_curve(curve, title=f"smoothest interpolant, {signal} signal, n={n}, σ={noise:g}")
+        save_plot(fig, plot)
         info["plot"] = plot
 
     if as_json:
-        _emit_json(info)
+        emit_json(info)
         return
     click.echo(f"RMS relative error ‖x̂ − x‖/‖x‖ against m: {signal} signal"
                + (f" (p={p})" if signal == "smooth" else "")
                + f", n={n}, {trials} Gaussian A per m, noise σ={noise:g}, seed {seed} ({seconds:.1f} s)")
     click.echo("smoothest interpolant: simulated / predicted by the recovery law; A⁺y baseline last")
     width = 19
-    header = f"{'m':>5} | " + " | ".join(f"{f['filter']:^{width}}" for f in filters_out) + f" | {'A⁺y':^{width}}"
-    sub = f"{'':>5} | " + " | ".join(f"{'sim':>9} {'pred':>9}" for _ in range(len(filters_out) + 1))
+    header = (f"{'m':>5} | " + " | ".join(f"{label:^{width}}" for label in curve.labels)
+              + f" | {'A⁺y':^{width}}")
+    sub = f"{'':>5} | " + " | ".join(f"{'sim':>9} {'pred':>9}" for _ in range(len(curve.labels) + 1))
     click.echo(header)
     click.echo(sub)
     click.echo("-" * len(header))
-    for j, m in enumerate(ms):
-        cells = [f"{f['simulated_rms'][j]:>9.3g} {f['predicted_rms'][j]:>9.3g}" for f in filters_out]
-        cells.append(f"{info['min_l2']['simulated_rms'][j]:>9.3g} {info['min_l2']['predicted_rms'][j]:>9.3g}")
+    for j, m in enumerate(curve.ms):
+        cells = [f"{curve.simulated_rms[i, j]:>9.3g} {curve.predicted_rms[i, j]:>9.3g}"
+                 for i in range(len(curve.labels))]
+        cells.append(f"{curve.simulated_rms_min_l2[j]:>9.3g} {curve.predicted_rms_min_l2[j]:>9.3g}")
         click.echo(f"{m:>5} | " + " | ".join(cells))
     if plot:
         click.echo(f"figure: {plot}")

@@ -1,0 +1,137 @@
+"""What the commands of ``ntk-toolkit`` share: options, parameter types, JSON output,
+figure saving and building the generator from a filter specification.
+
+Every check of an option's value is a click parameter type (so that errors name the
+option, show the value and exit with status 2) or, where the rule involves another
+option (``m <= n``, ``p <= n``, ``k`` even), a :class:`click.BadParameter` raised
+through :func:`bad`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+
+#: Figure formats accepted by ``--plot`` (taken from the suffix of the path).
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+#: The forms of a filter specification (:func:`ntk_toolkit.filters.from_spec`).
+FILTER_SPECS = "triangle:P, gaussian:STD[:TRUNCATE|none], box:W, delta, custom:T0,T1,..."
+
+
+# --------------------------------------------------------------------------- parameter types
+class FiniteFloatRange(click.FloatRange):
+    """:class:`click.FloatRange` that also rejects NaN and ±inf."""
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value} is not a finite number.", param, ctx)
+        return rv
+
+
+class PlotPath(click.Path):
+    """Path of a figure whose suffix names a supported format; checked before any work is done."""
+
+    def __init__(self):
+        super().__init__(dir_okay=False)
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        suffix = Path(rv).suffix.lstrip(".").lower()
+        if suffix not in PLOT_FORMATS:
+            self.fail(f"the figure format is taken from the suffix, which must be one of "
+                      f"{', '.join('.' + f for f in PLOT_FORMATS)}; got {str(rv)!r}", param, ctx)
+        return rv
+
+
+# --------------------------------------------------------------------------- shared options
+def filter_option(default: str = "triangle:4"):
+    return click.option("--filter", "filter_spec", default=default, show_default=True, help=f"Filter: {FILTER_SPECS}")
+
+
+def json_option(help: str = "Machine-readable output."):
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def plot_option(help: str = "Write a figure (PNG/PDF by suffix)."):
+    return click.option("--plot", type=PlotPath(), default=None, help=help)
+
+
+def quiet_option():
+    return click.option("--quiet", is_flag=True, help="No progress bar.")
+
+
+def seed_option():
+    return click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                        help="Seed of every random draw.")
+
+
+# --------------------------------------------------------------------------- errors and checks
+def bad(option: str, message: str) -> click.BadParameter:
+    """A usage error (exit status 2) naming ``option``, e.g. ``bad("--k", "k must be even, got 3")``."""
+    return click.BadParameter(message, param_hint=f"'{option}'")
+
+
+def check_at_most(option: str, value: int, limit: int, limit_name: str) -> int:
+    """``value <= limit`` for a bound that is another option (``--m`` at most ``--n``)."""
+    if value > limit:
+        name = option.lstrip("-")
+        raise bad(option, f"{name} must be <= {limit_name}={limit}, got {value}")
+    return value
+
+
+def check_even_k(k: int) -> int:
+    if k % 2:
+        raise bad("--k", f"k must be even, got {k} (half the channels have output weight +1/√k, half −1/√k); "
+                         f"use {k + 1} or {k - 1}")
+    return k
+
+
+# --------------------------------------------------------------------------- building the model
+def make_operator(spec: str, n: int, option: str = "--filter"):
+    """The circular convolution of length ``n`` with the filter ``spec``, or a usage error naming ``option``."""
+    from ..filters import from_spec
+    from ..operators import CircularConv
+
+    try:
+        filt = from_spec(spec)
+    except (ValueError, TypeError) as exc:
+        raise bad(option, str(exc)) from exc
+    try:
+        return CircularConv(filt, n)
+    except (ValueError, TypeError) as exc:
+        raise click.BadParameter(f"{spec!r} does not fit n={n}: {exc}", param_hint=[option, "--n"]) from exc
+
+
+def build_generator(spec: str, n: int, k: int, option: str = "--filter"):
+    """``TwoLayerGenerator`` of the filter ``spec``, length ``n`` and ``k`` channels; usage errors name the option."""
+    from ..generator import TwoLayerGenerator
+
+    op = make_operator(spec, n, option)
+    try:
+        return TwoLayerGenerator(op, k)
+    except (ValueError, TypeError) as exc:
+        raise bad("--k", str(exc)) from exc
+
+
+# --------------------------------------------------------------------------- output
+def emit_json(payload: dict) -> None:
+    """Print ``payload`` as indented JSON (NaN and inf as JavaScript literals)."""
+    click.echo(json.dumps(payload, indent=2, allow_nan=True))
+
+
+def save_plot(fig, path: str) -> None:
+    """Write the figure atomically (temporary name, then rename) and close it in any case."""
+    from .._io import save_figure
+    from ..plotting import pyplot
+
+    try:
+        save_figure(fig, path, dpi=120, bbox_inches="tight")
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise click.ClickException(f"could not write the figure --plot {path!r}: {exc}") from exc
+    finally:
+        pyplot().close(fig)
