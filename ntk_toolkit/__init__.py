@@ -8,23 +8,22 @@ convolutional generators with fixed interpolating filters.
 
 from __future__ import annotations
 
-from . import filters, measurements, operators, signals
+from . import bases, filters, measurements, operators, signals
 from ._memory import memory_budget, set_memory_budget
 from .dynamics import (
+    Convergence,
     DivergenceError,
-    LinearizedPrediction,
     Trajectory,
     gradient_descent,
-    gradient_flow,
-    linearized,
     max_step_size,
+    run_to_convergence,
 )
 from .filters import Filter
-from .generator import TwoLayerGenerator
+from .generator import Generator, TwoLayerGenerator
 from .kernels import empirical_kernel, expected_kernel, expected_kernel_first_row
-from .operators import CircularConv, DenseOperator
+from .operators import CircularConv, DenseOperator, Operator
+from .prediction import LinearizedPrediction, gradient_flow, linearized
 from .recovery import (
-    Convergence,
     RecoveryCurve,
     RecoveryLaw,
     effective_ridge,
@@ -34,14 +33,17 @@ from .recovery import (
     predicted_recovery_error,
     recovery_curve,
     recovery_law,
-    run_to_convergence,
     smoothest_interpolant,
 )
-from .spectrum import Spectrum, circulant_spectrum, frequency_energy, spectrum, trig_basis
+from .spectrum import Spectrum, as_spectrum, circulant_spectrum, frequency_energy, spectrum, trig_basis
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Generator",
+    "Operator",
+    "as_spectrum",
+    "bases",
     "CircularConv",
     "Convergence",
     "RecoveryCurve",

@@ -4,7 +4,10 @@ Every compiled kernel of the package is decorated with :func:`jit` (serial) or
 :func:`pjit` (parallel) from this module, never with a bare ``numba.njit``:
 
 * ``cache=True`` so that a fresh process with a warm on-disk cache does not
-  recompile;
+  recompile. Setting the environment variable ``NTK_TOOLKIT_NUMBA_CACHE=0``
+  before the first kernel is compiled switches the on-disk cache off (every
+  process then compiles its own kernels in memory), for processes that
+  share a cache directory they must not write to, or that race on it;
 * no ``fastmath`` flags: NaN and inf keep their IEEE meaning, which the
   divergence detection of :func:`ntk_toolkit.gradient_descent` relies on.
   The one exception is :func:`sum_jit`, for a kernel whose only floating-point
@@ -32,14 +35,24 @@ from collections.abc import Iterator
 #: Passive waiting is set before libgomp is loaded, unless the user chose.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-_OPTIONS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+#: Name of the environment variable that switches Numba's on-disk cache off when set to 0, false, no or off.
+CACHE_ENV = "NTK_TOOLKIT_NUMBA_CACHE"
+
+
+def cache_enabled() -> bool:
+    """Whether kernels compiled from now on use Numba's on-disk cache (:data:`CACHE_ENV`, default on)."""
+    return os.environ.get(CACHE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _options() -> dict:
+    return {"cache": cache_enabled(), "nogil": True, "fastmath": False, "error_model": "numpy"}
 
 
 def jit(func):
     """Compile ``func`` lazily as a serial, cached Numba kernel."""
     import numba
 
-    return numba.njit(**_OPTIONS)(func)
+    return numba.njit(**_options())(func)
 
 
 def inline_jit(func):
@@ -50,7 +63,7 @@ def inline_jit(func):
     """
     import numba
 
-    return numba.njit(inline="always", **_OPTIONS)(func)
+    return numba.njit(inline="always", **_options())(func)
 
 
 def sum_jit(func):
@@ -64,14 +77,14 @@ def sum_jit(func):
     """
     import numba
 
-    return numba.njit(**{**_OPTIONS, "fastmath": {"reassoc"}})(func)
+    return numba.njit(**{**_options(), "fastmath": {"reassoc"}})(func)
 
 
 def pjit(func):
     """Compile ``func`` lazily as a parallel, cached Numba kernel."""
     import numba
 
-    return numba.njit(parallel=True, **_OPTIONS)(func)
+    return numba.njit(parallel=True, **_options())(func)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,10 @@ argument, the value received and what would be valid.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
+import warnings
 
 import numpy as np
 
@@ -117,3 +120,39 @@ def as_rng(seed) -> np.random.Generator:
     raise TypeError(
         f"seed must be a non-negative integer, a numpy.random.Generator or None, got {_describe(seed)}"
     )
+
+
+def check_kernel_matrix(name: str, K) -> np.ndarray:
+    """``K`` as a finite, square, symmetric float64 matrix (relative asymmetry <= 1e-10), or a clear error."""
+    K = as_float_array(name, K, ndim=2)
+    if K.shape[0] != K.shape[1]:
+        raise ValueError(f"{name} must be a square (n, n) matrix, got shape {K.shape}")
+    scale = max(float(np.max(np.abs(K))), np.finfo(float).tiny)
+    if float(np.max(np.abs(K - K.T))) > 1e-10 * scale:
+        raise ValueError(f"{name} must be symmetric; max |K - Kᵀ| = {np.max(np.abs(K - K.T)):.3g}")
+    return K
+
+
+def renamed_argument(old: str, new: str):
+    """Decorator: accept the keyword ``old`` as a deprecated alias of the argument ``new`` for one release.
+
+    Passing ``old=...`` warns with a ``DeprecationWarning`` naming the new
+    name and calls the function with ``new=...``; passing both is an error.
+    """
+
+    def decorate(func):
+        position = list(inspect.signature(func).parameters).index(new)
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            if old in kwargs:
+                if new in kwargs or len(args) > position:
+                    raise TypeError(f"{func.__name__}() got both {new!r} and its old name {old!r}; pass {new!r} only")
+                warnings.warn(f"{func.__name__}(): the argument {old!r} is now called {new!r}; "
+                              f"the old name will be removed in the next release", DeprecationWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

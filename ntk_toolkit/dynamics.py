@@ -1,12 +1,14 @@
-"""Gradient descent on the network and its linearized prediction.
+"""Gradient descent on the network.
 
 * :func:`gradient_descent` runs plain gradient descent on ``½‖A G(C) − y‖²``
-  (``docs/theory.md`` §1.3, eqs. (1.8)–(1.9)) and returns a :class:`Trajectory`.
-* :func:`linearized` predicts the discrete iteration ``r_τ = (I − ηK)^τ r_0``
-  (``docs/theory.md`` §4.1, §5.1); :func:`gradient_flow` predicts its
-  continuous-time limit ``r(t) = exp(−ηKt) r_0``. The two are separate
-  functions on purpose: a step count and a time are different things.
+  (``docs/theory.md`` §1.3, eqs. (1.8)–(1.9)) on any generator of the
+  :class:`~ntk_toolkit.generator.Generator` protocol and returns a
+  :class:`Trajectory`; with ``stop_at`` it runs until the loss has fallen
+  by that factor (:func:`run_to_convergence` is the same with a default step).
 * :func:`max_step_size` gives the stable step size.
+* The linearized prediction of the same dynamics lives in
+  :mod:`ntk_toolkit.prediction` (:func:`~ntk_toolkit.linearized`,
+  :func:`~ntk_toolkit.gradient_flow`), re-exported here.
 """
 
 from __future__ import annotations
@@ -17,22 +19,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _blas, _lazy
+from . import _blas
 from ._jit import threads_for
-from ._memory import check_memory
-from ._validation import as_float_array, check_int, check_positive
-from .generator import TwoLayerGenerator
-from .operators import as_measurement
-from .spectrum import Spectrum, spectrum
+from ._validation import as_float_array, check_int, check_positive, renamed_argument
+from .generator import Generator
+from .measurements import as_measurement
+from .prediction import LinearizedPrediction, gradient_flow, linearized, residual_system
 
 __all__ = [
     "DivergenceError",
     "Trajectory",
+    "Convergence",
     "LinearizedPrediction",
     "gradient_descent",
+    "run_to_convergence",
     "linearized",
     "gradient_flow",
     "max_step_size",
+    "geometric_iterations",
 ]
 
 
@@ -41,12 +45,15 @@ class DivergenceError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- step sizes
-def max_step_size(gen_or_kernel, A=None) -> float:
+@renamed_argument("gen_or_kernel", "kernel")
+def max_step_size(kernel, A=None) -> float:
     """Stable step size.
 
     Parameters
     ----------
-    gen_or_kernel : TwoLayerGenerator, ndarray (n, n) or Spectrum
+    kernel : generator, ndarray (n, n) or Spectrum
+        A network (a generator: the bound holds whatever its weights) or a
+        linear model (a kernel matrix or its Spectrum).
     A : measurement operator or ndarray (m, n), optional
 
     Returns
@@ -60,18 +67,37 @@ def max_step_size(gen_or_kernel, A=None) -> float:
         * For a **linear model** (kernel matrix or Spectrum ``K``):
           ``2 / λ_max(A K Aᵀ)``, the bound above which some component of
           ``(I − ηAKAᵀ)^τ`` grows (eq. (1.12)).
+
+        A generator must provide ``kernel_norm_bound()`` (the bound ``β`` of
+        ``J Jᵀ ⪯ β I``; :class:`~ntk_toolkit.TwoLayerGenerator` gives
+        ``‖v‖² ‖U‖²``); the step is then ``1 / (β ‖A‖²)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit import TwoLayerGenerator
+    >>> from ntk_toolkit.filters import delta
+    >>> from ntk_toolkit.operators import CircularConv
+    >>> max_step_size(TwoLayerGenerator(CircularConv(delta(), 8), k=4))
+    1.0
+    >>> max_step_size(np.diag([4.0, 1.0]))
+    0.5
     """
-    if isinstance(gen_or_kernel, TwoLayerGenerator):
-        gen = gen_or_kernel
+    if isinstance(kernel, Generator):
+        gen = kernel
         A = as_measurement(A, gen.n)
-        vv = float(gen.output_weights @ gen.output_weights)
+        if not hasattr(gen, "kernel_norm_bound"):
+            raise TypeError(
+                f"{type(gen).__name__} has no kernel_norm_bound(): no step size is known to be stable for every "
+                "weight; pass eta explicitly (and check_step=False to gradient_descent)"
+            )
         a = 1.0 if A is None else A.norm()
-        denom = vv * gen.operator.norm() ** 2 * a**2
+        denom = float(gen.kernel_norm_bound()) * a**2
         if not denom > 0:
             raise ValueError(f"‖v‖²‖U‖²‖A‖² = {denom:g}: the operator U, the output weights v or A is zero, "
                              "so the network's output cannot change and no step size is defined")
         return 1.0 / denom
-    system = _residual_system(gen_or_kernel, A)
+    system = residual_system(kernel, A)
     lam_max = float(np.max(system[0]))
     if not lam_max > 0:
         raise ValueError("the kernel has no positive eigenvalue: every step size is stable and nothing is fitted")
@@ -99,6 +125,22 @@ class Trajectory:
     converged : bool
         True when the run stopped because the loss reached ``stop_at`` times
         its initial value; the last recorded output is then the final one.
+    reason : str
+        Why the run stopped, in words (the requested steps were run, the
+        loss reached ``stop_at``, or the step cap was reached first).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit import TwoLayerGenerator, gradient_descent
+    >>> from ntk_toolkit.filters import triangle
+    >>> from ntk_toolkit.operators import CircularConv
+    >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 16), k=64)
+    >>> y = np.cos(2 * np.pi * np.arange(16) / 16)
+    >>> traj = gradient_descent(gen, y, gen.init(seed=0, omega=0.1), eta=max_step_size(gen), steps=500,
+    ...                         stop_at=1e-4)
+    >>> traj.converged, bool(traj.losses[-1] <= 1e-4 * traj.losses[0]), traj.reason.startswith("loss fell")
+    (True, True, True)
     """
 
     iterations: np.ndarray
@@ -108,6 +150,7 @@ class Trajectory:
     eta: float
     steps: int
     converged: bool = False
+    reason: str = ""
 
     def output_at(self, tau: int) -> np.ndarray:
         """The recorded output at iteration ``tau``."""
@@ -119,7 +162,7 @@ class Trajectory:
     def to_dict(self) -> dict:
         return {"iterations": self.iterations.tolist(), "outputs": self.outputs.tolist(),
                 "losses": self.losses.tolist(), "eta": self.eta, "steps": self.steps,
-                "converged": self.converged}
+                "converged": self.converged, "reason": self.reason}
 
 
 def geometric_iterations(steps: int, num: int) -> np.ndarray:
@@ -159,7 +202,7 @@ def _check_dtype(dtype) -> np.dtype:
     return dt
 
 
-def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=None, record=None,
+def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, record=None,
                      *, check_step: bool = True, divergence_factor: float = 1e6,
                      stop_at: float | None = None, progress: bool = False, dtype=np.float64) -> Trajectory:
     """Plain gradient descent on ``½‖A G(C) − y‖²``.
@@ -169,7 +212,11 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
 
     Parameters
     ----------
-    gen : TwoLayerGenerator
+    gen : Generator
+        A :class:`~ntk_toolkit.TwoLayerGenerator`, or any generator of the
+        :class:`~ntk_toolkit.generator.Generator` protocol: each step then
+        costs one ``forward`` and one ``vjp`` (or its
+        ``forward_pattern``/``backward`` pair, or its ``fused_step``).
     y : array_like, shape (n,) or (m,) with ``A``
         Target (measurements).
     C0 : array_like, shape (n, k)
@@ -195,7 +242,8 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
         Stop as soon as the loss is at most ``stop_at`` times the initial loss;
         ``steps`` is then the cap. The trajectory reports the steps run
         (``Trajectory.steps``), whether it stopped early
-        (``Trajectory.converged``), and only the requested iterations reached.
+        (``Trajectory.converged``, ``Trajectory.reason``), and only the
+        requested iterations reached.
     progress : bool, default False
         Show a tqdm progress bar.
     dtype : {numpy.float64, numpy.float32}, default float64
@@ -218,7 +266,8 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
 
     Notes
     -----
-    With a :class:`CircularConv` applied by direct taps each step is one fused
+    With a :class:`~ntk_toolkit.operators.CircularConv` applied by direct taps
+    (``gen.fused_step(eta, dtype)`` is not ``None``) each step is one fused
     Numba sweep over ``C`` by blocks of channels: the update
     ``C ← C − η Uᵀ(M_τ ∘ r_τ vᵀ)`` of each row is followed, ``h`` rows later,
     by the forward pass that yields ``M_{τ+1}`` and ``G(C_{τ+1})``; each entry
@@ -226,9 +275,22 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
     byte mask as the only temporary; odd symmetric filters of at most seven
     taps (triangles up to ``p = 4``) take rows two at a time, which reads
     fewer rows per output row (about 23 % faster per step). Otherwise ``U``
-    is applied by FFT or as a dense matrix (:class:`CircularConv` picks direct taps or FFT by the cost
+    is applied by FFT or as a dense matrix (``CircularConv`` picks direct taps or FFT by the cost
     rule of ``operators.FFT_COST``). The first call compiles the kernels (a few
     seconds, cached on disk).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit import TwoLayerGenerator, max_step_size
+    >>> from ntk_toolkit.filters import triangle
+    >>> from ntk_toolkit.operators import CircularConv
+    >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 16), k=64)
+    >>> y = np.cos(2 * np.pi * np.arange(16) / 16)
+    >>> traj = gradient_descent(gen, y, gen.init(seed=0, omega=0.1), eta=max_step_size(gen), steps=100,
+    ...                         record=[0, 100])
+    >>> traj.iterations.tolist(), bool(traj.losses[-1] < 0.01 * traj.losses[0])
+    ([0, 100], True)
     """
     # BLAS calls here (‖A‖, A x, Aᵀ y) stay on one thread: OpenBLAS workers
     # spinning after a call would share the cores with the parallel step
@@ -238,45 +300,46 @@ def gradient_descent(gen: TwoLayerGenerator, y, C0, eta: float, steps: int, A=No
                                  progress, dtype)
 
 
+def _passes(gen):
+    """``(forward_pattern, backward)`` of a generator: its fast pair, or ``forward`` and ``vjp``."""
+    if hasattr(gen, "forward_pattern") and hasattr(gen, "backward"):
+        return gen.forward_pattern, gen.backward
+    return (lambda C: (np.asarray(gen.forward(C), dtype=np.float64), C)), gen.vjp
+
+
 def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_factor, stop_at, progress,
                       dtype) -> Trajectory:
-    if not isinstance(gen, TwoLayerGenerator):
-        raise TypeError(f"gen must be a TwoLayerGenerator, got {type(gen).__name__}")
+    if not isinstance(gen, Generator):
+        raise TypeError(
+            "gen must be a generator (a TwoLayerGenerator, or an object with n, num_params, init, forward, jvp "
+            f"and vjp), got {type(gen).__name__}"
+        )
     A = as_measurement(A, gen.n)
-    y = gen._check_y(y, A)
+    m = gen.n if A is None else A.shape[0]
+    y = gen.check_target(y, A) if hasattr(gen, "check_target") else as_float_array("y", y, shape=(m,))
     dtype = _check_dtype(dtype)
-    C = np.array(gen._check_C(C0, "C0"), dtype=dtype, order="C", copy=True)
+    C0 = gen.check_weights(C0, "C0") if hasattr(gen, "check_weights") else as_float_array("C0", C0)
+    C = np.array(C0, dtype=dtype, order="C", copy=True)
     eta = check_positive("eta", eta)
     steps = check_int("steps", steps, minimum=0)
     divergence_factor = check_positive("divergence_factor", divergence_factor)
     if stop_at is not None:
         stop_at = check_positive("stop_at", stop_at)
-    bound = max_step_size(gen, A)
-    if check_step and eta > 2.0 * bound * (1 + 1e-12):
+    bound = max_step_size(gen, A) if hasattr(gen, "kernel_norm_bound") else None
+    if check_step and bound is not None and eta > 2.0 * bound * (1 + 1e-12):
         raise ValueError(
             f"eta={eta:.6g} exceeds 2 × the stable step 1/(‖v‖²‖U‖²‖A‖²) = 2 × {bound:.6g}; "
             f"use eta <= ntk_toolkit.max_step_size(gen, A) = {bound:.6g} "
             "(or pass check_step=False to run anyway)"
         )
+    stable = (f"the stable step size is max_step_size(gen, A) = {bound:.6g}" if bound is not None
+              else f"{type(gen).__name__} gives no stable step size (no kernel_norm_bound())")
     rec = _record_list(record, steps)
     outputs = np.empty((rec.size + 1, gen.n))
     losses = np.empty(steps + 1)
     ref = max(0.5 * float(y @ y), np.finfo(float).tiny)
-    fused = gen._fused
-    op = gen.operator
-    if fused:
-        from ._kernels import gd
-        from ._kernels.rows import pair_taps
-
-        taps, v = gen._fused_args(dtype)
-        center = op.center
-        fused_step = gd.step
-        paired = pair_taps(taps, center)  # odd symmetric filters up to 7 taps: two rows at a time
-        if paired is not None:
-            (taps, center), fused_step = paired, gd.step_pairs
-        bw = gd.block_width(gen.k)
-        gpart = np.empty((-(-gen.k // bw), gen.n))
-        eta_t = dtype.type(eta)
+    fused = gen.fused_step(eta, dtype) if hasattr(gen, "fused_step") else None
+    forward_pattern, backward = _passes(gen)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -288,9 +351,10 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
     small = contextlib.ExitStack()
     # a diverging run overflows: detect it from the loss below instead of warning
     small.enter_context(np.errstate(over="ignore", invalid="ignore"))
-    small.enter_context(threads_for(gen.n * gen.k * getattr(op, "taps", np.empty(gen.n)).size))
+    if fused is not None:
+        small.enter_context(threads_for(fused.work))
     try:
-        g, mask = gen._forward(C)
+        g, mask = forward_pattern(C)
         for tau in range(steps + 1):
             if A is None:
                 r = g - y
@@ -305,8 +369,7 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
             if not math.isfinite(loss) or loss > divergence_factor * ref:
                 raise DivergenceError(
                     f"gradient descent diverged at iteration {tau}: loss {loss:.6g} "
-                    f"(initial {losses[0]:.6g}) with eta={eta:.6g}; the stable step size is "
-                    f"max_step_size(gen, A) = {bound:.6g}"
+                    f"(initial {losses[0]:.6g}) with eta={eta:.6g}; {stable}"
                 )
             if stop_at is not None and loss <= stop_at * losses[0]:
                 converged, last = True, tau
@@ -319,294 +382,117 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
                 j += 1
             if tau == steps or converged:
                 break
-            if fused:
-                fused_step(taps, center, mask, np.ascontiguousarray(r, dtype=dtype), v, eta_t, C, gpart, bw)
-                g = gpart.sum(axis=0)
+            if fused is not None:
+                g = fused(mask, r, C)
             else:
-                C -= (eta * gen._backward(mask, r)).astype(dtype, copy=False)
-                g, mask = gen._forward(C)
+                C -= (eta * backward(mask, r)).astype(dtype, copy=False)
+                g, mask = forward_pattern(C)
             if bar is not None:
                 bar.update(1)
     finally:
         small.close()
         if bar is not None:
             bar.close()
+    if converged:
+        reason = f"loss fell below stop_at={stop_at:g} × initial loss after {last} steps"
+    elif stop_at is not None:
+        reason = f"step cap steps={steps} reached with loss ratio {losses[last] / losses[0]:.3g}"
+    else:
+        reason = f"ran the requested steps={steps}"
     return Trajectory(iterations=rec[:j], outputs=outputs[:j], losses=losses[:last + 1], C=C, eta=eta,
-                      steps=last, converged=converged)
+                      steps=last, converged=converged, reason=reason)
 
 
-# --------------------------------------------------------------------------- linearized
-def _as_spectrum(kernel_or_spectrum) -> Spectrum:
-    if isinstance(kernel_or_spectrum, (Spectrum, TwoLayerGenerator, np.ndarray, list, tuple)):
-        return spectrum(kernel_or_spectrum)
-    raise TypeError(
-        "kernel_or_spectrum must be a kernel matrix (n, n), a Spectrum or a TwoLayerGenerator "
-        f"(for its expected kernel Σ), got {type(kernel_or_spectrum).__name__}"
-    )
+# --------------------------------------------------------------------------- convergence
+@dataclass(frozen=True, eq=False)
+class Convergence:
+    """Result of :func:`run_to_convergence`.
 
-
-def _residual_system(kernel_or_spectrum, A):
-    """Eigen-system of the residual iteration: ``K`` (denoising) or ``A K Aᵀ``.
-
-    Returns ``(mu, analysis, synthesis, spec, KAt_basis)``.
-    """
-    spec = _as_spectrum(kernel_or_spectrum)
-    A = as_measurement(A, spec.n)
-    if A is None:
-        return np.maximum(spec.eigenvalues, 0.0), spec.project, spec.synthesize, spec, None
-    m, n = A.shape
-    check_memory(8 * (3 * n * m + 4 * m * m), f"the eigen-system of A K Aᵀ with m={m} measurements of n={n}",
-                 "use fewer measurements")
-    At = np.ascontiguousarray(A.todense().T)  # (n, m)
-    KAt = spec.apply_kernel(At)  # (n, m)
-    M = At.T @ KAt
-    M = 0.5 * (M + M.T)
-    mu, V = _lazy.linalg().eigh(M)
-    mu, V = np.maximum(mu[::-1], 0.0), np.ascontiguousarray(V[:, ::-1])
-    return mu, (lambda x: V.T @ x), (lambda c: V @ c), spec, KAt @ V
-
-
-class LinearizedPrediction:
-    """Prediction of the linearized dynamics (see :func:`linearized`, :func:`gradient_flow`).
-
-    All methods accept a scalar or an array of iterations/times and are
-    vectorised: ``residual(tau)`` has shape ``(dim,)`` for a scalar and
-    ``(T, dim)`` for an array of ``T`` values (``dim = n``, or ``m`` with a
-    measurement operator).
-    """
-
-    def __init__(self, kernel_or_spectrum, y, eta, f0, A, flow: bool):
-        self.flow = flow
-        self.eta = check_positive("eta", eta)
-        mu, analysis, synthesis, spec, H = _residual_system(kernel_or_spectrum, A)
-        self.spectrum = spec
-        self.A = as_measurement(A, spec.n)
-        self.n = spec.n
-        m = self.n if self.A is None else self.A.shape[0]
-        self.y = as_float_array("y", y, shape=(m,))
-        if f0 is None:
-            self.f0 = np.zeros(self.n)
-        else:
-            self.f0 = as_float_array("f0", f0, shape=(self.n,))
-        self.eigenvalues = mu
-        self._analysis, self._synthesis, self._H = analysis, synthesis, H
-        Af0 = self.f0 if self.A is None else self.A.apply(self.f0)
-        self.initial_residual = self.y - Af0
-        self.coefficients = analysis(self.initial_residual)
-        lam_max = float(mu.max()) if mu.size else 0.0
-        if not flow and lam_max > 0 and self.eta * lam_max > 2.0 * (1 + 1e-12):
-            raise ValueError(
-                f"eta={self.eta:.6g} exceeds the stable step 2/λ_max = {2.0 / lam_max:.6g} of the "
-                "linear model; use eta <= ntk_toolkit.max_step_size(kernel, A)"
-            )
-
-    # factors -------------------------------------------------------------
-    def _taus(self, tau):
-        t = np.asarray(tau, dtype=float)
-        if t.ndim > 1:
-            raise ValueError(f"tau must be a scalar or a 1-D array, got shape {t.shape}")
-        if not np.all(np.isfinite(t)) or np.any(t < 0):
-            raise ValueError(f"tau must be finite and >= 0, got {tau!r}")
-        if not self.flow and np.any(t != np.round(t)):
-            raise ValueError(f"tau counts gradient-descent steps and must be integer, got {tau!r}; "
-                             "use gradient_flow(...) for continuous time")
-        return t
-
-    def _factors(self, t):
-        mu = self.eigenvalues
-        tt = np.atleast_1d(t)[:, None]
-        if self.flow:
-            return np.exp(-self.eta * mu[None, :] * tt)
-        q = 1.0 - self.eta * mu
-        with np.errstate(over="ignore", invalid="ignore"):
-            return np.power(q[None, :], tt)
-
-    def component_factors(self, tau) -> np.ndarray:
-        """``(1 − ημ_i)^τ`` (or ``exp(−ημ_i t)``), shape ``(dim,)`` or ``(T, dim)``.
-
-        ``μ_i`` are the eigenvalues of ``K`` (or ``A K Aᵀ``), in decreasing order
-        (``docs/theory.md`` eqs. (4.3), (4.7)).
-        """
-        t = self._taus(tau)
-        F = self._factors(t)
-        return F[0] if t.ndim == 0 else F
-
-    def _check_batch(self, t, what: str) -> None:
-        T = int(np.size(t))
-        check_memory(3 * 8 * T * self.n, f"the predicted {what} at {T} values of τ",
-                     "ask for fewer τ at a time, or for loss(τ), which is O(n) per τ")
-
-    def residual(self, tau) -> np.ndarray:
-        """Predicted residual ``y − A f_τ``: ``(I − ηK)^τ r_0``. Shape ``(dim,)`` or ``(T, dim)``.
-
-        ``tau`` may be an array of ``T`` values, evaluated at once: O(dim) per
-        ``τ`` for the factors, then one batched synthesis — an inverse real FFT
-        per ``τ`` (O(n log n)) for a circulant spectrum, a product with the
-        ``(n, dim)`` eigenvectors for a dense one.
-        """
-        t = self._taus(tau)
-        self._check_batch(t, "residuals")
-        F = self._factors(t) * self.coefficients[None, :]
-        R = self._synthesis(F.T).T
-        return R[0] if t.ndim == 0 else R
-
-    def loss(self, tau) -> np.ndarray | float:
-        """Predicted loss ``½‖r_τ‖² = ½ Σ_i (1 − ημ_i)^{2τ} c_i²``; O(dim) time per ``τ``.
-
-        An array of ``τ`` is evaluated in chunks, so memory stays O(T + 2²⁰)
-        however many values are asked for.
-        """
-        t = self._taus(tau)
-        tt = np.atleast_1d(t)
-        L = np.empty(tt.size)
-        chunk = max(1, (1 << 20) // max(self.coefficients.size, 1))  # bounded (chunk, dim) temporaries
-        for s in range(0, tt.size, chunk):
-            L[s:s + chunk] = 0.5 * np.sum((self._factors(tt[s:s + chunk]) * self.coefficients[None, :]) ** 2, axis=1)
-        return float(L[0]) if t.ndim == 0 else L
-
-    def output(self, tau) -> np.ndarray:
-        """Predicted network output ``f_τ`` in signal space, shape ``(n,)`` or ``(T, n)``.
-
-        Denoising: ``f_τ = y − (I − ηK)^τ (y − f_0)``. With ``A``:
-        ``f_τ = f_0 + K Aᵀ (A K Aᵀ)⁻¹ [I − (I − ηAKAᵀ)^τ](y − A f_0)``
-        (``docs/theory.md`` §5.1, eq. (5.1)), evaluated in the eigenbasis of ``A K Aᵀ``.
-        An array of ``T`` values of ``tau`` is evaluated at once, as in :meth:`residual`.
-        """
-        t = self._taus(tau)
-        self._check_batch(t, "outputs")
-        if self.A is None:
-            out = self.y[None, :] - self._synthesis((self._factors(t) * self.coefficients[None, :]).T).T
-        else:
-            out = self.f0[None, :] + (self._gain(t) * self.coefficients[None, :]) @ self._H.T
-        return out[0] if t.ndim == 0 else out
-
-    def _gain(self, t):
-        """``(1 − φ_τ(μ)) / μ`` with its limit ``η τ`` at ``μ = 0``."""
-        mu = self.eigenvalues
-        tt = np.atleast_1d(t)[:, None]
-        tiny = 1e-13 * max(float(mu.max()), np.finfo(float).tiny)
-        safe = np.where(mu > tiny, mu, 1.0)[None, :]
-        with np.errstate(over="ignore", invalid="ignore"):
-            G = (1.0 - self._factors(t)) / safe
-        return np.where(mu[None, :] > tiny, G, self.eta * tt)
-
-    def limit(self) -> np.ndarray:
-        """Output as ``τ → ∞``: ``y`` projected off the null space of ``K`` (denoising),
-        ``f_0 + K Aᵀ (A K Aᵀ)⁺ (y − A f_0)`` with ``A`` (``docs/theory.md`` eq. (5.2)).
-
-        Returns
-        -------
-        ndarray, shape (n,)
-        """
-        mu = self.eigenvalues
-        tiny = 1e-13 * max(float(mu.max()), np.finfo(float).tiny)
-        keep = mu > tiny
-        if self.A is None:
-            return self.y - self._synthesis(np.where(keep, 0.0, self.coefficients))
-        gain = np.where(keep, 1.0 / np.where(keep, mu, 1.0), 0.0)
-        return self.f0 + self._H @ (gain * self.coefficients)
-
-    def fit_time(self, delta: float, target=None):
-        """First iteration (or time) at which the residual of ``target`` falls to ``delta`` of its norm.
-
-        Fitting ``target`` alone, its residual after ``τ`` steps is
-        ``(I − ηK)^τ target``; returns the smallest integer ``τ`` (gradient
-        descent) or real ``t`` (gradient flow) with
-        ``‖(I − ηK)^τ target‖ <= delta ‖target‖``, or ``inf`` if never reached
-        (``docs/theory.md`` §4.1, eq. (4.5)).
-
-        Parameters
-        ----------
-        delta : float
-            In ``(0, 1]``.
-        target : array_like, shape (dim,), optional
-            Default: the initial residual ``y − A f_0``.
-        """
-        delta = check_positive("delta", delta)
-        if delta > 1:
-            raise ValueError(f"delta must be in (0, 1], got {delta}")
-        dim = self.coefficients.shape[0]
-        c = self.coefficients if target is None else self._analysis(as_float_array("target", target, shape=(dim,)))
-        e2 = c**2
-        total = float(e2.sum())
-        if total == 0:
-            return 0
-        goal = delta**2 * total
-        mu = self.eigenvalues
-        if self.flow:
-            stuck = mu <= 0
-        else:
-            stuck = np.abs(1.0 - self.eta * mu) >= 1.0
-        if float(e2[stuck].sum()) > goal * (1 - 1e-12):
-            return math.inf
-
-        def energy(t):
-            return float(np.sum(e2 * self._factors(np.asarray(t, dtype=float))[0] ** 2))
-
-        if energy(0) <= goal:
-            return 0
-        hi = 1.0
-        while energy(hi) > goal:
-            hi *= 2.0
-            if hi > 1e18:  # pragma: no cover - guarded by `stuck` above
-                return math.inf
-        lo = hi / 2.0 if hi > 1 else 0.0
-        if self.flow:
-            return float(_lazy.optimize().brentq(lambda t: energy(t) - goal, lo, hi, xtol=1e-12 * hi, rtol=1e-14))
-        lo, hi = int(lo), int(hi)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if energy(mid) <= goal:
-                hi = mid
-            else:
-                lo = mid
-        return hi
-
-
-def linearized(kernel_or_spectrum, y, eta: float, f0=None, A=None) -> LinearizedPrediction:
-    """Linearized gradient-descent dynamics ``r_τ = (I − η K)^τ r_0``.
-
-    ``docs/theory.md`` §4.1, eq. (4.2) (denoising) and §5.1, eq. (5.1) (with a measurement operator:
-    ``ρ_τ = (I − η A K Aᵀ)^τ ρ_0``).
-
-    Parameters
+    Attributes
     ----------
-    kernel_or_spectrum : ndarray (n, n), Spectrum or TwoLayerGenerator
-        The kernel ``K``: an empirical kernel ``J Jᵀ``, the expected kernel
-        ``Σ``, its :class:`Spectrum`, or a generator (meaning its ``Σ``, via
-        the O(n log n) circulant spectrum when available).
-    y : array_like, shape (n,) or (m,)
-        Target or measurements.
-    eta : float
-        Step size; at most ``2/λ_max(A K Aᵀ)`` (:func:`max_step_size`).
-    f0 : array_like, shape (n,), optional
-        Initial output ``G(C_0)``; zero by default.
-    A : measurement operator or ndarray (m, n), optional
-
-    Returns
-    -------
-    LinearizedPrediction
-        ``residual(tau)``, ``output(tau)``, ``loss(tau)``,
-        ``component_factors(tau)``, ``fit_time(delta, target)``, ``limit()``.
-        Costs: O(dim) per ``τ`` for ``loss`` and ``component_factors``; one
-        synthesis (O(n log n) circulant, O(n²) dense) per ``τ`` for vectors.
+    trajectory : Trajectory
+    converged : bool
+        True if the loss fell below ``rtol`` times its initial value.
+    reason : str
+        Why the run stopped.
+    steps : int
+    losses : ndarray
+        Training loss at every step.
+    iterations : ndarray
+        Recorded iterations.
+    errors : ndarray or None
+        ``‖G(C_τ) − x‖`` at the recorded iterations when ``x_true`` was given.
+    output : ndarray, shape (n,)
+        Final output ``G(C_steps)``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from ntk_toolkit import linearized
-    >>> lin = linearized(np.diag([1.0, 0.5]), np.array([1.0, 1.0]), eta=0.5)
-    >>> lin.residual(2).round(6).tolist()
-    [0.25, 0.5625]
+    >>> from ntk_toolkit import TwoLayerGenerator
+    >>> from ntk_toolkit.filters import triangle
+    >>> from ntk_toolkit.operators import CircularConv
+    >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 16), k=64)
+    >>> y = np.cos(2 * np.pi * np.arange(16) / 16)
+    >>> res = run_to_convergence(gen, y, gen.init(seed=0, omega=0.1), rtol=1e-6, x_true=y)
+    >>> res.converged, bool(res.errors[-1] < 1e-2)
+    (True, True)
     """
-    return LinearizedPrediction(kernel_or_spectrum, y, eta, f0, A, flow=False)
+
+    trajectory: Trajectory
+    converged: bool
+    reason: str
+    steps: int
+    losses: np.ndarray
+    iterations: np.ndarray
+    errors: np.ndarray | None
+    output: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {"converged": self.converged, "reason": self.reason, "steps": self.steps,
+                "final_loss": float(self.losses[-1]), "iterations": self.iterations.tolist(),
+                "errors": None if self.errors is None else self.errors.tolist()}
 
 
-def gradient_flow(kernel_or_spectrum, y, eta: float = 1.0, f0=None, A=None) -> LinearizedPrediction:
-    """Gradient flow of the linearized model: ``r(t) = exp(−η K t) r_0`` (``docs/theory.md`` eq. (4.7)).
+def run_to_convergence(gen: Generator, y, C0, eta: float | None = None, A=None, rtol: float = 1e-10,
+                       max_steps: int = 100_000, x_true=None, record=50, progress: bool = False) -> Convergence:
+    """Run gradient descent until the training loss falls below ``rtol`` × its
+    initial value, or ``max_steps`` steps — and say which.
 
-    The continuous-time limit of :func:`linearized`; ``t`` is real and
-    ``η t`` plays the role of ``η τ``. Same parameters and methods as
-    :func:`linearized`, with factors ``exp(−ημ_i t)``.
+    :func:`gradient_descent` with ``stop_at=rtol``, a default step size and
+    the image-space error of each recorded output.
+
+    Parameters
+    ----------
+    gen : Generator
+    y : array_like, shape (m,) (or (n,) without ``A``)
+    C0 : array_like, shape (n, k)
+    eta : float, optional
+        Default :func:`ntk_toolkit.max_step_size` ``(gen, A)``.
+    A : measurement operator or ndarray (m, n), optional
+    rtol : float, default 1e-10
+    max_steps : int, default 100000
+    x_true : array_like, shape (n,), optional
+        Truth, to report the image-space error ``‖G(C_τ) − x‖``.
+    record : int or sequence, default 50
+        Iterations at which outputs are kept (see :func:`gradient_descent`); the
+        final output is always kept.
+
+    Returns
+    -------
+    Convergence
+        See :class:`Convergence` for an example.
     """
-    return LinearizedPrediction(kernel_or_spectrum, y, eta, f0, A, flow=True)
+    rtol = check_positive("rtol", rtol)
+    max_steps = check_int("max_steps", max_steps, minimum=1)
+    eta = max_step_size(gen, A) if eta is None else eta
+    if record is not None and not isinstance(record, (int, np.integer)):
+        record = np.union1d(np.asarray(record, dtype=np.int64), [max_steps])  # always keep the final output
+    traj = gradient_descent(gen, y, C0, eta, max_steps, A=A, record=record, stop_at=rtol, progress=progress)
+    reason = (f"loss fell below rtol={rtol:g} × initial loss after {traj.steps} steps" if traj.converged
+              else f"step cap max_steps={max_steps} reached with loss ratio {traj.losses[-1] / traj.losses[0]:.3g}")
+    errors = None
+    if x_true is not None:
+        x = as_float_array("x_true", x_true, shape=(gen.n,))
+        errors = np.linalg.norm(traj.outputs - x[None, :], axis=1)
+    return Convergence(trajectory=traj, converged=traj.converged, reason=reason, steps=traj.steps,
+                       losses=traj.losses, iterations=traj.iterations, errors=errors, output=traj.outputs[-1])

@@ -5,14 +5,103 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
 import numpy as np
 
 from ._jit import threads_for
 from ._memory import check_memory
 from ._validation import as_float_array, as_rng, check_int, check_positive
-from .operators import CircularConv, DenseOperator, as_measurement
+from .measurements import as_measurement
+from .operators import as_operator
 
-__all__ = ["TwoLayerGenerator", "ACTIVATIONS", "default_output_weights"]
+__all__ = ["Generator", "TwoLayerGenerator", "FusedStep", "ACTIVATIONS", "default_output_weights"]
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """What gradient descent, the kernels and the linearized prediction need of a generator.
+
+    A generator maps weights ``C`` (an array with ``num_params`` entries) to
+    a signal ``G(C)`` of length ``n``. Required:
+
+    * ``n``, ``num_params``;
+    * ``init(seed=None, omega=1.0)`` → initial weights;
+    * ``forward(C)`` → ``G(C)``, shape ``(n,)``;
+    * ``jvp(C, D)`` → ``J(C) vec(D)``, shape ``(n,)``;
+    * ``vjp(C, r)`` → ``J(C)ᵀ r`` shaped like ``C``.
+
+    Optional fast paths, used when present (:class:`TwoLayerGenerator` has them all):
+
+    * ``check_weights(C, name)`` → validated weights (default: a finite
+      float array);
+    * ``forward_pattern(C)`` → ``(G(C), pattern)`` and ``backward(pattern, r)``
+      → ``J(C)ᵀ r``: a forward pass that keeps what the backward pass needs
+      (the activation pattern), so that a step of gradient descent costs one
+      forward and one backward pass (default: ``forward`` and ``vjp``);
+    * ``fused_step(eta, dtype)`` → a :class:`FusedStep` or ``None``;
+    * ``kernel_norm_bound()`` → a bound ``β`` with ``J(C) J(C)ᵀ ⪯ β I`` for
+      every ``C``, from which :func:`ntk_toolkit.max_step_size` gives a step
+      size that is stable whatever the weights;
+    * ``operator``, ``output_weights``, ``activation``, ``k``: the two-layer
+      model, whose expected kernel ``Σ`` has a closed form
+      (:func:`ntk_toolkit.expected_kernel`).
+
+    Examples
+    --------
+    >>> from ntk_toolkit.filters import triangle
+    >>> from ntk_toolkit.operators import CircularConv
+    >>> isinstance(TwoLayerGenerator(CircularConv(triangle(2), 8), k=4), Generator)
+    True
+    """
+
+    n: int
+
+    @property
+    def num_params(self) -> int: ...
+
+    def init(self, seed=None, omega: float = 1.0) -> np.ndarray: ...
+
+    def forward(self, C) -> np.ndarray: ...
+
+    def jvp(self, C, D) -> np.ndarray: ...
+
+    def vjp(self, C, r) -> np.ndarray: ...
+
+
+class FusedStep:
+    """One fused gradient-descent step of a two-layer generator, in place (``docs/theory.md`` §1.3).
+
+    ``step(mask, r, C)`` updates ``C ← C − η Uᵀ(M ∘ r vᵀ)`` with the
+    activation pattern ``M = mask`` of ``C`` and the residual ``r``,
+    overwrites ``mask`` with the pattern of the new ``C`` and returns ``G``
+    of the new ``C``; each entry of ``C`` is read and written once (one
+    Numba sweep, O(n k L)). Built by :meth:`TwoLayerGenerator.fused_step`.
+
+    Attributes
+    ----------
+    dtype : numpy.dtype
+        float64 or float32, the dtype of ``C``.
+    work : int
+        Multiply-adds per step, about ``n k L`` (chooses the number of threads).
+    """
+
+    def __init__(self, kernel: Callable, taps: np.ndarray, center: int, v: np.ndarray, eta: float,
+                 n: int, k: int):
+        from ._kernels import gd
+
+        self._kernel, self._taps, self._center, self._v = kernel, taps, center, v
+        self.dtype = taps.dtype
+        self._eta = self.dtype.type(eta)
+        self._bw = gd.block_width(k)
+        self._gpart = np.empty((-(-k // self._bw), n))
+        self.work = n * k * taps.size
+
+    def __call__(self, mask: np.ndarray, r: np.ndarray, C: np.ndarray) -> np.ndarray:
+        self._kernel(self._taps, self._center, mask, np.ascontiguousarray(r, dtype=self.dtype), self._v,
+                     self._eta, C, self._gpart, self._bw)
+        return self._gpart.sum(axis=0)
 
 
 def _relu(z):
@@ -47,8 +136,10 @@ class TwoLayerGenerator:
 
     Parameters
     ----------
-    operator : CircularConv or DenseOperator
-        The fixed ``n x n`` operator ``U``.
+    operator : Operator or OperatorLike
+        The fixed ``n x n`` operator ``U``: a :class:`~ntk_toolkit.operators.CircularConv`,
+        a :class:`~ntk_toolkit.operators.DenseOperator`, or any object with
+        ``n``, ``apply`` and ``apply_T`` (wrapped by :func:`~ntk_toolkit.operators.as_operator`).
     k : int
         Number of channels; even and ``>= 2``.
     output_weights : array_like, shape (k,), optional
@@ -74,13 +165,9 @@ class TwoLayerGenerator:
     """
 
     def __init__(self, operator, k: int, output_weights=None, activation: str = "relu"):
-        if not isinstance(operator, (CircularConv, DenseOperator)) and not (
-            hasattr(operator, "apply") and hasattr(operator, "apply_T") and hasattr(operator, "n")
-        ):
-            raise TypeError(
-                "operator must be a CircularConv, a DenseOperator or an operator with "
-                f"apply, apply_T and n; got {type(operator).__name__}"
-            )
+        operator = as_operator(operator)
+        if operator.shape[0] != operator.n:
+            raise ValueError(f"operator must be square (n, n), got shape {operator.shape}")
         self.operator = operator
         self.n = int(operator.n)
         self.k = check_int("k", k, minimum=2, even=True)
@@ -105,17 +192,31 @@ class TwoLayerGenerator:
     def num_params(self) -> int:
         return self.n * self.k
 
-    @property
-    def _fused(self) -> bool:
-        op = self.operator
-        return self.activation == "relu" and isinstance(op, CircularConv) and op.method == "direct"
+    def _direct_taps(self):
+        """The operator's direct taps when the fused ReLU kernels apply, else ``None``."""
+        return self.operator.direct_taps() if self.activation == "relu" else None
 
-    def _check_C(self, C, name: str = "C") -> np.ndarray:
+    def check_weights(self, C, name: str = "C") -> np.ndarray:
+        """``C`` as a finite float64 array of shape ``(n, k)``, or a clear error naming ``name``."""
         return as_float_array(name, C, shape=(self.n, self.k))
 
-    def _check_y(self, y, A, name: str = "y") -> np.ndarray:
+    def check_target(self, y, A=None, name: str = "y") -> np.ndarray:
+        """``y`` as a finite float64 array of shape ``(m,)`` (``(n,)`` without ``A``)."""
         m = self.n if A is None else A.shape[0]
         return as_float_array(name, y, shape=(m,))
+
+    def kernel_norm_bound(self) -> float:
+        """``β = ‖v‖² ‖U‖²``, with ``J(C) J(C)ᵀ ⪯ β I`` for every ``C`` (``docs/theory.md`` eq. (1.11)).
+
+        Examples
+        --------
+        >>> from ntk_toolkit.filters import delta
+        >>> from ntk_toolkit.operators import CircularConv
+        >>> TwoLayerGenerator(CircularConv(delta(), 8), k=4).kernel_norm_bound()
+        1.0
+        """
+        vv = float(self.output_weights @ self.output_weights)
+        return vv * self.operator.norm() ** 2
 
     def __repr__(self) -> str:
         return f"TwoLayerGenerator({self.operator!r}, k={self.k}, activation={self.activation!r})"
@@ -153,8 +254,8 @@ class TwoLayerGenerator:
 
     def preactivation(self, C) -> np.ndarray:
         """``Z = U C``, shape ``(n, k)``."""
-        C = self._check_C(C)
-        return self.operator._apply(C, adjoint=False)
+        C = self.check_weights(C)
+        return self.operator.apply_unchecked(C, adjoint=False)
 
     def activation_pattern(self, C) -> np.ndarray:
         """``S = 1{U C > 0}`` as a boolean array of shape ``(n, k)``."""
@@ -162,52 +263,128 @@ class TwoLayerGenerator:
 
     def forward(self, C) -> np.ndarray:
         """``G(C) = φ(U C) v`` (eq. (1.4)), shape ``(n,)``. Cost O(n k L) (direct) or O(n k log n)."""
-        C = self._check_C(C)
-        return self._forward(C)[0]
+        C = self.check_weights(C)
+        return self.forward_pattern(C)[0]
 
     def _fused_args(self, dtype) -> tuple[np.ndarray, np.ndarray]:
         """Taps and output weights in ``dtype`` for the fused kernels (cached)."""
         dtype = np.dtype(dtype)
         cache = self.__dict__.setdefault("_fused_cache", {})
         if dtype not in cache:
-            cache[dtype] = (np.ascontiguousarray(self.operator.taps, dtype=dtype),
+            cache[dtype] = (np.ascontiguousarray(self.operator.direct_taps()[0], dtype=dtype),
                             np.ascontiguousarray(self.output_weights, dtype=dtype))
         return cache[dtype]
 
-    def _forward(self, C: np.ndarray):
-        """Return ``(G(C), mask)`` for clean ``C``; ``mask`` is uint8 (fused) or φ'(Z).
+    def forward_pattern(self, C: np.ndarray):
+        """``(G(C), pattern)``: the forward pass and the activation pattern the backward pass needs.
 
-        The fused path keeps ``C``'s dtype (float32 or float64); ``G(C)`` is float64.
+        For weights that are already clean (as returned by
+        :meth:`check_weights`, or float32 of shape ``(n, k)``): not validated,
+        since gradient descent calls it once per step.
+
+        Parameters
+        ----------
+        C : ndarray, shape (n, k), float64 or float32, C-contiguous
+
+        Returns
+        -------
+        g : ndarray, shape (n,)
+            ``G(C)`` in float64.
+        pattern : ndarray, shape (n, k)
+            ``1{U C > 0}`` as uint8 with direct taps (fused Numba kernel that
+            keeps ``C``'s dtype, O(n k L)), otherwise ``φ'(U C)`` as floats.
+
+        Examples
+        --------
+        >>> from ntk_toolkit.filters import triangle
+        >>> from ntk_toolkit.operators import CircularConv
+        >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 8), k=4)
+        >>> C = gen.init(seed=0)
+        >>> g, mask = gen.forward_pattern(C)
+        >>> bool(np.allclose(g, gen.forward(C))), mask.shape
+        (True, (8, 4))
         """
-        if self._fused:
+        direct = self._direct_taps()
+        if direct is not None:
             from ._kernels import gd
 
-            op = self.operator
             bw = gd.block_width(self.k)
             gpart = np.empty((-(-self.k // bw), self.n))
             mask = np.empty(C.shape, dtype=np.uint8)
             taps, v = self._fused_args(C.dtype)
-            with threads_for(C.size * op.taps.size):
-                gd.forward_mask(taps, op.center, C, v, mask, gpart, bw)
+            with threads_for(C.size * taps.size):
+                gd.forward_mask(taps, direct[1], C, v, mask, gpart, bw)
             return gpart.sum(axis=0), mask
-        Z = self.operator._apply(C, adjoint=False)
+        Z = self.operator.apply_unchecked(C, adjoint=False)
         return self._phi(Z) @ self.output_weights, self._dphi(Z)
 
-    def _backward(self, mask: np.ndarray, r: np.ndarray) -> np.ndarray:
-        """``Uᵀ (φ'(Z) ∘ r vᵀ)`` for a clean residual ``r`` of shape (n,)."""
-        if self._fused:
+    def backward(self, pattern: np.ndarray, r: np.ndarray) -> np.ndarray:
+        """``J(C)ᵀ r = Uᵀ (φ'(U C) ∘ r vᵀ)`` from the pattern of :meth:`forward_pattern`, shape ``(n, k)``.
+
+        ``r`` is a clean float64 residual of shape ``(n,)``: not validated.
+        Cost O(n k L) with direct taps, one ``apply_T`` of an ``(n, k)`` array otherwise.
+
+        Examples
+        --------
+        >>> from ntk_toolkit.filters import triangle
+        >>> from ntk_toolkit.operators import CircularConv
+        >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 8), k=4)
+        >>> C, r = gen.init(seed=0), np.linspace(-1.0, 1.0, 8)
+        >>> bool(np.allclose(gen.backward(gen.forward_pattern(C)[1], r), gen.vjp(C, r)))
+        True
+        """
+        direct = self._direct_taps()
+        if direct is not None:
             from ._kernels import gd
 
-            op = self.operator
             out = np.empty((self.n, self.k))
             taps, v = self._fused_args(np.float64)
-            with threads_for(mask.size * op.taps.size):
-                gd.backward(taps, op.center, mask, np.ascontiguousarray(r, dtype=np.float64), v, 1.0, out,
+            with threads_for(pattern.size * taps.size):
+                gd.backward(taps, direct[1], pattern, np.ascontiguousarray(r, dtype=np.float64), v, 1.0, out,
                             gd.block_width(self.k))
             return out
-        W = mask * r[:, None]
+        W = pattern * r[:, None]
         W *= self.output_weights[None, :]
-        return self.operator._apply(np.ascontiguousarray(W), adjoint=True)
+        return self.operator.apply_unchecked(np.ascontiguousarray(W), adjoint=True)
+
+    def fused_step(self, eta: float, dtype=np.float64) -> FusedStep | None:
+        """The fused gradient-descent step for weights of ``dtype``, or ``None`` when there is no fused kernel.
+
+        The fused kernels exist for ReLU with an operator applied by direct
+        taps (:meth:`~ntk_toolkit.operators.Operator.direct_taps`); odd
+        symmetric filters of at most seven taps take rows two at a time.
+
+        Parameters
+        ----------
+        eta : float
+            Step size.
+        dtype : {numpy.float64, numpy.float32}
+            Dtype of the weights the step will update.
+
+        Examples
+        --------
+        >>> from ntk_toolkit.filters import triangle
+        >>> from ntk_toolkit.operators import CircularConv
+        >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 16), k=4)
+        >>> C, y = gen.init(seed=0), np.zeros(16)
+        >>> g, mask = gen.forward_pattern(C)
+        >>> expected = C - 0.1 * gen.gradient(C, y)
+        >>> g_new = gen.fused_step(0.1)(mask, g - y, C)
+        >>> bool(np.allclose(C, expected)), bool(np.allclose(g_new, gen.forward(C)))
+        (True, True)
+        """
+        direct = self._direct_taps()
+        if direct is None:
+            return None
+        from ._kernels import gd
+        from ._kernels.rows import pair_taps
+
+        taps, v = self._fused_args(dtype)
+        center, kernel = direct[1], gd.step
+        paired = pair_taps(taps, center)  # odd symmetric filters up to 7 taps: two rows at a time
+        if paired is not None:
+            (taps, center), kernel = paired, gd.step_pairs
+        return FusedStep(kernel, taps, center, v, eta, self.n, self.k)
 
     def jvp(self, C, D) -> np.ndarray:
         """Jacobian-vector product ``J(C) vec(D) = (φ'(U C) ∘ U D) v`` (eq. (2.2)).
@@ -220,10 +397,10 @@ class TwoLayerGenerator:
         -------
         ndarray, shape (n,)
         """
-        C = self._check_C(C)
-        D = self._check_C(D, "D")
-        Z = self.operator._apply(C, adjoint=False)
-        UD = self.operator._apply(D, adjoint=False)
+        C = self.check_weights(C)
+        D = self.check_weights(D, "D")
+        Z = self.operator.apply_unchecked(C, adjoint=False)
+        UD = self.operator.apply_unchecked(D, adjoint=False)
         return (self._dphi(Z) * UD) @ self.output_weights
 
     def vjp(self, C, r) -> np.ndarray:
@@ -240,10 +417,10 @@ class TwoLayerGenerator:
         -------
         ndarray, shape (n, k)
         """
-        C = self._check_C(C)
+        C = self.check_weights(C)
         r = as_float_array("r", r, shape=(self.n,))
-        _, mask = self._forward(C)
-        return self._backward(mask, r)
+        _, mask = self.forward_pattern(C)
+        return self.backward(mask, r)
 
     def jacobian(self, C) -> np.ndarray:
         """Dense Jacobian ``J(C) = ∂G/∂vec(C)``, shape ``(n, n*k)``.
@@ -258,12 +435,12 @@ class TwoLayerGenerator:
         matrix-free :meth:`jvp`, :meth:`vjp` and
         :func:`ntk_toolkit.empirical_kernel` instead.
         """
-        C = self._check_C(C)
+        C = self.check_weights(C)
         nbytes = 8 * self.n * self.n * self.k
         check_memory(nbytes, f"the dense Jacobian of shape ({self.n}, {self.n * self.k})",
                      "use the matrix-free gen.jvp / gen.vjp, or "
                      "ntk_toolkit.empirical_kernel(gen, C, method='structured') for J Jᵀ")
-        Z = self.operator._apply(C, adjoint=False)
+        Z = self.operator.apply_unchecked(C, adjoint=False)
         Dphi = self._dphi(Z)
         U = self.operator.todense()
         J = np.empty((self.n, self.n * self.k))
@@ -275,9 +452,9 @@ class TwoLayerGenerator:
     def residual(self, C, y, A=None) -> np.ndarray:
         """``A G(C) − y`` (or ``G(C) − y`` without ``A``)."""
         A = as_measurement(A, self.n)
-        C = self._check_C(C)
-        y = self._check_y(y, A)
-        g = self._forward(C)[0]
+        C = self.check_weights(C)
+        y = self.check_target(y, A)
+        g = self.forward_pattern(C)[0]
         return (g if A is None else A.apply(g)) - y
 
     def loss(self, C, y, A=None) -> float:
@@ -292,8 +469,8 @@ class TwoLayerGenerator:
         (``docs/theory.md`` §1.3, eq. (1.8)). Cost: two convolutions of ``(n, k)`` arrays.
         """
         A = as_measurement(A, self.n)
-        C = self._check_C(C)
-        y = self._check_y(y, A)
-        g, mask = self._forward(C)
+        C = self.check_weights(C)
+        y = self.check_target(y, A)
+        g, mask = self.forward_pattern(C)
         r = g - y if A is None else A.apply_T(A.apply(g) - y)
-        return self._backward(mask, np.ascontiguousarray(r, dtype=np.float64))
+        return self.backward(mask, np.ascontiguousarray(r, dtype=np.float64))

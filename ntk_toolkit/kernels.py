@@ -11,10 +11,10 @@ import functools
 import numpy as np
 
 from . import _lazy
+from ._jit import threads_for
 from ._memory import check_memory
 from ._validation import as_float_array
-from .generator import TwoLayerGenerator
-from .operators import CircularConv, circulant_from_first_row
+from .generator import ACTIVATIONS, Generator
 
 __all__ = ["empirical_kernel", "expected_kernel", "expected_kernel_first_row", "gram_matrix"]
 
@@ -41,21 +41,50 @@ _BAND_COST = 1
 _METHODS = ("auto", "structured", "blas", "jacobian")
 
 
-def _check_gen(gen) -> TwoLayerGenerator:
-    if not isinstance(gen, TwoLayerGenerator):
-        raise TypeError(f"gen must be a TwoLayerGenerator, got {type(gen).__name__}")
+def _check_gen(gen) -> Generator:
+    if not isinstance(gen, Generator):
+        raise TypeError(
+            "gen must be a generator (a TwoLayerGenerator, or an object with n, num_params, init, forward, "
+            f"jvp and vjp), got {type(gen).__name__}"
+        )
     return gen
 
 
-def gram_matrix(gen: TwoLayerGenerator) -> np.ndarray:
-    """``U Uᵀ`` as a dense ``(n, n)`` matrix (from its first row when circulant)."""
-    op = _check_gen(gen).operator
-    if getattr(op, "is_circulant", False):
-        return circulant_from_first_row(op.gram_first_row())
-    return op.gram()
+def _is_two_layer(gen) -> bool:
+    """True for the two-layer model ``relu(U C) v`` (operator, output weights, activation)."""
+    return all(hasattr(gen, a) for a in ("operator", "output_weights", "activation", "k"))
 
 
-def empirical_kernel(gen: TwoLayerGenerator, C, method: str = "auto") -> np.ndarray:
+def _check_two_layer(gen, what: str):
+    gen = _check_gen(gen)
+    if not _is_two_layer(gen):
+        raise TypeError(
+            f"{what} is defined for the two-layer model G(C) = φ(U C) v (a generator with operator, "
+            f"output_weights, activation and k); got {type(gen).__name__}"
+        )
+    return gen
+
+
+def _circulant(op) -> bool:
+    """True when ``U Uᵀ[i, j]`` depends on ``(j − i) mod n`` only (a basis that is circulant in the flat index)."""
+    return op.basis is not None and bool(op.basis.circulant)
+
+
+def gram_matrix(gen) -> np.ndarray:
+    """``U Uᵀ`` as a dense ``(n, n)`` matrix (from its first row when the operator's basis is circulant).
+
+    Examples
+    --------
+    >>> from ntk_toolkit import TwoLayerGenerator
+    >>> from ntk_toolkit.filters import delta
+    >>> from ntk_toolkit.operators import CircularConv
+    >>> gram_matrix(TwoLayerGenerator(CircularConv(delta(), 3), k=2)).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    return _check_two_layer(gen, "U Uᵀ").operator.gram()
+
+
+def empirical_kernel(gen, C, method: str = "auto") -> np.ndarray:
     """Empirical (finite-width) kernel ``K(C) = J(C) J(C)ᵀ``.
 
     ``K = (U Uᵀ) ∘ (S diag(v²) Sᵀ)`` with ``S = 1{U C > 0}``: ``K_ij`` is
@@ -65,8 +94,12 @@ def empirical_kernel(gen: TwoLayerGenerator, C, method: str = "auto") -> np.ndar
 
     Parameters
     ----------
-    gen : TwoLayerGenerator
-        The generator (operator ``U``, output weights ``v``, activation).
+    gen : Generator
+        The generator: a :class:`~ntk_toolkit.TwoLayerGenerator` (operator
+        ``U``, output weights ``v``, activation), or any generator of the
+        :class:`~ntk_toolkit.generator.Generator` protocol, whose ``J`` is then
+        formed from ``n`` vector-Jacobian products (O(n · P) memory for ``P``
+        parameters; ``method`` is ignored).
     C : array_like, shape (n, k)
         Weights at which the kernel is taken; finite.
     method : {"auto", "structured", "blas", "jacobian"}, default "auto"
@@ -157,9 +190,11 @@ def empirical_kernel(gen: TwoLayerGenerator, C, method: str = "auto") -> np.ndar
     ((32, 32), True)
     """
     gen = _check_gen(gen)
-    C = gen._check_C(C)
     if method not in _METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, _METHODS))}, got {method!r}")
+    if not _is_two_layer(gen):
+        return _kernel_generic(gen, C)
+    C = gen.check_weights(C)
     if method == "jacobian":
         J = gen.jacobian(C)
         return J @ J.T
@@ -167,6 +202,20 @@ def empirical_kernel(gen: TwoLayerGenerator, C, method: str = "auto") -> np.ndar
     if method != "blas" and gen.activation == "relu" and bool(np.all(v2 == v2[0])) and gen.k < 2**31:
         return _kernel_popcount(gen, C, float(v2[0]))
     return _kernel_blas(gen, C, v2)
+
+
+def _kernel_generic(gen, C) -> np.ndarray:
+    """``J Jᵀ`` of any generator, ``J`` formed row by row from ``n`` vector-Jacobian products."""
+    n, P = int(gen.n), int(gen.num_params)
+    _memory_guard(8 * (n * n + n * P), n)
+    C = gen.check_weights(C) if hasattr(gen, "check_weights") else as_float_array("C", C)
+    J = np.empty((n, P))
+    e = np.zeros(n)
+    for i in range(n):
+        e[i] = 1.0
+        J[i] = np.asarray(gen.vjp(C, e), dtype=np.float64).reshape(-1)
+        e[i] = 0.0
+    return J @ J.T
 
 
 def _channel_block(n: int, k: int) -> int:
@@ -181,35 +230,34 @@ def _memory_guard(nbytes: int, n: int) -> None:
                  "or a smaller n")
 
 
-def _kernel_popcount(gen: TwoLayerGenerator, C: np.ndarray, scale: float) -> np.ndarray:
+def _kernel_popcount(gen, C: np.ndarray, scale: float) -> np.ndarray:
     """``K = scale · N ∘ (U Uᵀ)`` with the channel counts ``N`` from bit-packed patterns."""
-    from ._jit import threads_for
     from ._kernels import gram
+    from ._kernels.rows import pair_taps
 
     n, k = C.shape
     op = gen.operator
     words = (k + 63) // 64
     npad = -(-n // _TILE) * _TILE
-    direct = isinstance(op, CircularConv) and op.method == "direct"
-    circulant = bool(getattr(op, "is_circulant", False))
+    direct = op.direct_taps()
+    circulant = _circulant(op)
     block = _channel_block(n, k)
-    temporaries = 0 if direct else 4 * 8 * n * block  # C block, U C block and FFT buffers
+    temporaries = 0 if direct is not None else 4 * 8 * n * block  # C block, U C block and FFT buffers
     _memory_guard(8 * n * n + 8 * npad * words + temporaries, n)
     P = np.zeros((npad, words), dtype=np.uint64)
-    if direct:
-        from ._kernels.rows import pair_taps
-
+    if direct is not None:
+        taps, center = direct
         cb = min(block, _DIRECT_CHANNELS)
-        paired = pair_taps(op.taps, op.center) if cb % 64 == 0 else None
-        with threads_for(n * k * op.taps.size):
+        paired = pair_taps(taps, center) if cb % 64 == 0 else None
+        with threads_for(n * k * taps.size):
             if paired is not None:  # odd symmetric filters up to 7 taps: two rows at a time
                 gram.pack_pairs(paired[0], paired[1], C, cb, _PACK_ROWS, P)
             else:
-                gram.pack_direct(op.taps, op.center, C, cb, _PACK_ROWS, P)
+                gram.pack_direct(taps, center, C, cb, _PACK_ROWS, P)
     else:
         for start in range(0, k, block):
             stop = min(k, start + block)
-            Zb = np.ascontiguousarray(op._apply(np.ascontiguousarray(C[:, start:stop]), adjoint=False))
+            Zb = np.ascontiguousarray(op.apply_unchecked(np.ascontiguousarray(C[:, start:stop]), adjoint=False))
             with threads_for(Zb.size):
                 gram.pack_signs(Zb, start, P)
             del Zb
@@ -284,7 +332,7 @@ def _circulant_support(a: np.ndarray, n: int, tiles_i: np.ndarray, tiles_j: np.n
     return np.ascontiguousarray(tiles_i[keep]), np.ascontiguousarray(tiles_j[keep])
 
 
-def _kernel_blas(gen: TwoLayerGenerator, C: np.ndarray, v2: np.ndarray) -> np.ndarray:
+def _kernel_blas(gen, C: np.ndarray, v2: np.ndarray) -> np.ndarray:
     """``K = (U Uᵀ) ∘ (S diag(v²) Sᵀ)`` with float patterns and BLAS ``syrk``."""
     n, k = C.shape
     block = _channel_block(n, k)
@@ -292,12 +340,12 @@ def _kernel_blas(gen: TwoLayerGenerator, C: np.ndarray, v2: np.ndarray) -> np.nd
     equal = bool(np.all(v2 == v2[0])) and k < 2**24
     G = np.zeros((n, n), dtype=np.float32 if equal else np.float64, order="F")
     syrk = _lazy.blas().ssyrk if equal else _lazy.blas().dsyrk
-    dphi = gen._dphi
+    dphi = ACTIVATIONS[gen.activation][1]
     relu = gen.activation == "relu"
     for start in range(0, k, block):
         stop = min(k, start + block)
         Cb = np.ascontiguousarray(C[:, start:stop])
-        Zb = gen.operator._apply(Cb, adjoint=False)
+        Zb = gen.operator.apply_unchecked(Cb, adjoint=False)
         if equal:
             Sb = np.greater(Zb, 0.0).astype(np.float32) if relu else dphi(Zb).astype(np.float32)
         else:
@@ -306,8 +354,7 @@ def _kernel_blas(gen: TwoLayerGenerator, C: np.ndarray, v2: np.ndarray) -> np.nd
         # Sb is C-contiguous (n, b): its transpose is Fortran (b, n); trans=1 gives Sbᵀᵀ Sbᵀ = Sb Sbᵀ
         G = syrk(1.0, Sb.T, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
     scale = float(v2[0]) if equal else 1.0
-    if getattr(gen.operator, "is_circulant", False):
-        from ._jit import threads_for
+    if _circulant(gen.operator):
         from ._kernels import gram
 
         K = np.empty((n, n))
@@ -322,8 +369,8 @@ def _kernel_blas(gen: TwoLayerGenerator, C: np.ndarray, v2: np.ndarray) -> np.nd
     return K
 
 
-def expected_kernel_first_row(gen: TwoLayerGenerator) -> np.ndarray:
-    """First row of ``Σ`` for a circulant operator, without any ``n x n`` array.
+def expected_kernel_first_row(gen) -> np.ndarray:
+    """First row of ``Σ`` for an operator with a basis (circulant ``U``), without any ``n x n`` array.
 
     ``s_d = ‖v‖² · ½ a_d (1 − arccos(a_d / a_0) / π)`` with ``a`` the circular
     autocorrelation of the filter (``docs/theory.md`` §2.2–2.3, eq. (2.9)). Cost
@@ -334,13 +381,13 @@ def expected_kernel_first_row(gen: TwoLayerGenerator) -> np.ndarray:
     ndarray, shape (n,)
         ``Σ[i, j] = s[(j − i) mod n]``; ``s_d = s_{n−d}``.
     """
-    gen = _check_gen(gen)
+    gen = _check_two_layer(gen, "the expected kernel")
     _check_relu(gen)
     op = gen.operator
-    if not getattr(op, "is_circulant", False):
+    if op.basis is None:
         raise ValueError(
-            f"expected_kernel_first_row needs a circulant operator (CircularConv), got "
-            f"{type(op).__name__}; use expected_kernel(gen) for a dense operator"
+            f"expected_kernel_first_row needs an operator with a basis (a circulant U such as CircularConv), "
+            f"got {type(op).__name__} with basis None; use expected_kernel(gen) for a general operator"
         )
     a = op.gram_first_row()
     a0 = a[0]
@@ -358,7 +405,7 @@ def _check_relu(gen):
         )
 
 
-def expected_kernel(gen: TwoLayerGenerator) -> np.ndarray:
+def expected_kernel(gen) -> np.ndarray:
     """Expected kernel ``Σ = E_{C_0}[J(C_0) J(C_0)ᵀ]`` as a dense ``(n, n)`` matrix.
 
     ``Σ_ij = ‖v‖² ⟨u_i, u_j⟩ (π − θ_ij) / (2π)``,
@@ -371,13 +418,13 @@ def expected_kernel(gen: TwoLayerGenerator) -> np.ndarray:
     :func:`expected_kernel_first_row`; its spectrum is available in O(n log n)
     from :func:`ntk_toolkit.spectrum` without this matrix. Cost O(n²) memory.
     """
-    gen = _check_gen(gen)
+    gen = _check_two_layer(gen, "the expected kernel")
     _check_relu(gen)
     n = gen.n
     check_memory(3 * 8 * n * n, f"the expected kernel of size ({n}, {n})",
                  "use expected_kernel_first_row(gen) or ntk_toolkit.spectrum(gen)")
-    if getattr(gen.operator, "is_circulant", False):
-        return circulant_from_first_row(expected_kernel_first_row(gen))
+    if gen.operator.basis is not None:
+        return gen.operator.basis.matrix_from_first_row(expected_kernel_first_row(gen))
     P = gen.operator.gram()
     d = np.sqrt(np.diag(P))
     if np.any(d == 0):
@@ -388,13 +435,3 @@ def expected_kernel(gen: TwoLayerGenerator) -> np.ndarray:
     vv = float(gen.output_weights @ gen.output_weights)
     S = vv * P * (np.pi - np.arccos(cos)) / (2.0 * np.pi)
     return 0.5 * (S + S.T)
-
-
-def _as_kernel_matrix(name: str, K) -> np.ndarray:
-    K = as_float_array(name, K, ndim=2)
-    if K.shape[0] != K.shape[1]:
-        raise ValueError(f"{name} must be a square (n, n) matrix, got shape {K.shape}")
-    scale = max(float(np.max(np.abs(K))), np.finfo(float).tiny)
-    if float(np.max(np.abs(K - K.T))) > 1e-10 * scale:
-        raise ValueError(f"{name} must be symmetric; max |K - Kᵀ| = {np.max(np.abs(K - K.T)):.3g}")
-    return K

@@ -17,6 +17,7 @@ import numpy as np
 from . import _lazy
 from ._memory import check_memory
 from ._validation import as_float_array, as_rng, check_int
+from .operators import Operator
 
 __all__ = ["GaussianMeasurement", "RandomMask", "SubsampledDCT", "MatrixMeasurement", "Identity",
            "as_measurement"]
@@ -27,25 +28,29 @@ def _check_dense(m: int, n: int) -> None:
                  "apply the operator with apply()/apply_T() instead of forming it")
 
 
-class _Measurement:
-    m: int
-    n: int
+class _Measurement(Operator):
+    """Shared by the measurement operators: an :class:`~ntk_toolkit.operators.Operator` of shape ``(m, n)``
+    that lets NaN and inf through (they are reported where the loss is computed)."""
+
+    finite_input = False
+    _output_rows = "the number of measurements m"
 
     @property
-    def shape(self) -> tuple[int, int]:
-        return (self.m, self.n)
+    def m(self) -> int:
+        return self._m
+
+    @m.setter
+    def m(self, value: int) -> None:
+        self._m = value
 
     def _x(self, x, name="x"):
-        x = as_float_array(name, x, ndim=(1, 2), finite=False)
-        if x.shape[0] != self.n:
-            raise ValueError(f"{name} must have {self.n} rows (the signal length n), got shape {x.shape}")
-        return x
+        return self.check_input(x, name)
 
     def _y(self, y, name="y"):
-        y = as_float_array(name, y, ndim=(1, 2), finite=False)
-        if y.shape[0] != self.m:
-            raise ValueError(f"{name} must have {self.m} rows (the number of measurements m), got shape {y.shape}")
-        return y
+        return self.check_output(y, name)
+
+    def apply_unchecked(self, x, adjoint=False):
+        return self.apply_T(x) if adjoint else self.apply(x)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(m={self.m}, n={self.n})"

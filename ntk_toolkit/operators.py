@@ -1,10 +1,13 @@
 """Linear operators: the fixed convolution ``U`` and measurement operators ``A``.
 
-Every operator acting on signals works on flattened signals of length ``n``
-(for images ``n = H*W`` in row-major order) and exposes ``grid_shape`` (the
-shape of one signal) so that a 2-D circular convolution can be added without
-changing callers. ``apply`` and ``apply_T`` accept a vector of shape ``(n,)``
-or a stack of columns of shape ``(n, k)``.
+Every operator is an :class:`Operator`: it works on flattened signals of
+length ``n`` (for images ``n = H*W`` in row-major order), exposes ``shape``,
+``grid_shape`` (the shape of one signal) and ``basis`` (the eigenbasis that
+diagonalises it, or ``None``), and applies itself with ``apply`` / ``apply_T``
+(validated) or ``apply_unchecked`` (for clean arrays). ``apply`` and
+``apply_T`` accept a vector of shape ``(n,)`` or a stack of columns of shape
+``(n, k)``. A user's own operator needs only ``n``, ``apply`` and ``apply_T``
+(:class:`OperatorLike`); :func:`as_operator` gives it the full interface.
 
 * :class:`CircularConv` — circular convolution with a :class:`~ntk_toolkit.filters.Filter`
   (``docs/theory.md`` §1.1): direct taps for short filters, FFT for long ones.
@@ -19,15 +22,20 @@ or a stack of columns of shape ``(n, k)``.
 from __future__ import annotations
 
 import math
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from . import _lazy
 from ._memory import check_memory
 from ._validation import as_float_array, check_int
+from .bases import TrigBasis
 from .filters import Filter
 
 __all__ = [
+    "Operator",
+    "OperatorLike",
+    "as_operator",
     "CircularConv",
     "DenseOperator",
     "GaussianMeasurement",
@@ -57,16 +65,230 @@ def circulant_from_first_row(row: np.ndarray) -> np.ndarray:
     """Dense circulant matrix ``M[i, j] = row[(j - i) mod n]``.
 
     Cost O(n²) time and memory; used for small cases and tests only.
+
+    Examples
+    --------
+    >>> circulant_from_first_row(np.array([1.0, 2.0, 3.0])).tolist()
+    [[1.0, 2.0, 3.0], [3.0, 1.0, 2.0], [2.0, 3.0, 1.0]]
     """
     row = np.asarray(row)
-    n = row.shape[0]
-    check_memory(16 * n * n, f"the dense ({n}, {n}) circulant matrix",
-                 "work with its first row (circulant structure) or the spectrum instead")
-    idx = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n
-    return row[idx]
+    return TrigBasis(row.shape[0]).matrix_from_first_row(row)
 
 
-class CircularConv:
+@runtime_checkable
+class OperatorLike(Protocol):
+    """What a user-defined operator must provide to be used as ``U`` (or ``A``).
+
+    ``n`` is the length of the input signals; ``apply(x)`` and ``apply_T(y)``
+    accept one vector or a stack of columns (``(n,)`` or ``(n, k)``). Optional
+    attributes are used when present: ``shape`` (default ``(n, n)``),
+    ``grid_shape``, ``norm()``, ``todense()``, ``basis``. Wrap such an object
+    with :func:`as_operator` to get the full :class:`Operator` interface.
+
+    Examples
+    --------
+    >>> class Scale:
+    ...     n = 3
+    ...     def apply(self, x): return 2.0 * x
+    ...     def apply_T(self, x): return 2.0 * x
+    >>> isinstance(Scale(), OperatorLike)
+    True
+    """
+
+    n: int
+
+    def apply(self, x) -> np.ndarray: ...
+
+    def apply_T(self, x) -> np.ndarray: ...
+
+
+class Operator:
+    """Base class of the linear operators of the toolkit (``U`` and ``A``).
+
+    A subclass sets ``n`` (input length) and implements
+    :meth:`apply_unchecked`; everything else has a default built on it. The
+    layers above (generator, kernels, spectrum, dynamics) use only this
+    interface.
+
+    Attributes
+    ----------
+    n : int
+        Length of the input signals.
+    m : int
+        Length of the output (``n`` for a square operator).
+    shape : tuple (m, n)
+    grid_shape : tuple
+        Shape of one input signal (``(n,)`` in 1-D); signals are flattened row-major.
+    basis : object or None
+        The eigenbasis that diagonalises ``U Uᵀ`` and every kernel built from
+        it (e.g. :class:`ntk_toolkit.bases.TrigBasis` for a circular
+        convolution), or ``None`` when no such structure is known: then
+        spectra are computed by a dense eigensolver, never by an FFT.
+
+    Examples
+    --------
+    >>> class Double(Operator):
+    ...     def __init__(self, n): self.n = n
+    ...     def apply_unchecked(self, x, adjoint=False): return 2.0 * x
+    >>> op = Double(3)
+    >>> op.apply(np.ones(3)).tolist(), op.norm(), op.basis is None
+    ([2.0, 2.0, 2.0], 2.0, True)
+    """
+
+    n: int
+    basis = None
+    #: Whether :meth:`apply` rejects non-finite input (measurement operators pass NaN through).
+    finite_input = True
+    _output_rows = "the signal length n"
+
+    @property
+    def m(self) -> int:
+        return self.n
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.m, self.n)
+
+    @property
+    def grid_shape(self) -> tuple[int, ...]:
+        return (self.n,)
+
+    # -- application ---------------------------------------------------------
+    def _rows(self, name: str, x, rows: int, what: str) -> np.ndarray:
+        x = as_float_array(name, x, ndim=(1, 2), finite=self.finite_input)
+        if x.shape[0] != rows:
+            raise ValueError(f"{name} must have {rows} rows ({what}), got shape {x.shape}")
+        return x
+
+    def check_input(self, x, name: str = "x") -> np.ndarray:
+        """``x`` as a float64 array of shape ``(n,)`` or ``(n, k)``, or a clear error."""
+        return self._rows(name, x, self.n, "the signal length n")
+
+    def check_output(self, y, name: str = "y") -> np.ndarray:
+        """``y`` as a float64 array of shape ``(m,)`` or ``(m, k)``, or a clear error."""
+        return self._rows(name, y, self.m, self._output_rows)
+
+    def apply(self, x) -> np.ndarray:
+        """``U x`` for ``x`` of shape ``(n,)`` or ``(n, k)``."""
+        return self.apply_unchecked(self.check_input(x), adjoint=False)
+
+    def apply_T(self, x) -> np.ndarray:
+        """``Uᵀ x`` for ``x`` of shape ``(m,)`` or ``(m, k)``."""
+        return self.apply_unchecked(self.check_output(x, "x"), adjoint=True)
+
+    def apply_unchecked(self, x: np.ndarray, adjoint: bool = False) -> np.ndarray:
+        """``U x`` (or ``Uᵀ x``) for a clean C-contiguous float array (no validation).
+
+        For the layers above, which validate once and then apply many times.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement apply_unchecked")
+
+    # -- structure -----------------------------------------------------------
+    def todense(self) -> np.ndarray:
+        """The ``(m, n)`` matrix, by applying the operator to the identity. O(m n) memory."""
+        check_memory(8 * (self.m + self.n) * self.n, f"the dense {self.shape} matrix of {type(self).__name__}",
+                     "apply the operator with apply()/apply_T()")
+        return np.ascontiguousarray(self.apply_unchecked(np.eye(self.n), adjoint=False))
+
+    def norm(self) -> float:
+        """Spectral norm (largest singular value), from the dense matrix: O(m n min(m, n))."""
+        return float(np.linalg.norm(self.todense(), 2))
+
+    def gram(self) -> np.ndarray:
+        """``U Uᵀ`` as a dense ``(m, m)`` matrix (from :meth:`gram_first_row` when the basis is circulant)."""
+        check_memory(8 * self.m * self.m, f"U Uᵀ of shape ({self.m}, {self.m})",
+                     "use an operator with a basis (CircularConv) and its gram_first_row()")
+        if self.basis is not None and self.basis.circulant:
+            return self.basis.matrix_from_first_row(self.gram_first_row())
+        D = self.todense()
+        return D @ D.T
+
+    def gram_first_row(self) -> np.ndarray:
+        """First row of ``U Uᵀ``; defined for operators whose ``basis`` diagonalises ``U Uᵀ``."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no basis: U Uᵀ has no structured first row; use gram()"
+        )
+
+    def direct_taps(self) -> tuple[np.ndarray, int] | None:
+        """``(taps, center)`` when ``U`` is a 1-D circular convolution applied by direct taps, else ``None``.
+
+        The fused Numba kernels (gradient-descent step, bit-packed kernel)
+        run exactly when this is not ``None``.
+        """
+        return None
+
+
+def as_operator(op, name: str = "operator") -> Operator:
+    """An :class:`Operator` for ``op``: itself, or a wrapper around an :class:`OperatorLike` object.
+
+    The wrapper validates inputs, calls ``op.apply`` / ``op.apply_T`` and
+    takes ``shape``, ``grid_shape``, ``norm``, ``todense`` and ``basis``
+    from ``op`` when it has them (otherwise the :class:`Operator` defaults,
+    and ``basis = None``).
+
+    Examples
+    --------
+    >>> class Scale:
+    ...     n = 2
+    ...     def apply(self, x): return 3.0 * x
+    ...     def apply_T(self, x): return 3.0 * x
+    >>> op = as_operator(Scale())
+    >>> op.shape, op.norm(), op.todense().tolist()
+    ((2, 2), 3.0, [[3.0, 0.0], [0.0, 3.0]])
+    """
+    if isinstance(op, Operator):
+        return op
+    if not isinstance(op, OperatorLike):
+        missing = [a for a in ("n", "apply", "apply_T") if not hasattr(op, a)]
+        raise TypeError(
+            f"{name} must be an ntk_toolkit Operator (CircularConv, DenseOperator, …) or an object with "
+            f"n, apply and apply_T; got {type(op).__name__} without {', '.join(map(repr, missing))}"
+        )
+    return _WrappedOperator(op)
+
+
+class _WrappedOperator(Operator):
+    """:class:`Operator` interface around a user's :class:`OperatorLike` object."""
+
+    def __init__(self, op):
+        self.wrapped = op
+        self.n = check_int("operator.n", op.n, minimum=1)
+        shape = tuple(getattr(op, "shape", (self.n, self.n)))
+        if len(shape) != 2 or shape[1] != self.n:
+            raise ValueError(f"operator.shape must be (m, n={self.n}), got {shape}")
+        self._m = int(shape[0])
+        self.basis = getattr(op, "basis", None)
+
+    @property
+    def m(self) -> int:
+        return self._m
+
+    @property
+    def grid_shape(self) -> tuple[int, ...]:
+        return tuple(getattr(self.wrapped, "grid_shape", (self.n,)))
+
+    def apply_unchecked(self, x, adjoint=False):
+        out = (self.wrapped.apply_T if adjoint else self.wrapped.apply)(x)
+        return np.ascontiguousarray(out, dtype=np.float64)
+
+    def todense(self):
+        if hasattr(self.wrapped, "todense"):
+            return as_float_array("operator.todense()", self.wrapped.todense(), shape=self.shape)
+        return super().todense()
+
+    def norm(self):
+        return float(self.wrapped.norm()) if hasattr(self.wrapped, "norm") else super().norm()
+
+    def gram_first_row(self):
+        if hasattr(self.wrapped, "gram_first_row"):
+            return np.asarray(self.wrapped.gram_first_row(), dtype=np.float64)
+        return super().gram_first_row()
+
+    def __repr__(self) -> str:
+        return f"as_operator({self.wrapped!r})"
+
+
+class CircularConv(Operator):
     """Circular convolution of length ``n`` with a fixed filter.
 
     ``(U c)[i] = Σ_t u[h + t] · c[(i − t) mod n]`` with ``h = (L − 1)//2``
@@ -102,6 +324,7 @@ class CircularConv:
     array([2., 1., 0., 0., 1.])
     """
 
+    #: Kept for code written against earlier releases: ``basis is not None`` (circulant ``U``).
     is_circulant = True
 
     def __init__(self, filter: Filter, n: int, method: str = "auto"):
@@ -125,16 +348,9 @@ class CircularConv:
         np.add.at(col, idx, self.taps)
         self._column = col
         self._response = None
+        self.basis = TrigBasis(self.n)
 
     # -- structure -----------------------------------------------------------
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.n, self.n)
-
-    @property
-    def grid_shape(self) -> tuple[int, ...]:
-        return (self.n,)
-
     @property
     def first_column(self) -> np.ndarray:
         """First column of ``U`` (``U[i, j] = first_column[(i − j) mod n]``)."""
@@ -179,25 +395,15 @@ class CircularConv:
         """The ``n x n`` matrix ``U``. O(n²) memory: small cases and tests only."""
         check_memory(24 * self.n * self.n, f"the dense ({self.n}, {self.n}) matrix U",
                      "apply U with apply()/apply_T() (O(n k L) or O(n k log n))")
-        return circulant_from_first_row(self._column).T.copy()
+        return self.basis.matrix_from_first_row(self._column).T.copy()
 
     # -- application ---------------------------------------------------------
-    def _check(self, name, x):
-        x = as_float_array(name, x, ndim=(1, 2))
-        if x.shape[0] != self.n:
-            raise ValueError(f"{name} must have {self.n} rows (the signal length n), got shape {x.shape}")
-        return x
+    def direct_taps(self) -> tuple[np.ndarray, int] | None:
+        """``(taps, center)`` when applied by direct taps (the fused kernels' path), else ``None``."""
+        return (self.taps, self.center) if self.method == "direct" else None
 
-    def apply(self, x) -> np.ndarray:
-        """``U x`` for ``x`` of shape ``(n,)`` or ``(n, k)``."""
-        return self._apply(self._check("x", x), adjoint=False)
-
-    def apply_T(self, x) -> np.ndarray:
-        """``Uᵀ x`` for ``x`` of shape ``(n,)`` or ``(n, k)``."""
-        return self._apply(self._check("x", x), adjoint=True)
-
-    def _apply(self, x: np.ndarray, adjoint: bool) -> np.ndarray:
-        """Apply to a clean C-contiguous float64 array (no validation)."""
+    def apply_unchecked(self, x: np.ndarray, adjoint: bool = False) -> np.ndarray:
+        """``U x`` or ``Uᵀ x`` for a clean C-contiguous float array (no validation)."""
         vec = x.ndim == 1
         X = x.reshape(self.n, -1) if vec else x
         if self.method == "direct":
@@ -220,13 +426,19 @@ class CircularConv:
         return f"CircularConv({self.filter.name}, n={self.n}, method={self.method!r})"
 
 
-class DenseOperator:
-    """An arbitrary fixed ``n x n`` matrix ``U`` (no circulant shortcuts).
+class DenseOperator(Operator):
+    """An arbitrary fixed ``n x n`` matrix ``U`` (no circulant shortcuts, ``basis = None``).
 
     Parameters
     ----------
     U : array_like, shape (n, n)
         The matrix; finite, square.
+
+    Examples
+    --------
+    >>> op = DenseOperator(np.array([[1.0, 2.0], [0.0, 1.0]]))
+    >>> op.apply(np.array([1.0, 1.0])).tolist(), op.apply_T(np.array([1.0, 1.0])).tolist()
+    ([3.0, 1.0], [1.0, 3.0])
     """
 
     is_circulant = False
@@ -238,14 +450,6 @@ class DenseOperator:
         self.U = U
         self.n = U.shape[0]
 
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.n, self.n)
-
-    @property
-    def grid_shape(self) -> tuple[int, ...]:
-        return (self.n,)
-
     def norm(self) -> float:
         """Spectral norm ``‖U‖`` (largest singular value). Cost O(n³)."""
         return float(np.linalg.norm(self.U, 2))
@@ -256,36 +460,26 @@ class DenseOperator:
         return self.U @ self.U.T
 
     def todense(self) -> np.ndarray:
+        """A copy of ``U``."""
         return self.U.copy()
 
-    def _check(self, name, x):
-        x = as_float_array(name, x, ndim=(1, 2))
-        if x.shape[0] != self.n:
-            raise ValueError(f"{name} must have {self.n} rows (the signal length n), got shape {x.shape}")
-        return x
-
-    def apply(self, x) -> np.ndarray:
-        """``U x`` for ``x`` of shape ``(n,)`` or ``(n, k)``."""
-        return self.U @ self._check("x", x)
-
-    def apply_T(self, x) -> np.ndarray:
-        """``Uᵀ x`` for ``x`` of shape ``(n,)`` or ``(n, k)``."""
-        return self.U.T @ self._check("x", x)
-
-    def _apply(self, x: np.ndarray, adjoint: bool) -> np.ndarray:
+    def apply_unchecked(self, x: np.ndarray, adjoint: bool = False) -> np.ndarray:
+        """``U x`` or ``Uᵀ x`` (BLAS), no validation."""
         return (self.U.T if adjoint else self.U) @ x
 
     def __repr__(self) -> str:
         return f"DenseOperator(n={self.n})"
 
 
-# --------------------------------------------------------------------------- measurements
-# Measurement operators live in ntk_toolkit.measurements and are re-exported here.
-from .measurements import (  # noqa: E402
-    GaussianMeasurement,
-    Identity,
-    MatrixMeasurement,
-    RandomMask,
-    SubsampledDCT,
-    as_measurement,
-)
+def __getattr__(name: str):
+    # The measurement operators live in ntk_toolkit.measurements; they are
+    # still reachable from here, as in earlier releases.
+    if name in _MEASUREMENT_NAMES:
+        from . import measurements
+
+        return getattr(measurements, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_MEASUREMENT_NAMES = ("GaussianMeasurement", "RandomMask", "SubsampledDCT", "MatrixMeasurement", "Identity",
+                      "as_measurement")

@@ -1,5 +1,5 @@
 """Compressive sensing: predictions of where gradient descent converges, the
-recovery law, baselines, and running gradient descent to convergence.
+recovery law and baselines.
 
 ``docs/theory.md`` §5: in the linearized regime gradient descent on
 ``½‖A G(C) − y‖²`` converges to ``G(C_0) + K Aᵀ (A K Aᵀ)⁻¹ (y − A G(C_0))``; with
@@ -16,11 +16,10 @@ import numpy as np
 
 from . import _lazy
 from ._memory import check_memory
-from ._validation import as_float_array, check_int, check_positive
-from .dynamics import Trajectory, gradient_descent, max_step_size
-from .generator import TwoLayerGenerator
-from .measurements import as_measurement
-from .spectrum import Spectrum, spectrum
+from ._validation import as_float_array, as_rng, check_int, check_kernel_matrix, check_positive
+from .generator import Generator
+from .measurements import GaussianMeasurement, as_measurement
+from .spectrum import Spectrum, as_spectrum, circulant_spectrum
 
 __all__ = [
     "smoothest_interpolant",
@@ -31,8 +30,6 @@ __all__ = [
     "RecoveryLaw",
     "recovery_law",
     "predicted_recovery_error",
-    "Convergence",
-    "run_to_convergence",
     "RecoveryCurve",
     "recovery_curve",
 ]
@@ -40,26 +37,16 @@ __all__ = [
 
 # --------------------------------------------------------------------------- helpers
 def _n_of(kernel) -> int:
-    if isinstance(kernel, TwoLayerGenerator):
-        return kernel.n
-    if isinstance(kernel, Spectrum):
+    if isinstance(kernel, (Generator, Spectrum)):
         return kernel.n
     return np.asarray(kernel).shape[0]
 
 
 def _kernel_times(kernel, M: np.ndarray) -> np.ndarray:
-    """``K M`` for a kernel matrix, a Spectrum or a generator (its ``Σ``); ``M`` is (n, B)."""
-    if isinstance(kernel, (Spectrum, TwoLayerGenerator)):
-        return spectrum(kernel).apply_kernel(M)
-    from .kernels import _as_kernel_matrix
-
-    return _as_kernel_matrix("kernel", kernel) @ M
-
-
-def _kernel_spectrum(kernel) -> Spectrum:
-    if isinstance(kernel, (Spectrum, TwoLayerGenerator, np.ndarray, list, tuple)):
-        return spectrum(kernel)
-    raise TypeError(f"kernel must be a kernel matrix, a Spectrum or a TwoLayerGenerator, got {type(kernel).__name__}")
+    """``K M`` for a kernel matrix (exactly, by BLAS), a Spectrum or a generator (its ``Σ``); ``M`` is (n, B)."""
+    if isinstance(kernel, (np.ndarray, list, tuple)):
+        return check_kernel_matrix("kernel", kernel) @ M
+    return as_spectrum(kernel).apply_kernel(M)
 
 
 def _measurement_and_y(A, n, y):
@@ -80,7 +67,7 @@ def smoothest_interpolant(kernel, A, y, pinv: bool = False, rcond: float = 1e-12
 
     Parameters
     ----------
-    kernel : ndarray (n, n), Spectrum or TwoLayerGenerator
+    kernel : ndarray (n, n), Spectrum or generator
         ``K``; a generator means its expected kernel ``Σ`` (applied through
         its O(n log n) circulant spectrum when available).
     A : measurement operator or ndarray (m, n)
@@ -158,13 +145,13 @@ def oracle_projection(kernel, y, p: int, A=None) -> np.ndarray:
 
     Parameters
     ----------
-    kernel : ndarray (n, n), Spectrum or TwoLayerGenerator
+    kernel : ndarray (n, n), Spectrum or generator
     y : array_like, shape (n,) or (m,)
     p : int
         ``1 <= p <= n``; top means the ``p`` largest eigenvalues.
     A : measurement operator or ndarray (m, n), optional
     """
-    spec = _kernel_spectrum(kernel)
+    spec = as_spectrum(kernel)
     p = check_int("p", p, minimum=1)
     if p > spec.n:
         raise ValueError(f"p must be <= n={spec.n}, got {p}")
@@ -304,12 +291,12 @@ def recovery_law(kernel, x, m: int, noise_std: float = 0.0) -> RecoveryLaw:
 
     Parameters
     ----------
-    kernel : ndarray (n, n), Spectrum or TwoLayerGenerator
+    kernel : ndarray (n, n), Spectrum or generator
     x : array_like, shape (n,)
     m : int
     noise_std : float, default 0
     """
-    spec = _kernel_spectrum(kernel)
+    spec = as_spectrum(kernel)
     x = as_float_array("x", x, shape=(spec.n,))
     m = check_int("m", m, minimum=1)
     noise_std = check_positive("noise_std", noise_std, allow_zero=True)
@@ -344,85 +331,6 @@ def predicted_recovery_error(kernel, x, m: int, noise_std: float = 0.0) -> float
     See :func:`recovery_law` for the terms.
     """
     return recovery_law(kernel, x, m, noise_std).total
-
-
-# --------------------------------------------------------------------------- convergence
-@dataclass(frozen=True, eq=False)
-class Convergence:
-    """Result of :func:`run_to_convergence`.
-
-    Attributes
-    ----------
-    trajectory : Trajectory
-    converged : bool
-        True if the loss fell below ``rtol`` times its initial value.
-    reason : str
-        Why the run stopped.
-    steps : int
-    losses : ndarray
-        Training loss at every step.
-    iterations : ndarray
-        Recorded iterations.
-    errors : ndarray or None
-        ``‖G(C_τ) − x‖`` at the recorded iterations when ``x_true`` was given.
-    output : ndarray, shape (n,)
-        Final output ``G(C_steps)``.
-    """
-
-    trajectory: Trajectory
-    converged: bool
-    reason: str
-    steps: int
-    losses: np.ndarray
-    iterations: np.ndarray
-    errors: np.ndarray | None
-    output: np.ndarray
-
-    def to_dict(self) -> dict:
-        return {"converged": self.converged, "reason": self.reason, "steps": self.steps,
-                "final_loss": float(self.losses[-1]), "iterations": self.iterations.tolist(),
-                "errors": None if self.errors is None else self.errors.tolist()}
-
-
-def run_to_convergence(gen: TwoLayerGenerator, y, C0, eta: float | None = None, A=None, rtol: float = 1e-10,
-                       max_steps: int = 100_000, x_true=None, record=50, progress: bool = False) -> Convergence:
-    """Run gradient descent until the training loss falls below ``rtol`` × its
-    initial value, or ``max_steps`` steps — and say which.
-
-    Parameters
-    ----------
-    gen : TwoLayerGenerator
-    y : array_like, shape (m,) (or (n,) without ``A``)
-    C0 : array_like, shape (n, k)
-    eta : float, optional
-        Default :func:`ntk_toolkit.max_step_size` ``(gen, A)``.
-    A : measurement operator or ndarray (m, n), optional
-    rtol : float, default 1e-10
-    max_steps : int, default 100000
-    x_true : array_like, shape (n,), optional
-        Truth, to report the image-space error ``‖G(C_τ) − x‖``.
-    record : int or sequence, default 50
-        Iterations at which outputs are kept (see :func:`gradient_descent`); the
-        final output is always kept.
-
-    Returns
-    -------
-    Convergence
-    """
-    rtol = check_positive("rtol", rtol)
-    max_steps = check_int("max_steps", max_steps, minimum=1)
-    eta = max_step_size(gen, A) if eta is None else eta
-    if record is not None and not isinstance(record, (int, np.integer)):
-        record = np.union1d(np.asarray(record, dtype=np.int64), [max_steps])  # always keep the final output
-    traj = gradient_descent(gen, y, C0, eta, max_steps, A=A, record=record, stop_at=rtol, progress=progress)
-    reason = (f"loss fell below rtol={rtol:g} × initial loss after {traj.steps} steps" if traj.converged
-              else f"step cap max_steps={max_steps} reached with loss ratio {traj.losses[-1] / traj.losses[0]:.3g}")
-    errors = None
-    if x_true is not None:
-        x = as_float_array("x_true", x_true, shape=(gen.n,))
-        errors = np.linalg.norm(traj.outputs - x[None, :], axis=1)
-    return Convergence(trajectory=traj, converged=traj.converged, reason=reason, steps=traj.steps,
-                       losses=traj.losses, iterations=traj.iterations, errors=errors, output=traj.outputs[-1])
 
 
 # --------------------------------------------------------------------------- recovery curve
@@ -511,7 +419,7 @@ def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, see
 
     Parameters
     ----------
-    kernels : sequence of (ndarray (n, n), Spectrum or TwoLayerGenerator)
+    kernels : sequence of (ndarray (n, n), Spectrum or generator)
         The kernels ``K``; a generator means its expected kernel ``Σ``. A single
         kernel is accepted too.
     x : array_like, shape (n,)
@@ -561,17 +469,12 @@ def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, see
     >>> np.round(curve.predicted_rms_min_l2 ** 2, 12)  # A⁺y: 1 − m/n
     array([0.75, 0.5 ])
     """
-    from ._validation import as_rng
-    from .filters import delta
-    from .measurements import GaussianMeasurement
-    from .operators import CircularConv
-
-    if isinstance(kernels, (Spectrum, TwoLayerGenerator)) or (isinstance(kernels, np.ndarray) and kernels.ndim == 2):
+    if isinstance(kernels, (Spectrum, Generator)) or (isinstance(kernels, np.ndarray) and kernels.ndim == 2):
         kernels = [kernels]
     if not isinstance(kernels, (list, tuple)) or not kernels:
-        raise TypeError(f"kernels must be a non-empty list of kernels (matrices, Spectrum or TwoLayerGenerator), "
+        raise TypeError(f"kernels must be a non-empty list of kernels (matrices, Spectrum or generators), "
                         f"got {type(kernels).__name__}{' (empty)' if isinstance(kernels, (list, tuple)) else ''}")
-    spectra = [_kernel_spectrum(kernel) for kernel in kernels]
+    spectra = [as_spectrum(kernel) for kernel in kernels]
     n = spectra[0].n
     for i, spec in enumerate(spectra):
         if spec.n != n:
@@ -595,7 +498,7 @@ def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, see
     trials = check_int("trials", trials, minimum=1)
     noise_std = check_positive("noise_std", noise_std, allow_zero=True)
     rng = as_rng(seed)
-    half_identity = spectrum(TwoLayerGenerator(CircularConv(delta(), n), 2))
+    half_identity = circulant_spectrum(np.eye(1, n)[0] * 0.5)  # Σ = ½ I: the expected kernel of the δ filter
     trial_rngs = [_spawned_rngs(s, 2) for s in rng.integers(0, 2**63 - 1, size=len(ms))]
 
     sq = np.zeros((len(spectra), len(ms), trials))
@@ -632,3 +535,13 @@ def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, see
         simulated_rms_min_l2=np.sqrt(np.mean(sq_pinv, axis=-1) / xnorm2),
         predicted_rms_min_l2=np.array([math.sqrt(law.total / xnorm2) for law in laws_pinv]),
     )
+
+
+def __getattr__(name: str):
+    # Running gradient descent to convergence is dynamics, not recovery; the
+    # names stay reachable from here as in earlier releases.
+    if name in ("Convergence", "run_to_convergence"):
+        from . import dynamics
+
+        return getattr(dynamics, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

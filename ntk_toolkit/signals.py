@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_rng, check_int, check_positive
+from .bases import TrigBasis
 
 __all__ = ["smooth", "trig", "step", "piecewise_constant", "piecewise_smooth", "white_noise", "from_name"]
 
@@ -35,11 +36,9 @@ def smooth(n: int, p: int = 8, seed=None, norm: float | None = 1.0) -> np.ndarra
     p = check_int("p", p, minimum=1)
     if p > n:
         raise ValueError(f"p must be <= n={n}, got {p}")
-    from .spectrum import _trig_synthesis
-
     c = np.zeros(n)
     c[:p] = as_rng(seed).standard_normal(p)
-    return _scale(_trig_synthesis(c), norm)
+    return _scale(TrigBasis(n).synthesis(c), norm)
 
 
 def trig(n: int, f: int, kind: str = "cos", norm: float | None = 1.0) -> np.ndarray:

@@ -19,11 +19,13 @@ import numpy as np
 
 from . import _lazy
 from ._memory import check_memory
-from ._validation import as_float_array, check_int
+from ._validation import as_float_array, check_int, check_kernel_matrix, renamed_argument
+from .bases import COS, SIN, TrigBasis
+from .generator import Generator
+from .kernels import expected_kernel, expected_kernel_first_row
 
-__all__ = ["Spectrum", "spectrum", "circulant_spectrum", "trig_basis", "frequency_energy"]
-
-COS, SIN = 0, 1
+__all__ = ["Spectrum", "as_spectrum", "spectrum", "basis_spectrum", "circulant_spectrum", "trig_basis",
+           "frequency_energy", "COS", "SIN"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,14 +37,31 @@ class Spectrum:
     eigenvalues : ndarray, shape (n,)
         Decreasing.
     method : str
-        ``"circulant-fft"`` or ``"eigh"``.
-    frequencies : ndarray of int, shape (n,), or None
-        For a circulant kernel, the frequency ``f`` (0 … n//2) of each eigenvalue.
+        ``"circulant-fft"`` (from the first row, in the basis of the
+        operator) or ``"eigh"`` (dense eigensolver).
+    frequencies : ndarray of int, shape (n, d), or None
+        With a basis, the frequency of each eigenvalue's basis function
+        (``d = 1`` in 1-D: ``f = 0 … n//2``).
     kinds : ndarray of int, shape (n,), or None
-        For a circulant kernel, 0 for the cosine (or DC / Nyquist) function and
-        1 for the sine function of that frequency.
-    eigenvalues_by_frequency : ndarray, shape (n//2 + 1,), or None
-        For a circulant kernel, ``λ_f`` for ``f = 0 … n//2``.
+        With a basis, :data:`COS` (0, also DC and Nyquist) or :data:`SIN` (1).
+    eigenvalues_by_frequency : ndarray or None
+        With a basis, the eigenvalue of each frequency (1-D: ``λ_f`` for
+        ``f = 0 … n//2``, shape ``(n//2 + 1,)``).
+    basis : object or None
+        The eigenbasis (e.g. :class:`~ntk_toolkit.bases.TrigBasis`), ``None``
+        for a dense spectrum whose eigenvectors are stored.
+    positions : ndarray of int, shape (n,), or None
+        With a basis, the position in basis order of each eigenvalue's basis function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = circulant_spectrum([2.0, 1.0, 0.0, 1.0])
+    >>> s.eigenvalues.tolist(), s.frequencies[:, 0].tolist()
+    ([4.0, 2.0, 2.0, 0.0], [0, 1, 1, 2])
+    >>> x = np.array([1.0, 0.0, 0.0, 0.0])
+    >>> bool(np.allclose(s.synthesize(s.project(x)), x))
+    True
     """
 
     eigenvalues: np.ndarray
@@ -50,6 +69,8 @@ class Spectrum:
     frequencies: np.ndarray | None = None
     kinds: np.ndarray | None = None
     eigenvalues_by_frequency: np.ndarray | None = None
+    basis: object | None = None
+    positions: np.ndarray | None = None
     _vectors: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -58,7 +79,8 @@ class Spectrum:
 
     @property
     def is_circulant(self) -> bool:
-        return self.frequencies is not None
+        """True when the spectrum comes from an eigenbasis (``basis is not None``), not a dense eigensolver."""
+        return self.basis is not None
 
     @property
     def eigenvectors(self) -> np.ndarray:
@@ -106,7 +128,7 @@ class Spectrum:
         x = self._check_x(x)
         if self._vectors is not None:
             return self._vectors.T @ x
-        return _trig_analysis(x)[self._order()]
+        return self.basis.analysis(x)[self.positions]
 
     def synthesize(self, coefficients) -> np.ndarray:
         """``Σ_i c_i w_i``: the inverse of :meth:`project`.
@@ -118,20 +140,14 @@ class Spectrum:
         c = self._check_x(coefficients, "coefficients")
         if self._vectors is not None:
             return self._vectors @ c
-        freq_ordered = np.empty_like(c)
-        freq_ordered[self._order()] = c
-        return _trig_synthesis(freq_ordered)
+        in_basis_order = np.empty_like(c)
+        in_basis_order[self.positions] = c
+        return self.basis.synthesis(in_basis_order)
 
     def apply_kernel(self, x) -> np.ndarray:
         """``K x = W diag(max(λ, 0)) Wᵀ x`` for ``x`` of shape ``(n,)`` or ``(n, B)`` (negative rounding clipped)."""
         return self.synthesize(np.maximum(self.eigenvalues, 0.0)[:, None] * self.project(x)
                                if np.ndim(x) == 2 else np.maximum(self.eigenvalues, 0.0) * self.project(x))
-
-    def _order(self) -> np.ndarray:
-        """Map eigenvalue index -> index in the frequency-ordered trig basis."""
-        f, kind = self.frequencies, self.kinds
-        pos = np.where(f == 0, 0, 2 * f - 1 + kind)
-        return pos
 
     def energy_in_top(self, x, p: int, relative: bool = False) -> float:
         """Energy ``Σ_{i<p} ⟨w_i, x⟩²`` of ``x`` in the top-``p`` eigenspace.
@@ -170,33 +186,6 @@ class Spectrum:
 
 
 # --------------------------------------------------------------------------- trig basis
-def _trig_analysis(x: np.ndarray) -> np.ndarray:
-    """Coefficients in the frequency-ordered basis [DC, c1, s1, c2, s2, …, (Nyquist)]."""
-    n = x.shape[0]
-    X = np.fft.rfft(x, axis=0)
-    out = np.empty(x.shape)
-    out[0] = X[0].real / np.sqrt(n)
-    half = (n - 1) // 2  # frequencies 1..half have cos and sin
-    s = np.sqrt(2.0 / n)
-    out[1:2 * half + 1:2] = s * X[1:half + 1].real
-    out[2:2 * half + 2:2] = -s * X[1:half + 1].imag
-    if n % 2 == 0:
-        out[n - 1] = X[n // 2].real / np.sqrt(n)
-    return out
-
-
-def _trig_synthesis(c: np.ndarray) -> np.ndarray:
-    n = c.shape[0]
-    X = np.zeros((n // 2 + 1,) + c.shape[1:], dtype=complex)
-    X[0] = c[0] * np.sqrt(n)
-    half = (n - 1) // 2
-    s = np.sqrt(n / 2.0)
-    X[1:half + 1] = s * (c[1:2 * half + 1:2] - 1j * c[2:2 * half + 2:2])
-    if n % 2 == 0:
-        X[n // 2] = c[n - 1] * np.sqrt(n)
-    return np.fft.irfft(X, n=n, axis=0)
-
-
 def trig_basis(n: int, return_frequencies: bool = False):
     """Real orthonormal trigonometric basis of ``R^n`` (``docs/theory.md`` §2.3, eq. (2.11)).
 
@@ -215,20 +204,9 @@ def trig_basis(n: int, return_frequencies: bool = False):
     W : ndarray, shape (n, n)
     frequencies : ndarray of int, shape (n,), only if ``return_frequencies``
     """
-    n = check_int("n", n, minimum=1)
-    check_memory(8 * n * n, f"the ({n}, {n}) trigonometric basis",
-                 "use frequency_energy or Spectrum.project, which work in O(n log n)")
-    m = np.arange(n)[:, None]
-    freqs = np.concatenate([[0], np.repeat(np.arange(1, (n - 1) // 2 + 1), 2),
-                            [n // 2] if n % 2 == 0 else []]).astype(int)
-    kinds = np.zeros(n, dtype=int)
-    kinds[2:2 * ((n - 1) // 2) + 1:2] = SIN
-    ang = 2 * np.pi * m * freqs[None, :] / n
-    W = np.where(kinds[None, :] == SIN, np.sin(ang), np.cos(ang)) * np.sqrt(2.0 / n)
-    W[:, 0] = 1.0 / np.sqrt(n)
-    if n % 2 == 0:
-        W[:, -1] = np.where(np.arange(n) % 2 == 0, 1.0, -1.0) / np.sqrt(n)
-    return (W, freqs) if return_frequencies else W
+    basis = TrigBasis(n)
+    W = basis.matrix()
+    return (W, basis.frequencies()[:, 0].astype(int)) if return_frequencies else W
 
 
 def frequency_energy(x) -> np.ndarray:
@@ -247,60 +225,129 @@ def frequency_energy(x) -> np.ndarray:
     ndarray, shape (n//2 + 1,) or (n//2 + 1, B)
     """
     x = as_float_array("x", x, ndim=(1, 2))
-    n = x.shape[0]
-    if n == 0:
+    if x.shape[0] == 0:
         raise ValueError(f"x must have at least one row, got shape {x.shape}")
-    X = np.fft.rfft(x, axis=0)
-    E = np.abs(X) ** 2 * (2.0 / n)
-    E[0] /= 2.0
-    if n % 2 == 0:
-        E[n // 2] /= 2.0
-    return E
+    return TrigBasis(x.shape[0]).energy(x)
 
 
 # --------------------------------------------------------------------------- spectra
+def basis_spectrum(basis, first_row) -> Spectrum:
+    """Spectrum of the symmetric matrix that ``basis`` diagonalises and whose first row is ``first_row``.
+
+    The basis maps the first row to one eigenvalue per basis function (for
+    :class:`~ntk_toolkit.bases.TrigBasis`: the real DFT of the row,
+    ``docs/theory.md`` eq. (2.10)); they are sorted in decreasing order,
+    ties by frequency and then cos before sin. Cost O(n log n), no
+    ``n x n`` array.
+
+    Parameters
+    ----------
+    basis : object
+        An eigenbasis such as ``operator.basis``.
+    first_row : array_like, shape (n,)
+
+    Returns
+    -------
+    Spectrum
+
+    Examples
+    --------
+    >>> from ntk_toolkit.bases import TrigBasis
+    >>> basis_spectrum(TrigBasis(3), [1.0, 0.5, 0.5]).eigenvalues.tolist()
+    [2.0, 0.5, 0.5]
+    """
+    lam_by_f = basis.eigenvalues_by_frequency(first_row)
+    lam = basis.eigenvalues(first_row)
+    freqs, kinds = basis.frequencies(), basis.kinds()
+    keys = (kinds,) + tuple(freqs[:, d] for d in range(freqs.shape[1] - 1, -1, -1)) + (-lam,)
+    order = np.lexsort(keys)
+    return Spectrum(eigenvalues=lam[order], method="circulant-fft", frequencies=freqs[order], kinds=kinds[order],
+                    eigenvalues_by_frequency=lam_by_f, basis=basis, positions=order)
+
+
 def circulant_spectrum(first_row) -> Spectrum:
     """Spectrum of the symmetric circulant matrix with the given first row.
 
     ``λ_f = Σ_d s_d cos(2πfd/n)`` (real DFT of the first row, ``docs/theory.md``
-    eq. (2.10)), each
-    ``0 < f < n/2`` twice (cos and sin). Cost O(n log n).
+    eq. (2.10)), each ``0 < f < n/2`` twice (cos and sin). Cost O(n log n).
 
     Parameters
     ----------
     first_row : array_like, shape (n,)
         Must satisfy ``s_d = s_{n−d}`` (symmetric circulant).
+
+    Returns
+    -------
+    Spectrum
+        In the trigonometric basis (:class:`~ntk_toolkit.bases.TrigBasis`).
+
+    Examples
+    --------
+    >>> circulant_spectrum([1.0, 0.25, 0.0, 0.25]).eigenvalues.tolist()
+    [1.5, 1.0, 1.0, 0.5]
     """
     s = as_float_array("first_row", first_row, ndim=1)
-    n = s.shape[0]
-    sym = s[(-np.arange(n)) % n]
-    scale = max(float(np.max(np.abs(s))), np.finfo(float).tiny)
-    if float(np.max(np.abs(s - sym))) > 1e-12 * scale:
-        raise ValueError("first_row must be symmetric (s[d] == s[n - d]) for a symmetric circulant matrix")
-    lam_f = np.fft.rfft(s).real
-    half = (n - 1) // 2
-    freqs = np.concatenate([[0], np.repeat(np.arange(1, half + 1), 2),
-                            [n // 2] if n % 2 == 0 else []]).astype(np.int64)
-    kinds = np.zeros(n, dtype=np.int8)
-    kinds[2:2 * half + 1:2] = SIN
-    lam = lam_f[freqs]
-    order = np.lexsort((kinds, freqs, -lam))
-    return Spectrum(eigenvalues=lam[order], method="circulant-fft", frequencies=freqs[order],
-                    kinds=kinds[order], eigenvalues_by_frequency=lam_f)
+    return basis_spectrum(TrigBasis(s.shape[0]), s)
 
 
-def spectrum(obj) -> Spectrum:
-    """Eigenvalues (decreasing) and eigenvectors of a kernel.
+@renamed_argument("obj", "kernel")
+def as_spectrum(kernel) -> Spectrum:
+    """The spectrum of "a kernel": a kernel matrix, a :class:`Spectrum` or a generator.
+
+    The one converter behind every function that takes a ``kernel``
+    argument (:func:`ntk_toolkit.linearized`, :func:`ntk_toolkit.recovery_law`, …).
 
     Parameters
     ----------
-    obj : TwoLayerGenerator, ndarray of shape (n, n), or Spectrum
-        * a generator: the spectrum of its expected kernel ``Σ``. With a
-          circulant operator this is the FFT of ``Σ``'s first row
-          (O(n log n), no ``n x n`` array, eigenvectors = trigonometric basis,
-          ``docs/theory.md`` §2.3, eq. (2.10)); otherwise ``eigh`` of the dense ``Σ``.
+    kernel : ndarray of shape (n, n), Spectrum or Generator
+        * a generator: the spectrum of its expected kernel ``Σ``. When its
+          operator has a ``basis`` (a circulant ``U``) this is computed from
+          ``Σ``'s first row in that basis (O(n log n), no ``n x n`` array,
+          ``docs/theory.md`` §2.3, eq. (2.10)); otherwise by ``eigh`` of the
+          dense ``Σ`` (O(n³)) — never by an FFT that the operator does not justify.
         * a symmetric matrix: ``scipy.linalg.eigh`` (O(n³)).
         * a Spectrum: returned unchanged.
+
+    Returns
+    -------
+    Spectrum
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit import TwoLayerGenerator
+    >>> from ntk_toolkit.filters import delta
+    >>> from ntk_toolkit.operators import CircularConv
+    >>> s = as_spectrum(TwoLayerGenerator(CircularConv(delta(), 8), k=2))
+    >>> s.method, s.eigenvalues.round(12).tolist()
+    ('circulant-fft', [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+    >>> as_spectrum(np.diag([1.0, 3.0])).eigenvalues.tolist()
+    [3.0, 1.0]
+    """
+    if isinstance(kernel, Spectrum):
+        return kernel
+    if isinstance(kernel, (np.ndarray, list, tuple)):
+        return _eigh_spectrum(check_kernel_matrix("kernel", kernel))
+    if isinstance(kernel, Generator):
+        op = getattr(kernel, "operator", None)
+        if op is not None and op.basis is not None:
+            return basis_spectrum(op.basis, expected_kernel_first_row(kernel))
+        return _eigh_spectrum(expected_kernel(kernel))
+    raise TypeError(
+        "kernel must be a symmetric (n, n) array, a Spectrum or a generator (for its expected kernel Σ), "
+        f"got {type(kernel).__name__}"
+    )
+
+
+@renamed_argument("obj", "kernel")
+def spectrum(kernel) -> Spectrum:
+    """Eigenvalues (decreasing) and eigenvectors of a kernel: the same as :func:`as_spectrum`.
+
+    Parameters
+    ----------
+    kernel : TwoLayerGenerator, ndarray of shape (n, n), or Spectrum
+        See :func:`as_spectrum`; with a generator, the spectrum of its
+        expected kernel ``Σ`` (O(n log n) for a circulant operator).
 
     Returns
     -------
@@ -315,20 +362,7 @@ def spectrum(obj) -> Spectrum:
     >>> s.eigenvalues.round(12).tolist()
     [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
     """
-    from .generator import TwoLayerGenerator
-    from .kernels import _as_kernel_matrix, expected_kernel, expected_kernel_first_row
-
-    if isinstance(obj, Spectrum):
-        return obj
-    if isinstance(obj, TwoLayerGenerator):
-        if getattr(obj.operator, "is_circulant", False):
-            return circulant_spectrum(expected_kernel_first_row(obj))
-        return _eigh_spectrum(expected_kernel(obj))
-    if isinstance(obj, (np.ndarray, list, tuple)):
-        return _eigh_spectrum(_as_kernel_matrix("obj", obj))
-    raise TypeError(
-        f"obj must be a TwoLayerGenerator, a symmetric (n, n) array or a Spectrum, got {type(obj).__name__}"
-    )
+    return as_spectrum(kernel)
 
 
 def _eigh_spectrum(K: np.ndarray) -> Spectrum:

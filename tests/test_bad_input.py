@@ -69,9 +69,9 @@ def _y():
 
 
 def _lin(**kw):
-    args = dict(kernel_or_spectrum=_gen(), y=_y(), eta=0.5)
+    args = dict(kernel=_gen(), y=_y(), eta=0.5)
     args.update(kw)
-    return nt.linearized(args.pop("kernel_or_spectrum"), **args)
+    return nt.linearized(args.pop("kernel"), **args)
 
 
 # (id, callable, exception, regex the message must match: argument name AND value)
@@ -152,14 +152,14 @@ CASES = [
     ("empirical_kernel-C-nan", lambda: nt.empirical_kernel(_gen(), _nan((N, K))), ValueError, r"C must be finite"),
     ("empirical_kernel-method", lambda: nt.empirical_kernel(_gen(), _C(), method="svd"), ValueError,
      r"method must be .*'svd'"),
-    ("empirical_kernel-gen", lambda: nt.empirical_kernel(np.eye(N), _C()), TypeError, r"gen must be a TwoLayerGenerator.*ndarray"),
-    ("expected_kernel-gen", lambda: nt.expected_kernel("gen"), TypeError, r"gen must be a TwoLayerGenerator.*str"),
+    ("empirical_kernel-gen", lambda: nt.empirical_kernel(np.eye(N), _C()), TypeError, r"gen must be a generator.*TwoLayerGenerator.*ndarray"),
+    ("expected_kernel-gen", lambda: nt.expected_kernel("gen"), TypeError, r"gen must be a generator.*TwoLayerGenerator.*str"),
     ("expected_kernel_first_row-dense", lambda: nt.expected_kernel_first_row(
         nt.TwoLayerGenerator(DenseOperator(np.eye(N)), K)), ValueError, r"circulant.*DenseOperator"),
     ("expected_kernel-zero-row", lambda: nt.expected_kernel(nt.TwoLayerGenerator(DenseOperator(np.diag([1.0, 0.0, 1.0])), 2)),
      ValueError, r"rows of zero norm.*\[1\]"),
     # ---- spectra and the trig basis
-    ("spectrum-type", lambda: nt.spectrum("sigma"), TypeError, r"obj must be .*str"),
+    ("spectrum-type", lambda: nt.spectrum("sigma"), TypeError, r"kernel must be .*str"),
     ("spectrum-not-square", lambda: nt.spectrum(np.ones((3, 4))), ValueError, r"must be a square.*\(3, 4\)"),
     ("spectrum-not-symmetric", lambda: nt.spectrum(np.array([[1.0, 2.0], [0.0, 1.0]])), ValueError, r"must be symmetric"),
     ("spectrum-nan", lambda: nt.spectrum(_nan((3, 3))), ValueError, r"must be finite.*NaN"),
@@ -192,14 +192,14 @@ CASES = [
     ("gd-record-range", lambda: nt.gradient_descent(_gen(), _y(), _C(), 0.1, 5, record=[0, 9]), ValueError,
      r"record must contain iterations in \[0, steps=5\].*9"),
     ("gd-record-type", lambda: nt.gradient_descent(_gen(), _y(), _C(), 0.1, 5, record=[0.5]), TypeError, r"record must be"),
-    ("gd-gen", lambda: nt.gradient_descent(None, _y(), _C(), 0.1, 5), TypeError, r"gen must be a TwoLayerGenerator.*NoneType"),
+    ("gd-gen", lambda: nt.gradient_descent(None, _y(), _C(), 0.1, 5), TypeError, r"gen must be a generator.*TwoLayerGenerator.*NoneType"),
     ("gd-divergence_factor", lambda: nt.gradient_descent(_gen(), _y(), _C(), 0.1, 5, divergence_factor=0.0), ValueError,
      r"divergence_factor must be .*0\.0"),
     ("gd-eta-above-bound", lambda: nt.gradient_descent(_gen(), _y(), _C(), 2.1 * nt.max_step_size(_gen()), 5),
      ValueError, r"eta=.*max_step_size"),
     # ---- step sizes
     ("max_step_size-A-shape", lambda: nt.max_step_size(_gen(), np.ones((3, 7))), ValueError, r"A has shape \(3, 7\).*n=8"),
-    ("max_step_size-type", lambda: nt.max_step_size("K"), TypeError, r"must be a kernel matrix.*str"),
+    ("max_step_size-type", lambda: nt.max_step_size("K"), TypeError, r"kernel must be a symmetric.*str"),
     ("max_step_size-zero-kernel", lambda: nt.max_step_size(np.zeros((3, 3))), ValueError, r"no positive eigenvalue"),
     # ---- linearized / gradient flow
     ("lin-eta-zero", lambda: _lin(eta=0.0), ValueError, r"eta must be .*> 0.*got 0\.0"),
@@ -211,7 +211,7 @@ CASES = [
     ("lin-f0-shape", lambda: _lin(f0=np.ones(3)), ValueError, r"f0 must have shape \(8,?\), got \(3,\)"),
     ("lin-f0-nan", lambda: _lin(f0=_nan(N)), ValueError, r"f0 must be finite"),
     ("lin-A-shape", lambda: _lin(y=np.ones(3), A=np.ones((3, 9))), ValueError, r"A has shape \(3, 9\).*n=8"),
-    ("lin-kernel-type", lambda: nt.linearized("K", _y(), 0.5), TypeError, r"kernel_or_spectrum must be .*str"),
+    ("lin-kernel-type", lambda: nt.linearized("K", _y(), 0.5), TypeError, r"kernel must be .*str"),
     ("lin-kernel-shape", lambda: nt.linearized(np.eye(N + 1), _y(), 0.5), ValueError, r"y must have shape \(9,?\), got \(8,\)"),
     ("lin-tau-noninteger", lambda: _lin().residual(1.5), ValueError, r"tau .*must be integer, got 1\.5"),
     ("lin-tau-noninteger-array", lambda: _lin().output([0, 2.5]), ValueError, r"tau .*integer.*2\.5"),

@@ -40,7 +40,7 @@ def _gen(n, k, taps, method="direct"):
 @pytest.mark.parametrize("n,k,taps", CASES)
 def test_fused_descent_matches_naive(n, k, taps):
     gen = _gen(n, k, taps)
-    assert gen._fused
+    assert gen.fused_step(1.0) is not None
     U = gen.operator.todense()
     C0 = gen.init(3)
     y = np.random.default_rng(4).standard_normal(n)
@@ -60,11 +60,11 @@ def test_blocked_forward_and_backward_match_naive(n, k, taps):
     U = gen.operator.todense()
     C = gen.init(5)
     r = np.random.default_rng(6).standard_normal(n)
-    g, mask = gen._forward(C)
+    g, mask = gen.forward_pattern(C)
     np.testing.assert_array_equal(mask, (U @ C > 0).astype(np.uint8))
     ref = naive.forward(U, C, gen.v)
     assert np.abs(g - ref).max() <= RTOL * max(np.abs(ref).max(), 1e-300)
-    grad = gen._backward(mask, r)
+    grad = gen.backward(mask, r)
     ref = naive.vjp(U, C, gen.v, r)
     assert np.abs(grad - ref).max() <= RTOL * np.abs(ref).max()
     # the direct-taps operator and its adjoint, blocked by channels
@@ -80,15 +80,15 @@ def test_step_equals_update_then_forward():
     C = gen.init(1)
     r = np.random.default_rng(2).standard_normal(n)
     eta = 0.37
-    g0, mask = gen._forward(C)
-    expected_C = C - eta * gen._backward(mask, r)
+    g0, mask = gen.forward_pattern(C)
+    expected_C = C - eta * gen.backward(mask, r)
     taps, v = gen._fused_args(np.float64)
     bw = gd.block_width(k)
     gpart = np.empty((-(-k // bw), n))
     C1 = C.copy()
     gd.step(taps, gen.operator.center, mask, r, v, eta, C1, gpart, bw)
     np.testing.assert_allclose(C1, expected_C, rtol=0, atol=1e-15 * np.abs(C).max())
-    g1, mask1 = gen._forward(C1)
+    g1, mask1 = gen.forward_pattern(C1)
     np.testing.assert_array_equal(mask, mask1)  # the sweep left M_{τ+1} in the mask buffer
     np.testing.assert_array_equal(gpart.sum(axis=0), g1)
 
@@ -229,7 +229,7 @@ def test_step_pairs_equals_step(taps, n, k, dtype):
     h = gen.operator.center
     bw = gd.block_width(k)
     nb = -(-k // bw)
-    _, mask = gen._forward(C)
+    _, mask = gen.forward_pattern(C)
     C1, m1, g1 = C.copy(), mask.copy(), np.empty((nb, n))
     gd.step(t, h, m1, r, v, dtype(0.37), C1, g1, bw)
     pt, ph = pair_taps(t, h)

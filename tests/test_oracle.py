@@ -331,7 +331,7 @@ def check_spectrum_project_synthesize(case: Case):
     if s.is_circulant:
         # the labelled basis: coefficient i is ⟨w_{f_i}^{kind_i}, x⟩, written out
         kinds = np.where(s.kinds == 0, "cos", "sin")
-        W = np.column_stack([naive.trig_function(n, int(f), kd) for f, kd in zip(s.frequencies, kinds)])
+        W = np.column_stack([naive.trig_function(n, int(f), kd) for f, kd in zip(s.frequencies[:, 0], kinds)])
         assert_close(c, W.T @ X, what="project vs explicit trig functions")
         assert_close(s.synthesize(c[:, :1]), W @ c[:, :1], what="synthesize vs explicit")
         # and each labelled function is an eigenvector with that eigenvalue

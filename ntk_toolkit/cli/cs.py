@@ -182,9 +182,9 @@ def cs(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rt
       ntk-toolkit cs --measurement mask --signal step --noise 0.01 --plot cs.png
       ntk-toolkit cs --n 128 --m 40 --json --quiet
     """
-    from ..dynamics import DivergenceError
+    from ..dynamics import DivergenceError, run_to_convergence
     from ..generator import TwoLayerGenerator
-    from ..recovery import l1_recovery, min_l2_interpolant, recovery_law, run_to_convergence, smoothest_interpolant
+    from ..recovery import l1_recovery, min_l2_interpolant, recovery_law, smoothest_interpolant
     from ..spectrum import spectrum
 
     check_at_most("--m", m, n, "n")

@@ -55,6 +55,6 @@ def spectrum(filter_spec: str, n: int, top: int, as_json: bool, plot: str | None
                f"condition = {info['condition_number']:.4g}")
     click.echo("  leading eigenvalues (frequency):")
     for i in range(min(top, s.n)):
-        click.echo(f"    λ_{i:<3d} = {lam[i]:.6g}  (f = {int(s.frequencies[i])})")
+        click.echo(f"    λ_{i:<3d} = {lam[i]:.6g}  (f = {', '.join(str(int(f)) for f in s.frequencies[i])})")
     if plot:
         click.echo(f"  figure: {plot}")
