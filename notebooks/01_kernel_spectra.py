@@ -267,7 +267,7 @@ fig, ax = plt.subplots(figsize=(11, 4.2))
 for i in (0, 1, 2, 5, 6):
     kind = "cos" if spec_ev.kinds[i] == 0 else "sin"
     ax.plot(m, spec_ev.eigenvector(i),
-            label=f"$w_{{{i}}}$: {kind}, f = {spec_ev.frequencies[i]}, $\\lambda$ = {spec_ev.eigenvalues[i]:.3g}")
+            label=f"$w_{{{i}}}$: {kind}, f = {spec_ev.frequencies[i, 0]}, $\\lambda$ = {spec_ev.eigenvalues[i]:.3g}")
 ax.set_xlabel("sample $m$")
 ax.set_ylabel("$w_i[m]$")
 ax.set_title(f"Eigenvectors of $\\Sigma$ for {filt_ev.name}, n = {N_SPEC} (rank $i$ in decreasing eigenvalue)")
