@@ -37,7 +37,36 @@ def _parse_bytes(text: str) -> int:
 
 
 def memory_budget() -> int:
-    """Current memory budget in bytes."""
+    """Current memory budget in bytes.
+
+    Paths that would allocate more than ``O(n k)`` — dense matrices, the
+    Jacobian, eigenvector matrices — check their size against it first and
+    raise ``MemoryError`` naming a cheaper path instead of allocating.
+
+    Returns
+    -------
+    int
+        The budget set by :func:`set_memory_budget`, else the environment
+        variable ``NTK_TOOLKIT_MEMORY_BUDGET``, else 80 % of the memory
+        available when it is first asked for.
+
+    Examples
+    --------
+    >>> import ntk_toolkit as nt
+    >>> from ntk_toolkit.measurements import Identity
+    >>> nt.memory_budget() > 0
+    True
+    >>> nt.set_memory_budget(16 * 1024)      # 16 KiB
+    >>> try:
+    ...     Identity(64).todense()             # 64 x 64 float64 = 32 KiB
+    ... except MemoryError as exc:
+    ...     print(exc)
+    ... finally:
+    ...     nt.set_memory_budget(None)         # back to the default
+    the dense (64, 64) measurement matrix needs about 32.0 KiB (32768 bytes), above the
+    memory budget of 16.0 KiB; apply the operator with apply()/apply_T() instead of
+    forming it (or raise the budget with ntk_toolkit.set_memory_budget)
+    """
     global _BUDGET
     if _BUDGET is None:
         env = os.environ.get("NTK_TOOLKIT_MEMORY_BUDGET")
@@ -54,7 +83,23 @@ def memory_budget() -> int:
 
 
 def set_memory_budget(nbytes: int | None) -> None:
-    """Set the memory budget in bytes; ``None`` restores the default (80 % of available)."""
+    """Set the memory budget in bytes; ``None`` restores the default (80 % of available).
+
+    Parameters
+    ----------
+    nbytes : int or None
+        The budget, a positive number of bytes; ``None`` restores the default
+        (``NTK_TOOLKIT_MEMORY_BUDGET`` if set, else 80 % of the memory available
+        when the budget is next asked for).
+
+    Examples
+    --------
+    >>> import ntk_toolkit as nt
+    >>> nt.set_memory_budget(2 * 1024**3)    # 2 GiB
+    >>> nt.memory_budget()
+    2147483648
+    >>> nt.set_memory_budget(None)
+    """
     global _BUDGET
     if nbytes is None:
         _BUDGET = None

@@ -49,10 +49,20 @@ class Filter:
 
     Examples
     --------
+    Custom taps are scaled to unit l2 norm, so ``‖U‖`` and the kernels do not
+    depend on the scale of the taps:
+
+    >>> import numpy as np
     >>> from ntk_toolkit.filters import Filter
     >>> f = Filter([1.0, 2.0, 1.0])
-    >>> f.center, round(float((f.taps ** 2).sum()), 12)
-    (1, 1.0)
+    >>> f.center, f.length
+    (1, 3)
+    >>> round(float(np.linalg.norm(f.taps)), 12)
+    1.0
+    >>> f == Filter([2.0, 4.0, 2.0])
+    True
+    >>> Filter([1.0, 2.0, 1.0], normalize=False).taps
+    array([1., 2., 1.])
     """
 
     __slots__ = ("_taps", "normalize", "name", "_periodic_std")
@@ -122,6 +132,22 @@ class Filter:
             The taps (``L = n`` for an untruncated Gaussian, whose taps cover
             every circular offset ``-(n//2 - 1 + n%2) .. n//2`` once, centred at
             index ``(n - 1)//2``).
+
+        Examples
+        --------
+        A fixed filter has the same taps for every ``n``; an untruncated
+        Gaussian has one tap per circular offset, with its peak at ``(n - 1)//2``:
+
+        >>> import numpy as np
+        >>> from ntk_toolkit.filters import gaussian, triangle
+        >>> triangle(2).taps_for(8).size
+        3
+        >>> g = gaussian(1.5, truncate=None)
+        >>> g.depends_on_n, g.length
+        (True, None)
+        >>> u = g.taps_for(8)
+        >>> u.size, int(np.argmax(u)), round(float(np.linalg.norm(u)), 12)
+        (8, 3, 1.0)
         """
         n = check_int("n", n, minimum=1)
         if self._taps is not None:
@@ -172,8 +198,18 @@ def triangle(p: int, normalize: bool = True) -> Filter:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from ntk_toolkit.filters import delta, triangle
     >>> triangle(3, normalize=False).taps
     array([1., 2., 3., 2., 1.])
+    >>> u = triangle(3)
+    >>> u.center, round(float(np.linalg.norm(u.taps)), 12)
+    (2, 1.0)
+
+    ``p = 1`` is the identity filter:
+
+    >>> triangle(1) == delta()
+    True
     """
     p = check_int("p", p, minimum=1)
     i = np.arange(-(p - 1), p)
@@ -206,6 +242,28 @@ def gaussian(std: float, truncate: float | None = 4.0, normalize: bool = True) -
         Truncation radius in standard deviations, or ``None`` for none.
     normalize : bool, default True
         Scale to unit l2 norm.
+
+    Examples
+    --------
+    Truncated at ``4 std``: ``2·floor(4 std) + 1`` symmetric taps.
+
+    >>> import numpy as np
+    >>> from ntk_toolkit.filters import gaussian
+    >>> u = gaussian(1.0, normalize=False).taps
+    >>> u.size, float(u[4]), bool(np.array_equal(u, u[::-1]))
+    (9, 1.0, True)
+    >>> bool(np.isclose(u[5], np.exp(-0.5)))  # exp(-i²/(2 std²)) at i = 1
+    True
+
+    The authors' filter of width ``σ = 0.05`` at ``n = 64`` (see Notes), up to the
+    circular shift by one sample:
+
+    >>> n, sigma = 64, 0.05
+    >>> q = np.arange(-n // 2, n // 2)
+    >>> authors = np.exp(-q**2 / (sigma * n) ** 2)
+    >>> u = gaussian(std=sigma * n / np.sqrt(2), truncate=None).taps_for(n)
+    >>> bool(np.allclose(np.roll(u, 1), authors / np.linalg.norm(authors)))
+    True
     """
     std = check_positive("std", std)
     if truncate is None:
@@ -218,13 +276,46 @@ def gaussian(std: float, truncate: float | None = 4.0, normalize: bool = True) -
 
 
 def box(width: int, normalize: bool = True) -> Filter:
-    """Box (moving-average) filter: ``width`` equal taps, centre ``(width-1)//2``."""
+    """Box (moving-average) filter: ``width`` equal taps, centre ``(width-1)//2``.
+
+    Parameters
+    ----------
+    width : int
+        Number of taps, ``>= 1``.
+    normalize : bool, default True
+        Scale to unit l2 norm (each tap ``1/√width``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit.filters import box
+    >>> box(4, normalize=False).taps
+    array([1., 1., 1., 1.])
+    >>> u = box(4)
+    >>> u.center, bool(np.allclose(u.taps, 0.5))
+    (1, True)
+    """
     width = check_int("width", width, minimum=1)
     return Filter(np.ones(width), normalize=normalize, name=f"box({width})")
 
 
 def delta(normalize: bool = True) -> Filter:
-    """The identity filter ``[1]``: ``U = I`` and ``Σ = I/2`` (no smoothing)."""
+    """The identity filter ``[1]``: ``U = I`` and ``Σ = I/2`` (no smoothing).
+
+    Parameters
+    ----------
+    normalize : bool, default True
+        Scale to unit l2 norm (no effect on the single tap 1).
+
+    Examples
+    --------
+    >>> from ntk_toolkit.filters import box, delta
+    >>> d = delta()
+    >>> d.taps, d.center
+    (array([1.]), 0)
+    >>> d == box(1)
+    True
+    """
     return Filter(np.ones(1), normalize=normalize, name="delta")
 
 
@@ -235,10 +326,28 @@ def from_spec(spec: str) -> Filter:
     ``gaussian:STD:TRUNCATE`` or ``gaussian:STD:none``, ``box:W``, ``delta``,
     ``custom:T0,T1,...``.
 
+    Parameters
+    ----------
+    spec : str
+        The specification, case-insensitive in its kind.
+
+    Returns
+    -------
+    Filter
+
     Examples
     --------
-    >>> from_spec("triangle:4").name
-    'triangle(4)'
+    >>> from ntk_toolkit.filters import from_spec, gaussian, triangle
+    >>> from_spec("triangle:4") == triangle(4)
+    True
+    >>> from_spec("gaussian:2.5:none") == gaussian(2.5, truncate=None)
+    True
+    >>> from_spec("custom:1,2,1").taps.round(4).tolist()
+    [0.4082, 0.8165, 0.4082]
+    >>> from_spec("sinc:3")
+    Traceback (most recent call last):
+    ...
+    ValueError: filter spec 'sinc:3' is not recognised; valid forms: triangle:P, ...
     """
     if not isinstance(spec, str):
         raise TypeError(f"filter spec must be a string, got {spec!r}")

@@ -57,7 +57,28 @@ class _Measurement(Operator):
 
 
 class MatrixMeasurement(_Measurement):
-    """Measurement operator given by an explicit ``m x n`` matrix."""
+    """Measurement operator given by an explicit ``m x n`` matrix.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        The matrix; finite values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit.measurements import MatrixMeasurement
+    >>> A = MatrixMeasurement([[1.0, 0.0, 1.0], [0.0, 2.0, 0.0]])
+    >>> A.shape, A.norm()
+    ((2, 3), 2.0)
+    >>> A.apply([1.0, 2.0, 3.0]).tolist(), A.apply_T([1.0, 1.0]).tolist()
+    ([4.0, 4.0], [1.0, 2.0, 1.0])
+
+    ``apply`` also takes a batch of ``B`` signals as the columns of an ``(n, B)`` array:
+
+    >>> A.apply(np.eye(3)).tolist() == A.todense().tolist()
+    True
+    """
 
     def __init__(self, A):
         A = as_float_array("A", A, ndim=2)
@@ -98,6 +119,24 @@ class GaussianMeasurement(MatrixMeasurement):
     -----
     ``‖A‖ ≈ 1 + √(n/m)`` (``docs/theory.md`` §1.2). Stored as a dense matrix
     (O(mn) memory), applied by BLAS.
+
+    Examples
+    --------
+    ``apply_T`` is the adjoint of ``apply``, ``⟨A x, y⟩ = ⟨x, Aᵀ y⟩``:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit.measurements import GaussianMeasurement
+    >>> A = GaussianMeasurement(8, 32, seed=0)
+    >>> rng = np.random.default_rng(1)
+    >>> x, y = rng.standard_normal(32), rng.standard_normal(8)
+    >>> bool(np.isclose(A.apply(x) @ y, x @ A.apply_T(y)))
+    True
+
+    Entries of variance ``1/m``, so ``E‖A x‖² = ‖x‖²``; the spectral norm is
+    close to ``1 + √(n/m) = 3``:
+
+    >>> bool(np.isclose(A.todense().var() * 8, 1.0, atol=0.2)), bool(2 < A.norm() < 4)
+    (True, True)
     """
 
     def __init__(self, m: int, n: int, seed=None):
@@ -128,6 +167,30 @@ class RandomMask(_Measurement):
     ----------
     indices : ndarray of int, shape (m,)
         The kept samples, increasing. ``A = I[indices]``, ``‖A‖ = 1``.
+
+    Examples
+    --------
+    ``apply`` keeps the samples at ``indices``; its adjoint puts them back and
+    fills the others with zeros:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit.measurements import RandomMask
+    >>> A = RandomMask(8, m=3, seed=0)
+    >>> x = np.arange(1.0, 9.0)
+    >>> bool(np.array_equal(A.apply(x), x[A.indices]))
+    True
+    >>> z = A.apply_T(A.apply(x))
+    >>> np.flatnonzero(z).tolist() == A.indices.tolist()
+    True
+    >>> A.shape, A.norm()
+    ((3, 8), 1.0)
+
+    With ``keep`` each sample is kept independently, so ``m`` is random,
+    ``keep · n`` on average:
+
+    >>> B = RandomMask(300, keep=1 / 3, seed=0)
+    >>> B.shape == (B.indices.size, 300), bool(abs(B.m - 100) < 4 * np.sqrt(300 * 1 / 3 * 2 / 3))
+    (True, True)
     """
 
     def __init__(self, n: int, keep: float | None = None, m: int | None = None, seed=None):
@@ -185,6 +248,23 @@ class SubsampledDCT(_Measurement):
     ----------
     indices : ndarray of int, shape (m,)
         The kept DCT frequencies, increasing. Rows are orthonormal, ``‖A‖ = 1``.
+
+    Examples
+    --------
+    Orthonormal rows, ``A Aᵀ = I_m``, so ``A`` keeps the energy of the signal in
+    the kept frequencies and ``apply_T`` recovers a signal made of them:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit.measurements import SubsampledDCT
+    >>> A = SubsampledDCT(4, 16, seed=0)
+    >>> M = A.todense()
+    >>> bool(np.allclose(M @ M.T, np.eye(4)))
+    True
+    >>> x = A.apply_T([1.0, -2.0, 0.5, 3.0])
+    >>> bool(np.allclose(A.apply(x), [1.0, -2.0, 0.5, 3.0]))
+    True
+    >>> bool(np.allclose(A.apply(np.eye(16)), M))  # apply (FFT) agrees with the matrix
+    True
     """
 
     def __init__(self, m: int, n: int, seed=None):
@@ -221,7 +301,20 @@ class SubsampledDCT(_Measurement):
 
 
 class Identity(_Measurement):
-    """The identity measurement ``A = I_n`` (denoising)."""
+    """The identity measurement ``A = I_n`` (denoising).
+
+    Parameters
+    ----------
+    n : int
+        Signal length (``m = n``).
+
+    Examples
+    --------
+    >>> from ntk_toolkit.measurements import Identity
+    >>> A = Identity(3)
+    >>> A.shape, A.apply([1.0, 2.0, 3.0]).tolist(), A.norm()
+    ((3, 3), [1.0, 2.0, 3.0], 1.0)
+    """
 
     def __init__(self, n: int):
         self.n = self.m = check_int("n", n, minimum=1)
@@ -246,6 +339,31 @@ def as_measurement(A, n: int):
     ``None`` stays ``None`` (identity, denoising); an array becomes a
     :class:`MatrixMeasurement`; an object with ``apply``, ``apply_T``,
     ``norm`` and ``shape`` is used as it is. Its number of columns must be ``n``.
+
+    Parameters
+    ----------
+    A : None, array_like of shape (m, n), or measurement operator
+    n : int
+        The signal length ``A`` must accept.
+
+    Returns
+    -------
+    None or measurement operator
+
+    Examples
+    --------
+    >>> from ntk_toolkit.measurements import RandomMask, as_measurement
+    >>> as_measurement(None, 4) is None
+    True
+    >>> as_measurement([[1.0, 0.0, 0.0, 1.0]], 4)
+    MatrixMeasurement(m=1, n=4)
+    >>> mask = RandomMask(4, m=2, seed=0)
+    >>> as_measurement(mask, 4) is mask
+    True
+    >>> as_measurement(mask, 5)
+    Traceback (most recent call last):
+    ...
+    ValueError: A has shape (2, 4) but the signal length is n=5; A must have shape (m, 5)
     """
     if A is None:
         return None

@@ -31,6 +31,35 @@ def smooth(n: int, p: int = 8, seed=None, norm: float | None = 1.0) -> np.ndarra
 
     Coefficients are i.i.d. standard normal. The signal lies in the span of the
     first ``p`` columns of :func:`ntk_toolkit.trig_basis`.
+
+    Parameters
+    ----------
+    n : int
+        Signal length.
+    p : int, default 8
+        Number of trigonometric functions, ``1 <= p <= n``.
+    seed : int, numpy.random.Generator or None
+    norm : float or None, default 1.0
+        l2 norm of the result; ``None`` keeps the raw combination, whose norm is
+        that of the ``p`` coefficients (the basis is orthonormal).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
+    ``p = 5`` is DC, cos 1, sin 1, cos 2 and sin 2: no energy above frequency 2.
+
+    >>> import numpy as np
+    >>> from ntk_toolkit.signals import smooth
+    >>> x = smooth(32, p=5, seed=0)
+    >>> np.flatnonzero(np.abs(np.fft.rfft(x)) > 1e-12).tolist()
+    [0, 1, 2]
+    >>> round(float(np.linalg.norm(x)), 12)
+    1.0
+    >>> bool(np.array_equal(x, smooth(32, p=5, seed=0)))  # same seed, same signal
+    True
     """
     n = check_int("n", n, minimum=1)
     p = check_int("p", p, minimum=1)
@@ -42,7 +71,32 @@ def smooth(n: int, p: int = 8, seed=None, norm: float | None = 1.0) -> np.ndarra
 
 
 def trig(n: int, f: int, kind: str = "cos", norm: float | None = 1.0) -> np.ndarray:
-    """``cos(2πfm/n)`` or ``sin(2πfm/n)`` for ``m = 0 … n−1`` (unit norm by default)."""
+    """``cos(2πfm/n)`` or ``sin(2πfm/n)`` for ``m = 0 … n−1`` (unit norm by default).
+
+    Parameters
+    ----------
+    n : int
+        Signal length.
+    f : int
+        Frequency, ``0 <= f <= n//2`` (``sin`` needs ``0 < f < n/2``).
+    kind : {"cos", "sin"}, default "cos"
+    norm : float or None, default 1.0
+        l2 norm of the result; ``None`` keeps unit amplitude.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit.signals import trig
+    >>> trig(6, 1, norm=None).round(12).tolist()
+    [1.0, 0.5, -0.5, -1.0, -0.5, 0.5]
+    >>> c, s = trig(16, 3), trig(16, 3, kind="sin")
+    >>> round(float(np.linalg.norm(c)), 12), bool(abs(c @ s) < 1e-12)  # unit norm, orthogonal
+    (1.0, True)
+    """
     n = check_int("n", n, minimum=1)
     f = check_int("f", f, minimum=0)
     if f > n // 2:
@@ -57,7 +111,29 @@ def trig(n: int, f: int, kind: str = "cos", norm: float | None = 1.0) -> np.ndar
 
 
 def step(n: int, position: float = 0.5, norm: float | None = 1.0) -> np.ndarray:
-    """Step: 1 on the first ``round(position·n)`` samples, 0 after (as in the authors' 1-D example)."""
+    """Step: 1 on the first ``round(position·n)`` samples, 0 after (as in the authors' 1-D example).
+
+    Parameters
+    ----------
+    n : int
+        Signal length, ``>= 2``.
+    position : float, default 0.5
+        Fraction of the samples before the step, in ``(0, 1)``.
+    norm : float or None, default 1.0
+        l2 norm of the result; ``None`` keeps the levels 1 and 0.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> from ntk_toolkit.signals import step
+    >>> step(8, position=0.25, norm=None).tolist()
+    [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    >>> step(8, norm=2.0).tolist()  # four ones scaled to norm 2
+    [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    """
     n = check_int("n", n, minimum=2)
     if not 0 < position < 1:
         raise ValueError(f"position must be in (0, 1), got {position}")
@@ -78,7 +154,33 @@ def _pieces(n, pieces, seed):
 
 
 def piecewise_constant(n: int, pieces: int = 4, seed=None, norm: float | None = 1.0) -> np.ndarray:
-    """Piecewise-constant signal with ``pieces`` random pieces and N(0, 1) levels."""
+    """Piecewise-constant signal with ``pieces`` random pieces and N(0, 1) levels.
+
+    Parameters
+    ----------
+    n : int
+        Signal length, ``>= 2``.
+    pieces : int, default 4
+        Number of pieces, ``1 <= pieces <= n``; the ``pieces − 1`` breakpoints are
+        distinct and drawn uniformly.
+    seed : int, numpy.random.Generator or None
+    norm : float or None, default 1.0
+        l2 norm of the result; ``None`` keeps the N(0, 1) levels.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit.signals import piecewise_constant
+    >>> x = piecewise_constant(32, pieces=4, seed=0)
+    >>> int(np.count_nonzero(np.diff(x))), np.unique(x).size  # three jumps, four levels
+    (3, 4)
+    >>> round(float(np.linalg.norm(x)), 12)
+    1.0
+    """
     rng, b = _pieces(n, pieces, seed)
     levels = rng.standard_normal(pieces)
     return _scale(np.repeat(levels, np.diff(b)), norm)
@@ -86,7 +188,36 @@ def piecewise_constant(n: int, pieces: int = 4, seed=None, norm: float | None = 
 
 def piecewise_smooth(n: int, pieces: int = 3, seed=None, norm: float | None = 1.0) -> np.ndarray:
     """Piecewise-smooth signal: on each of ``pieces`` random intervals, a random
-    quadratic plus a low-frequency cosine, with jumps between intervals."""
+    quadratic plus a low-frequency cosine, with jumps between intervals.
+
+    Parameters
+    ----------
+    n : int
+        Signal length, ``>= 2``.
+    pieces : int, default 3
+        Number of intervals, ``1 <= pieces <= n``.
+    seed : int, numpy.random.Generator or None
+    norm : float or None, default 1.0
+        l2 norm of the result; ``None`` keeps the raw values.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
+    One piece is smooth: its second differences are small next to the jumps of
+    three pieces.
+
+    >>> import numpy as np
+    >>> from ntk_toolkit.signals import piecewise_smooth
+    >>> x = piecewise_smooth(64, pieces=1, seed=0)
+    >>> bool(np.abs(np.diff(x, 2)).max() < 1e-2)
+    True
+    >>> y = piecewise_smooth(64, pieces=3, seed=0)
+    >>> round(float(np.linalg.norm(y)), 12), bool(np.abs(np.diff(y)).max() > 10 * np.abs(np.diff(x)).max())
+    (1.0, True)
+    """
     rng, b = _pieces(n, pieces, seed)
     x = np.empty(b[-1])
     for a, e in zip(b[:-1], b[1:]):
@@ -97,13 +228,62 @@ def piecewise_smooth(n: int, pieces: int = 3, seed=None, norm: float | None = 1.
 
 
 def white_noise(n: int, norm: float | None = 1.0, seed=None) -> np.ndarray:
-    """Gaussian white noise, rescaled to the given l2 norm (``None``: N(0, 1) entries)."""
+    """Gaussian white noise, rescaled to the given l2 norm (``None``: N(0, 1) entries).
+
+    Parameters
+    ----------
+    n : int
+        Signal length.
+    norm : float or None, default 1.0
+        l2 norm of the result; ``None`` keeps the i.i.d. N(0, 1) entries.
+    seed : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit.signals import white_noise
+    >>> e = white_noise(16, norm=None, seed=0)
+    >>> bool(np.array_equal(e, np.random.default_rng(0).standard_normal(16)))
+    True
+    >>> round(float(np.linalg.norm(white_noise(16, norm=0.5, seed=0))), 12)
+    0.5
+    """
     n = check_int("n", n, minimum=1)
     return _scale(as_rng(seed).standard_normal(n), norm)
 
 
 def from_name(name: str, n: int, seed=None, norm: float | None = 1.0) -> np.ndarray:
-    """Signal by name: ``smooth``, ``step``, ``noise``, ``piecewise`` (constant) or ``piecewise-smooth``."""
+    """Signal by name: ``smooth``, ``step``, ``noise``, ``piecewise`` (constant) or ``piecewise-smooth``.
+
+    The names of the command line's ``--signal`` option. ``smooth`` uses
+    ``p = min(8, n)``; the other functions their defaults.
+
+    Parameters
+    ----------
+    name : str
+    n : int
+        Signal length.
+    seed : int, numpy.random.Generator or None
+        For the random signals (ignored by ``step``).
+    norm : float or None, default 1.0
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit.signals import from_name, smooth, white_noise
+    >>> bool(np.array_equal(from_name("noise", 16, seed=3), white_noise(16, seed=3)))
+    True
+    >>> bool(np.array_equal(from_name("smooth", 16, seed=3), smooth(16, p=8, seed=3)))
+    True
+    """
     table = {
         "smooth": lambda: smooth(n, p=min(8, n), seed=seed, norm=norm),
         "step": lambda: step(n, norm=norm),
