@@ -14,6 +14,8 @@ from conftest import RTOL, assert_close
 
 import ntk_toolkit as nt
 from ntk_toolkit.bench import BenchReport, Row, _child, format_table, run_suite, suite
+from ntk_toolkit.bench.sections import gd as gd_section
+from ntk_toolkit.bench.sections import kernel as kernel_section
 from ntk_toolkit.bench._timing import Stats, copy_bandwidth, fmt_time, time_call
 from ntk_toolkit.bench.reference import (
     benchmark_generator,
@@ -312,11 +314,11 @@ def _run(**kw):
 def test_missing_peer_is_skipped_with_a_hint(monkeypatch):
     monkeypatch.setattr(suite, "peer_available", lambda peer: False)
     run = _run()
-    run._kernel_ours = Stats((0.001,))
-    run._gd64 = Stats((0.001,))
+    run.kernel_ours = Stats((0.001,))
+    run.gd64 = Stats((0.001,))
     for peer, form in suite.PEER_VARIANTS:
-        run.kernel_peer(peer, form)
-        run.gd_peer(peer, form)
+        kernel_section.kernel_peer(run, peer, form)
+        gd_section.gd_peer(run, peer, form)
     assert [r.ref_status for r in run.rows] == ["not installed"] * 2 * len(suite.PEER_VARIANTS)
     assert all(r.ratio is None for r in run.rows)
     assert len(run.hints) == 2 and all('pip install "ntk_toolkit[peers]"' in h for h in run.hints)

@@ -24,7 +24,7 @@ def tiny():
 def test_registered_in_family():
     for name in CS_CHECKS:
         check = get_check(name)
-        assert check.family == "compressive-sensing"
+        assert check.family == "cs"
         assert check.faults and check.plot is not None
         assert "Pass" in check.doc and "Fault" in check.doc
 

@@ -1,4 +1,4 @@
-"""Checks of the initialisation family (``ntk_toolkit/checks/initialization.py``) at profile ``tiny``:
+"""Checks of the initialisation (``ntk_toolkit/checks/dynamics/initialization.py``) at profile ``tiny``:
 each passes with the right key numbers, each injected fault makes it fail, and the figures draw."""
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ def fake_checks(monkeypatch):
             ax.plot(res.data["y"])
             return [("", fig)]
 
-        register(name, family="test", claim=f"claim of {name}", reference="docs/theory.md §0",
+        register(name.split(".")[1], family="test", claim=f"claim of {name}", reference="docs/theory.md §0",
                  faults=("wrong",), plot=plot)(func)
 
     make("test.good", True)
@@ -118,7 +118,7 @@ def test_broken_check_is_reported_as_fail(fake_checks, tmp_path):
     def broken(profile, seed, fault=None):
         raise RuntimeError("kaput")
 
-    register("test.broken", family="test", claim="c", reference="r")(broken)
+    register("broken", family="test", claim="c", reference="r")(broken)
     results = verify(_base.select_checks("test.broken"), out=tmp_path / "rep", progress=False)
     assert not results[0].passed and "kaput" in results[0].measured["error"]
     assert "kaput" in (tmp_path / "rep" / "report.md").read_text()

@@ -24,7 +24,8 @@ pulls several GB of CUDA libraries that the benchmark does not use.
 
 from __future__ import annotations
 
+from .config import FULL, PEERS, QUICK, SECTIONS, Config
 from .report import BenchReport, Row, format_table
-from .suite import FULL, PEERS, QUICK, SECTIONS, Config, run_suite
+from .suite import run_suite
 
 __all__ = ["BenchReport", "Config", "FULL", "PEERS", "QUICK", "Row", "SECTIONS", "format_table", "run_suite"]

@@ -1,8 +1,14 @@
-"""Check results, the registry and small numerical helpers shared by the checks."""
+"""Check results, the registry of checks and the discovery of check families.
+
+A family of checks is a module (or subpackage) of :mod:`ntk_toolkit.checks`; its
+checks register with :func:`register` and are named ``<family>.<claim>`` after it.
+"""
 
 from __future__ import annotations
 
 import fnmatch
+import importlib
+import pkgutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -115,49 +121,154 @@ class Check:
 
 
 _REGISTRY: dict[str, Check] = {}
+#: Report position of each discovered family: ``(REPORT_ORDER, family)``.
+_FAMILY_RANK: dict[str, tuple] = {}
+#: Other names under which ``--only`` selects a family (a family module's ``ALIASES``).
+_FAMILY_ALIASES: dict[str, tuple] = {}
+
+#: Modules of this package that hold no checks.
+NOT_FAMILIES = ("runner",)
+#: Report position of a family module that does not set ``REPORT_ORDER``.
+DEFAULT_REPORT_ORDER = 1000
 
 
-def register(name: str, family: str, claim: str, reference: str, faults=(), plot=None):
-    """Decorator registering ``func(profile, seed, fault) -> CheckResult`` as a check."""
+def family_of(module: str, package: str = __package__) -> str | None:
+    """The family of the checks defined in ``module``: its first component below ``package``.
+
+    Parameters
+    ----------
+    module : str
+        Dotted module name, e.g. ``"ntk_toolkit.checks.cs.limit"``.
+    package : str
+        The checks package.
+
+    Returns
+    -------
+    str or None
+        ``"cs"`` in the example; ``None`` if ``module`` is not inside ``package``
+        (or is a private helper module such as ``_common``).
+
+    Examples
+    --------
+    >>> family_of("ntk_toolkit.checks.dynamics.initialization")
+    'dynamics'
+    """
+    prefix = package + "."
+    if not module.startswith(prefix):
+        return None
+    family = module[len(prefix):].split(".")[0]
+    return None if family.startswith("_") or family in NOT_FAMILIES else family
+
+
+def register(name: str, *, claim: str, reference: str, faults=(), plot=None, family: str | None = None):
+    """Decorator registering ``func(profile, seed, fault) -> CheckResult`` as the check ``<family>.<name>``.
+
+    Parameters
+    ----------
+    name : str
+        The claim's short name (no dot), e.g. ``"closed-form"``.
+    claim, reference : str
+        The claim in one sentence and where it is stated (``docs/theory.md`` …).
+    faults : tuple of str
+        Deliberate errors the check can inject into its prediction (each must make it fail).
+    plot : callable, optional
+        ``plot(result) -> [(stem, figure), ...]``.
+    family : str, optional
+        Only for checks defined outside this package (e.g. in a test). Inside
+        it, the family is the module's: ``checks/kernel.py`` registers
+        ``kernel.*`` checks, ``checks/cs/limit.py`` registers ``cs.*`` checks.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` contains a dot, if ``family`` disagrees with the defining
+        module's family (or is missing outside the package), or if the check
+        is already registered.
+    """
+    if not isinstance(name, str) or not name or "." in name:
+        raise ValueError(f"name must be the claim's short name without a dot (the family is added), got {name!r}")
 
     def deco(func):
-        if name in _REGISTRY:
-            raise ValueError(f"check {name!r} is registered twice")
-        _REGISTRY[name] = Check(name=name, family=family, claim=claim, reference=reference,
+        own = family_of(func.__module__)
+        if own is not None and family not in (None, own):
+            raise ValueError(f"check {name!r} is defined in {func.__module__}, whose family is {own!r}; "
+                             f"got family={family!r} (leave it out)")
+        fam = own or family
+        if not fam:
+            raise ValueError(f"check {name!r} is defined outside {__package__} ({func.__module__}): pass family=")
+        full = f"{fam}.{name}"
+        if full in _REGISTRY:
+            raise ValueError(f"check {full!r} is registered twice")
+        _REGISTRY[full] = Check(name=full, family=fam, claim=claim, reference=reference,
                                 func=func, plot=plot, faults=tuple(faults))
         return func
 
     return deco
 
 
-#: Check modules in report order (one module per family of claims).
-CHECK_MODULES = ("kernel", "dynamics", "initialization", "denoising", "compressive")
+def discover(package: str = __package__) -> list[str]:
+    """Import every family of checks in ``package`` and return the families in report order.
+
+    A family is a module or subpackage of ``package`` whose name does not start
+    with ``_`` (and is not in :data:`NOT_FAMILIES`); the public modules of a
+    family subpackage are imported too (after its ``__init__``). Families are
+    ordered by their module-level ``REPORT_ORDER`` (default
+    :data:`DEFAULT_REPORT_ORDER`), then by name; a family's ``ALIASES`` are
+    further names under which :func:`select_checks` selects it.
+
+    Parameters
+    ----------
+    package : str
+        Dotted name of the checks package.
+
+    Returns
+    -------
+    list of str
+    """
+    pkg = importlib.import_module(package)
+    found = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_") or info.name in NOT_FAMILIES:
+            continue
+        mod = importlib.import_module(f"{package}.{info.name}")
+        if info.ispkg:
+            for sub in pkgutil.iter_modules(mod.__path__):
+                if not sub.name.startswith("_"):
+                    importlib.import_module(f"{mod.__name__}.{sub.name}")
+        rank = (getattr(mod, "REPORT_ORDER", DEFAULT_REPORT_ORDER), info.name)
+        found.append(rank)
+        if package == __package__:
+            _FAMILY_RANK[info.name] = rank
+            _FAMILY_ALIASES[info.name] = tuple(getattr(mod, "ALIASES", ()))
+    return [name for _, name in sorted(found)]
 
 
 def _load_all() -> None:
-    import importlib
-    import importlib.util
+    discover(__package__)
 
-    for mod in CHECK_MODULES:
-        if importlib.util.find_spec(f"{__package__}.{mod}") is not None:
-            importlib.import_module(f"{__package__}.{mod}")
+
+def _report_key(check: Check) -> tuple:
+    return _FAMILY_RANK.get(check.family, (float("inf"), ""))
 
 
 def all_checks() -> list[Check]:
-    """Every registered check, in registration order (kernel, dynamics, denoising, …)."""
+    """Every registered check in report order: by family (kernel, dynamics, denoising, cs, …), then
+    in registration order within the family."""
     _load_all()
-    return list(_REGISTRY.values())
+    return sorted(_REGISTRY.values(), key=_report_key)
 
 
 def get_check(name: str) -> Check:
+    """The check registered as ``name`` (e.g. ``"kernel.closed-form"``)."""
     _load_all()
     if name not in _REGISTRY:
-        raise ValueError(f"no check named {name!r}; known: {', '.join(_REGISTRY)}")
+        raise ValueError(f"no check named {name!r}; known: {', '.join(c.name for c in all_checks())}")
     return _REGISTRY[name]
 
 
 def select_checks(pattern: str | None = None) -> list[Check]:
-    """Checks whose name matches the glob ``pattern`` (or contains it), or whose family matches it.
+    """Checks whose name matches the glob ``pattern`` (or contains it), or whose family (or one of
+    its aliases) matches it.
 
     ``pattern`` may list several patterns separated by commas.
     """
@@ -165,8 +276,13 @@ def select_checks(pattern: str | None = None) -> list[Check]:
     if not pattern:
         return checks
     pats = [p.strip() for p in pattern.split(",") if p.strip()]
+
+    def families(c):
+        return (c.family, *_FAMILY_ALIASES.get(c.family, ()))
+
     chosen = [c for c in checks
-              if any(fnmatch.fnmatch(c.name, p) or p in c.name or fnmatch.fnmatch(c.family, p) for p in pats)]
+              if any(fnmatch.fnmatch(c.name, p) or p in c.name or any(fnmatch.fnmatch(f, p) for f in families(c))
+                     for p in pats)]
     if not chosen:
         raise ValueError(f"--only {pattern!r} matches no check; known: {', '.join(c.name for c in checks)}")
     return chosen
@@ -177,30 +293,6 @@ def sizes(table: dict, profile: str) -> dict:
     if profile not in table:
         raise ValueError(f"profile must be one of {tuple(table)}, got {profile!r}")
     return dict(table[profile])
-
-
-# ------------------------------------------------------------------ numerical helpers
-def loglog_slope(x, y) -> float:
-    """Least-squares slope of ``log y`` against ``log x``."""
-    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
-    return float(np.polyfit(lx, ly, 1)[0])
-
-
-def rel_err(a, b) -> float:
-    """``‖a − b‖ / ‖b‖`` (Frobenius / l2)."""
-    b = np.asarray(b, float)
-    return float(np.linalg.norm(np.asarray(a, float) - b) / np.linalg.norm(b))
-
-
-def sym_norm(A) -> float:
-    """Spectral norm of a symmetric matrix (largest |eigenvalue|, via ``eigvalsh``)."""
-    w = np.linalg.eigvalsh(A)
-    return float(max(abs(w[0]), abs(w[-1])))
-
-
-def spectral_rel_err(A, B) -> float:
-    """``‖A − B‖₂ / ‖B‖₂`` for symmetric matrices (``eigvalsh``, cheaper than an SVD)."""
-    return sym_norm(A - B) / sym_norm(B)
 
 
 def result(predicted: dict, measured: dict, criterion: dict, passed: bool, data: dict | None = None) -> CheckResult:

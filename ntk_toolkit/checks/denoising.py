@@ -11,32 +11,21 @@ compares it with the linear model ``f_τ = y − (I − ηΣ)^τ (y − G(C_0))`
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
 from ..dynamics import max_step_size
 from ..signals import smooth, white_noise
 from ..spectrum import Spectrum, spectrum
-from ._base import loglog_slope, register, result, sizes
-from ._common import make_gen, run_pair
+from ._base import register, result, sizes
+from ._common import collect, figure, finish_axes, loglog_slope, make_gen, rng, run_pair
+
+#: Position of the family in the report (kernel 10, dynamics 20, denoising 30, cs 40).
+REPORT_ORDER = 30
 
 
 # ----------------------------------------------------------------------------- helpers
-def _seeds(seed: int, count: int) -> list:
-    """Independent seed sequences for the repetitions of a check (``full`` runs several)."""
-    return [[seed, i] for i in range(count)]
-
-
-def _collector(runs: list):
-    """``col(key)``: the value of ``key`` for a single run, the list over seeds otherwise."""
-
-    def col(key):
-        vals = [r[key] for r in runs]
-        return vals[0] if len(vals) == 1 else vals
-
-    return col
-
-
 def _factors(spec: Spectrum, eta: float, taus) -> np.ndarray:
     """``(1 − ηλ_i)^τ``, shape ``(len(taus), n)``, eigenvalue order."""
     q = 1.0 - eta * np.maximum(spec.eigenvalues, 0.0)
@@ -65,17 +54,9 @@ def _errors(outputs, x) -> np.ndarray:
     return np.linalg.norm(np.asarray(outputs) - np.asarray(x)[None, :], axis=1)
 
 
-def _noisy_smooth(n: int, p: int, sigma: float, rng) -> tuple[np.ndarray, np.ndarray]:
+def _noisy_smooth(n: int, p: int, sigma: float, draw) -> tuple[np.ndarray, np.ndarray]:
     """``x``: unit-norm combination of the ``p`` lowest-frequency trig functions; ``z``: ``‖z‖ = ς``."""
-    return smooth(n, p, seed=rng, norm=1.0), white_noise(n, norm=sigma, seed=rng)
-
-
-def _decorate(ax, xlabel, ylabel, title, **legend):
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small", **legend)
+    return smooth(n, p, seed=draw, norm=1.0), white_noise(n, norm=sigma, seed=draw)
 
 
 # ----------------------------------------------------------------------------- [9]
@@ -90,19 +71,19 @@ _ES_SIZES = {
 _ES_TAU_ABS, _ES_TAU_REL, _ES_MIN_REL = 2, 0.05, 0.10
 
 
-def _early_stopping_run(p: dict, ss, fault):
+def _early_stopping_run(p: dict, seed: int, rep: int, fault):
     n = p["n"]
     gen = make_gen(p["filter"], n, p["k"])
     spec, eta = spectrum(gen), max_step_size(gen)
     eta_pred = 2.0 * eta if fault == "eta-doubled" else eta
-    x, z = _noisy_smooth(n, p["p"], p["sigma"], np.random.default_rng(ss + [0]))
+    x, z = _noisy_smooth(n, p["p"], p["sigma"], rng(seed, rep, 0))
     sigma = float(np.linalg.norm(z))
     # horizon: a few times the expected optimal stopping time (true η, independent of the fault)
     tau_exp_true = int(np.argmin(_spectral_curves(spec, eta, x, z, np.arange(p["final_steps"] + 1), sigma)["expected"]))
     T = min(max(20, math.ceil(p["horizon"] * max(tau_exp_true, 1))), p["final_steps"])
     final = np.unique(np.round(np.geomspace(T, p["final_steps"], 12)).astype(np.int64))
     record = np.union1d(np.arange(T + 1), final)
-    run = run_pair(gen, x + z, p["final_steps"], np.random.default_rng(ss + [1]), eta=eta, eta_pred=eta_pred,
+    run = run_pair(gen, x + z, p["final_steps"], rng(seed, rep, 1), eta=eta, eta_pred=eta_pred,
                    record=record, spec=spec)
     taus = run.iterations
     net = _errors(run.traj.outputs, x)
@@ -126,12 +107,9 @@ def _early_stopping_run(p: dict, ss, fault):
 
 
 def _plot_early_stopping(res):
-    from ..plotting import pyplot
-
-    plt = pyplot()
     d = res.data
     t = np.asarray(d["taus"], float) + 1
-    fig, ax = plt.subplots(figsize=(6.8, 4.4))
+    fig, (ax,) = figure(figsize=(6.8, 4.4))
     styles = (("network", "-", "network ‖G(C_τ) − x‖"), ("realised", "--", "linear model, same z ‖f_τ − x‖"),
               ("expected", ":", "expected √E(τ) (§4.2)"))
     for key, ls, label in styles:
@@ -140,14 +118,13 @@ def _plot_early_stopping(res):
         ax.plot(ts + 1, d[key][int(np.flatnonzero(d["taus"] == ts)[0])], "o", ms=8, mfc="none", mew=2,
                 color=line.get_color(), label=f"τ* = {ts} ({key})")
     ax.axhline(d["noise_norm"], color="k", lw=1, ls="-.", label="‖z‖ (no denoising)")
-    _decorate(ax, "iteration τ + 1", "distance to the clean signal ‖· − x‖",
-              f"Early stopping: error curve and its prediction (n={d['n']}, k={d['k']})")
+    finish_axes(ax, "iteration τ + 1", "distance to the clean signal ‖· − x‖",
+                f"Early stopping: error curve and its prediction (n={d['n']}, k={d['k']})")
     return [("", fig)]
 
 
 @register(
-    "denoising.early-stopping-curve",
-    family="denoising",
+    "early-stopping-curve",
     claim="For y = x + z, the network's error curve ‖G(C_τ) − x‖ follows the linear-model curve (U shape), "
           "with the same optimal stopping time τ* and minimum; it tends to ‖z‖ as τ grows.",
     reference="docs/theory.md §4.2; claim [9]; Heckel & Soltanolkotabi, ICLR 2020",
@@ -173,8 +150,8 @@ def early_stopping_curve(profile: str, seed: int, fault: str | None = None):
     Fault ``eta-doubled``: the predictions use ``2η`` (τ* halves).
     """
     p = sizes(_ES_SIZES, profile)
-    runs = [_early_stopping_run(p, ss, fault) for ss in _seeds(seed, p["seeds"])]
-    col = _collector(runs)
+    runs = [_early_stopping_run(p, seed, i, fault) for i in range(p["seeds"])]
+    col = partial(collect, runs)
     return result(
         predicted={"tau_star_realised": col("tau_lin"), "min_error_realised": col("min_lin"),
                    "tau_star_expected": col("tau_exp"), "min_error_expected": col("min_exp"),
@@ -202,23 +179,23 @@ _DELTA_REL, _DELTA_FLOOR = 0.05, 0.9
 _DELTA_STEPS = 12
 
 
-def _oracle_run(p: dict, ss, fault):
+def _oracle_run(p: dict, seed: int, rep: int, fault):
     n, k = p["n"], p["k"]
     wide, flat = make_gen(p["filter"], n, k), make_gen("delta", n, k)
     spec, spec_flat = spectrum(wide), spectrum(flat)
-    rng = np.random.default_rng(ss + [0])
+    draw = rng(seed, rep, 0)
     coef = np.zeros(n)
-    coef[: p["p"]] = rng.choice([-1.0, 1.0], p["p"])  # equal energy in each of the top-p eigenvectors
+    coef[: p["p"]] = draw.choice([-1.0, 1.0], p["p"])  # equal energy in each of the top-p eigenvectors
     x = spec.synthesize(coef)
     x /= np.linalg.norm(x)
-    z = white_noise(n, norm=p["sigma"], seed=rng)
+    z = white_noise(n, norm=p["sigma"], seed=draw)
     eta, eta_flat = max_step_size(wide), max_step_size(flat)
     # horizon: 3 τ* of the correct linear prediction (a long range is cheap in the eigenbasis)
     long = np.arange(1001)
     T = 3 * max(int(np.argmin(_spectral_curves(spec, eta, x, z, long)["realised"])), 5)
     runs = {}
     for key, gen, steps, rseed in (("wide", wide, T, 1), ("delta", flat, _DELTA_STEPS, 2)):
-        run = run_pair(gen, x + z, steps, np.random.default_rng(ss + [rseed]), record=np.arange(steps + 1),
+        run = run_pair(gen, x + z, steps, rng(seed, rep, rseed), record=np.arange(steps + 1),
                        spec=spec if key == "wide" else spec_flat)
         runs[key] = _errors(run.traj.outputs, x)
     pred_spec = spec_flat if fault == "filter-swapped" else spec
@@ -241,11 +218,8 @@ def _oracle_run(p: dict, ss, fault):
 
 
 def _plot_oracle(res):
-    from ..plotting import pyplot
-
-    plt = pyplot()
     d = res.data
-    fig, ax = plt.subplots(figsize=(6.8, 5.4))
+    fig, (ax,) = figure(figsize=(6.8, 5.4))
     for key, label in (("wide", f"wide filter ({d['filter']})"), ("delta", "δ filter (Σ = I/2)")):
         line, = ax.semilogx(np.arange(len(d[key])) + 1.0, d[key], "-", lw=2.5, label=f"network, {label}")
         ax.semilogx(np.arange(len(d["pred_" + key])) + 1.0, d["pred_" + key], "--", lw=1.5, color=line.get_color(),
@@ -253,16 +227,15 @@ def _plot_oracle(res):
     ax.axhline(d["noise_norm"], color="k", ls="-.", lw=1, label="‖z‖ (no denoising)")
     ax.axhline(d["oracle"], color="tab:green", ls=":", lw=2, label=f"oracle ‖P_p z‖, p = {d['p']}")
     ax.set_ylim(0.0, 1.08 * d["noise_norm"])
-    _decorate(ax, "iteration τ + 1", "distance to the clean signal ‖G(C_τ) − x‖",
-              f"Early stopping vs oracle projection (n={d['n']}, k={d['k']})",
-              loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+    finish_axes(ax, "iteration τ + 1", "distance to the clean signal ‖G(C_τ) − x‖",
+                f"Early stopping vs oracle projection (n={d['n']}, k={d['k']})",
+                loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     fig.tight_layout()
     return [("", fig)]
 
 
 @register(
-    "denoising.oracle",
-    family="denoising",
+    "oracle",
     claim="For x in the top-p eigenspace of a steep kernel, the best early-stopped error is close to the oracle "
           "projection error ‖P_p z‖ ≈ ς√(p/n) ≪ ‖z‖; with the δ filter early stopping is only scalar shrinkage.",
     reference="docs/theory.md §4.2 (two-cluster approximation), §2.5; claim [10]; Heckel & Soltanolkotabi, ICLR 2020",
@@ -287,10 +260,10 @@ def oracle(profile: str, seed: int, fault: str | None = None):
     Fault ``filter-swapped``: the wide filter's prediction uses the δ filter's ``Σ``.
     """
     p = sizes(_OR_SIZES, profile)
-    runs = [_oracle_run(p, ss, fault) for ss in _seeds(seed, p["seeds"])]
+    runs = [_oracle_run(p, seed, i, fault) for i in range(p["seeds"])]
     for r in runs:
         r["best_over_oracle"] = r["best_wide"] / r["oracle"]
-    col = _collector(runs)
+    col = partial(collect, runs)
 
     return result(
         predicted={"oracle_error": col("oracle"), "oracle_expected": runs[0]["oracle_expected"],
@@ -325,13 +298,13 @@ _TB_SLOPE = (-0.75, -0.3)
 _TB_SANITY = 1e-9  # the full bound holds by the triangle inequality: only rounding may exceed it
 
 
-def _bound_terms(p: dict, k: int, x, z, ss, fault):
+def _bound_terms(p: dict, k: int, x, z, draw, fault):
     """One run at width ``k``: the error, the §4.3 terms and ``‖E_τ‖`` at every ``τ ≤ steps``."""
     gen = make_gen(p["filter"], p["n"], k)
     spec, eta = spectrum(gen), max_step_size(gen)
     eta_pred = 2.0 * eta if fault == "eta-doubled" else eta
     taus = np.arange(p["steps"] + 1)
-    run = run_pair(gen, x + z, p["steps"], np.random.default_rng(ss), eta=eta, eta_pred=eta_pred, record=taus,
+    run = run_pair(gen, x + z, p["steps"], draw, eta=eta, eta_pred=eta_pred, record=taus,
                    spec=spec)
     terms = _spectral_curves(spec, eta_pred, x, z, taus)
     E = np.linalg.norm(run.traj.outputs - run.lin.output(taus), axis=1)
@@ -340,12 +313,11 @@ def _bound_terms(p: dict, k: int, x, z, ss, fault):
 
 
 def _plot_three_term(res):
-    from ..plotting import pyplot
+    from matplotlib.ticker import NullFormatter
 
-    plt = pyplot()
     d = res.data
     t = np.asarray(d["taus"], float) + 1
-    fig1, ax = plt.subplots(figsize=(6.8, 4.4))
+    fig1, (ax,) = figure(figsize=(6.8, 4.4))
     base = d["bias"] + d["noise"] + d["g0"]
     ax.semilogx(t, d["bias"], ":", lw=1.5, label="bias ‖(I−ηΣ)ᵗx‖")
     ax.semilogx(t, d["noise"], ":", lw=1.5, label="noise ‖(I−(I−ηΣ)ᵗ)z‖")
@@ -353,28 +325,27 @@ def _plot_three_term(res):
     ax.semilogx(t, base, "--", lw=2, label=f"bias + noise + ‖G(C₀)‖ (‖G(C₀)‖ = {d['g0']:.1e})")
     ax.semilogx(t, base + d["E"], "-", lw=1, color="0.4", label="full bound (+ ‖E_τ‖)")
     ax.semilogx(t, d["error"], "-", lw=2.5, color="k", label="network ‖G(C_τ) − x‖")
-    _decorate(ax, "iteration τ + 1", "norm", f"Three-term bound (§4.3) at k = {d['k_plot']}, n = {d['n']}")
-    fig2, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.3))
+    finish_axes(ax, "iteration τ + 1", "norm", f"Three-term bound (§4.3) at k = {d['k_plot']}, n = {d['n']}")
+    fig2, (a1, a2) = figure(2, figsize=(11, 4.3))
     ks = np.asarray(d["ks"], float)
     ref = np.exp(np.mean(np.log(d["max_E"]) + 0.5 * np.log(ks))) * ks**-0.5
     a1.loglog(ks, d["max_E"], "o-", lw=2, label=f"max_τ ‖E_τ‖/‖y‖ (slope {d['slope']:.2f})")
     a1.loglog(ks, ref, "k--", lw=1, label="∝ k^(−1/2)")
-    _decorate(a1, "channels k", "max_τ ‖E_τ‖ / ‖y‖", "Deviation from the linear model")
+    finish_axes(a1, "channels k", "max_τ ‖E_τ‖ / ‖y‖", "Deviation from the linear model")
     a2.semilogx(ks, d["violation"], "s-", lw=2, color="tab:red",
                 label="max_τ (‖G(C_τ)−x‖ − bias − noise − ‖G(C₀)‖)₊ / ‖y‖")
     a2.semilogx(ks, d["envelope"], "k:", lw=1.5, label="pass envelope v·(k_max/k)^(1/2)")
     a2.set_ylim(bottom=-0.05 * float(np.max(d["envelope"])))
-    _decorate(a2, "channels k", "violation / ‖y‖", "Violation of the bound without the E term")
+    finish_axes(a2, "channels k", "violation / ‖y‖", "Violation of the bound without the E term")
     for a in (a1, a2):
         a.set_xticks(ks, [str(int(k)) for k in ks])
-        a.xaxis.set_minor_formatter(plt.NullFormatter())
+        a.xaxis.set_minor_formatter(NullFormatter())
     fig2.tight_layout()
     return [("terms", fig1), ("rates", fig2)]
 
 
 @register(
-    "denoising.three-term-bound",
-    family="denoising",
+    "three-term-bound",
     claim="‖G(C_τ) − x‖ ≤ bias(τ) + noise(τ) + ‖G(C₀)‖ + ‖E_τ‖ at every τ, where the network's deviation "
           "E_τ from the linear model shrinks like k^(−1/2), so the bias + noise bound holds up to a vanishing term.",
     reference="docs/theory.md §4.2–§4.3; claim [11]; Heckel & Soltanolkotabi, ICLR 2020",
@@ -399,11 +370,11 @@ def three_term_bound(profile: str, seed: int, fault: str | None = None):
     Fault ``eta-doubled``: bias, noise and the linear model use ``2η``.
     """
     p = sizes(_TB_SIZES, profile)
-    x, z = _noisy_smooth(p["n"], p["p"], p["sigma"], np.random.default_rng([seed, 0]))
+    x, z = _noisy_smooth(p["n"], p["p"], p["sigma"], rng(seed, 0))
     ny = float(np.linalg.norm(x + z))
     viol, max_e, sanity, g0 = [], [], [], []
     for j, k in enumerate(p["ks"]):
-        reps = [_bound_terms(p, k, x, z, [seed, 1, j, r], fault) for r in range(p["repeats"])]
+        reps = [_bound_terms(p, k, x, z, rng(seed, 1, j, r), fault) for r in range(p["repeats"])]
         over = [r["error"] - r["bias"] - r["noise"] - r["g0"] for r in reps]
         viol.append(max(float(np.max(np.maximum(o, 0.0))) for o in over) / ny)
         max_e.append(float(np.mean([r["E"].max() for r in reps])) / ny)

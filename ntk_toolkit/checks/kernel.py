@@ -10,8 +10,11 @@ from ..generator import TwoLayerGenerator
 from ..kernels import empirical_kernel, expected_kernel
 from ..operators import DenseOperator
 from ..spectrum import spectrum, trig_basis
-from ._base import loglog_slope, register, result, sizes, spectral_rel_err, sym_norm
-from ._common import make_gen
+from ._base import register, result, sizes
+from ._common import figure, finish_axes, loglog_slope, make_gen, rng, spectral_rel_err, sym_norm
+
+#: Position of the family in the report (kernel 10, dynamics 20, denoising 30, cs 40).
+REPORT_ORDER = 10
 
 # ----------------------------------------------------------------------------- [1]
 _MC_SIZES = {
@@ -23,27 +26,20 @@ _MC_SLOPE = (-0.75, -0.3)
 
 
 def _plot_mc(res):
-    from ..plotting import pyplot
-
-    plt = pyplot()
     d = res.data
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, (ax,) = figure(figsize=(6.4, 4.2))
     for j, om in enumerate(d["omegas"]):
         ax.loglog(d["draws"], d["errors"][j], "o-", label=f"ω = {om:g}")
     R = np.asarray(d["draws"], float)
     ref = d["errors"][1][0] * R ** -0.5
     ax.loglog(R, ref, "k--", lw=1, label="∝ R^(−1/2)")
-    ax.set_xlabel("number of initialisations R")
-    ax.set_ylabel("‖mean J Jᵀ − Σ‖₂ / ‖Σ‖₂")
-    ax.set_title("Monte-Carlo mean of the empirical kernel vs closed-form Σ")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
+    finish_axes(ax, "number of initialisations R", "‖mean J Jᵀ − Σ‖₂ / ‖Σ‖₂",
+                "Monte-Carlo mean of the empirical kernel vs closed-form Σ")
     return [("", fig)]
 
 
 @register(
-    "kernel.closed-form",
-    family="kernel",
+    "closed-form",
     claim="The Monte-Carlo mean of J(C0) J(C0)ᵀ over initialisations converges to the closed form "
           "Σ_ij = ½⟨u_i,u_j⟩(1 − θ_ij/π), at the Monte-Carlo rate and for every ω.",
     reference="docs/theory.md §2.2; claim [1]; Heckel & Soltanolkotabi, ICLR 2020",
@@ -69,13 +65,13 @@ def closed_form(profile: str, seed: int, fault: str | None = None):
         pred_gen = make_gen(f"triangle:{w + 2}", n, k)
     Sigma = expected_kernel(pred_gen)
     draws = [int(r) for r in np.unique(np.geomspace(1, R, int(np.log2(R)) + 1).round().astype(int))]
-    rng = np.random.default_rng(seed)
+    draw = rng(seed)
     errors = []
     for om in p["omegas"]:
         acc = np.zeros((n, n))
         errs = []
         for r in range(1, R + 1):
-            acc += empirical_kernel(gen, gen.init(rng, omega=om))
+            acc += empirical_kernel(gen, gen.init(draw, omega=om))
             if r in draws:
                 errs.append(spectral_rel_err(acc / r, Sigma))
         errors.append(errs)
@@ -94,10 +90,7 @@ def closed_form(profile: str, seed: int, fault: str | None = None):
     )
 
 
-# ============================================================================= [3] [4] [5]
-# Imports of the checks below (kept here so that the part of the file above stays untouched).
-
-
+# ----------------------------------------------------------------------------- helpers of [3] [4]
 def _eigs_by_freq(filt, n: int) -> np.ndarray:
     """``λ_f`` of ``Σ`` for ``f = 0 … n//2`` (FFT of the first row, O(n log n))."""
     return spectrum(make_gen(filt, n, 2)).eigenvalues_by_frequency
@@ -107,15 +100,6 @@ def _decreasing(values, min_drop: float) -> bool:
     """True if each value is at most ``(1 − min_drop)`` times the previous one."""
     v = np.asarray(values, float)
     return bool(np.all(v[1:] <= (1.0 - min_drop) * v[:-1]))
-
-
-def _finish(ax, xlabel: str, ylabel: str, title: str, legend: bool = True) -> None:
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize="medium")
-    ax.grid(True, which="both", alpha=0.3)
-    if legend:
-        ax.legend(fontsize="small")
 
 
 # ----------------------------------------------------------------------------- [3]
@@ -131,30 +115,26 @@ _TRIG_GAUSS_FRAC = 0.05
 
 
 def _plot_trig(res):
-    from ..plotting import pyplot
-
-    plt = pyplot()
     d = res.data
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
+    fig, (ax1, ax2) = figure(2, figsize=(13, 5))
     for j, label in enumerate(d["labels"]):
         lam = d["predicted"][j]
         ax1.semilogy(np.arange(lam.size), lam, "-", color=f"C{j}", lw=1.2, label=label)
         ax1.semilogy(d["freqs"], d["diagonals"][j], "o", color=f"C{j}", ms=4, mfc="none")
     ax1.plot([], [], "k-", label="predicted: FFT λ_f (lines)")
     ax1.plot([], [], "ko", mfc="none", label="measured: diag(Wᵀ Σ W), cos & sin (markers)")
-    _finish(ax1, "frequency f", "eigenvalue", f"Diagonal of Wᵀ Σ W vs FFT spectrum, n = {d['n']}")
+    finish_axes(ax1, "frequency f", "eigenvalue", f"Diagonal of Wᵀ Σ W vs FFT spectrum, n = {d['n']}")
     im = ax2.imshow(np.log10(np.abs(d["WSW"]) + 1e-300), cmap="magma", vmin=-18, interpolation="nearest")
     fig.colorbar(im, ax=ax2, label="log10 |(Wᵀ Σ W)_ij|")
-    _finish(ax2, "trig basis column j (frequency order)", "trig basis column i",
-            f"log10 |Wᵀ Σ W| for {d['labels'][0]}: only the diagonal is above rounding", legend=False)
+    finish_axes(ax2, "trig basis column j (frequency order)", "trig basis column i",
+                f"log10 |Wᵀ Σ W| for {d['labels'][0]}: only the diagonal is above rounding", legend=False)
     ax2.grid(False)
     fig.tight_layout()
     return [("", fig)]
 
 
 @register(
-    "kernel.trig-basis",
-    family="kernel",
+    "trig-basis",
     claim="Σ of a circulant generator is diagonalised by the real trigonometric basis: Wᵀ Σ W is diagonal, its "
           "diagonal is the FFT of Σ's first row, and cos/sin pairs share their eigenvalue.",
     reference="docs/theory.md §2.3; claim [3]",
@@ -180,7 +160,7 @@ def trig_basis_check(profile: str, seed: int, fault: str | None = None):
     n_plot = max(n for n in p["ns"] if n % 2 == 0)
     rows, shown = [], {"labels": [], "diagonals": [], "predicted": []}
     for i, n in enumerate(p["ns"]):
-        rand = Filter(np.random.default_rng([seed, i]).standard_normal(p["random_len"]),
+        rand = Filter(rng(seed, i).standard_normal(p["random_len"]),
                       name=f"random({p['random_len']} taps)")
         W, freqs = trig_basis(n, return_frequencies=True)
         h = (n - 1) // 2  # cos/sin pairs are the columns (1, 2), (3, 4), …, (2h − 1, 2h)
@@ -225,20 +205,17 @@ _BAND_FRAC = 0.1
 
 
 def _plot_width(res):
-    from ..plotting import pyplot
-
-    plt = pyplot()
     d = res.data
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
+    fig, (ax1, ax2) = figure(2, figsize=(13, 5))
     for j, (label, lam) in enumerate(zip(d["labels"], d["spectra"])):
         ax1.semilogy(np.arange(lam.size), lam / 3.0, "-" if j < 3 else "--", lw=2 if j == 0 else 1.4, label=label)
     ax1.axvline(d["f0"], color="grey", lw=0.8, ls=":", label=f"f0 = {d['f0']} (decay ratio λ_f0/λ_0)")
-    _finish(ax1, "frequency f", "eigenvalue of Σ/3 (authors' scale)",
-            f"Spectrum of Σ/3 by frequency, n = {d['n']} (δ = triangle p=1: flat 1/6)")
+    finish_axes(ax1, "frequency f", "eigenvalue of Σ/3 (authors' scale)",
+                f"Spectrum of Σ/3 by frequency, n = {d['n']} (δ = triangle p=1: flat 1/6)")
     for fam, marker in (("triangle", "o-"), ("gaussian", "s-")):
         ax2.loglog(d[f"{fam}_width"], d[f"{fam}_min"], marker, label=fam)
-    _finish(ax2, "filter width in samples (triangle: p; Gaussian: σ·n)", "minimum eigenvalue of Σ",
-            f"Minimum eigenvalue vs filter width, n = {d['n']}")
+    finish_axes(ax2, "filter width in samples (triangle: p; Gaussian: σ·n)", "minimum eigenvalue of Σ",
+                f"Minimum eigenvalue vs filter width, n = {d['n']}")
     fig.tight_layout()
     return [("", fig)]
 
@@ -266,8 +243,7 @@ def _width_stats(n: int, fault: str | None) -> dict:
 
 
 @register(
-    "kernel.spectrum-vs-width",
-    family="kernel",
+    "spectrum-vs-width",
     claim="Wider filters give a faster-decaying spectrum of Σ and a smaller minimum eigenvalue; the δ filter "
           "gives the flat spectrum ½.",
     reference="docs/theory.md §2.5; claim [4]; P1 Fig. 6 (notebook kernels_and_associated_dual_kernels)",
@@ -326,25 +302,21 @@ _RATE_SLOPE = (-0.65, -0.35)
 
 
 def _plot_rate(res):
-    from ..plotting import pyplot
-
-    plt = pyplot()
     d = res.data
     k, err, mean = np.asarray(d["k"], float), np.asarray(d["errors"]), np.asarray(d["mean_error"])
-    fig, ax = plt.subplots(figsize=(6.8, 4.6))
+    fig, (ax,) = figure(figsize=(6.8, 4.6))
     ax.loglog(np.repeat(k, err.shape[1]), err.ravel(), ".", color="0.6", ms=5, label="single draws of C0")
     ax.loglog(k, mean, "o", color="C0", ms=7, label="mean over draws")
     c = np.polyfit(np.log(k), np.log(mean), 1)
     ax.loglog(k, np.exp(np.polyval(c, np.log(k))), "-", color="C0", label=f"fit: slope {c[0]:.3f}")
     ax.loglog(k, mean[0] * (k / k[0]) ** -0.5, "k--", lw=1, label="reference ∝ k^(−1/2)")
-    _finish(ax, "number of channels k", "‖J(C0) J(C0)ᵀ − Σ‖₂ / ‖Σ‖₂",
-            f"Empirical → expected kernel, n = {d['n']}, {d['filter']}")
+    finish_axes(ax, "number of channels k", "‖J(C0) J(C0)ᵀ − Σ‖₂ / ‖Σ‖₂",
+                f"Empirical → expected kernel, n = {d['n']}, {d['filter']}")
     return [("", fig)]
 
 
 @register(
-    "kernel.finite-width-rate",
-    family="kernel",
+    "finite-width-rate",
     claim="The empirical kernel J(C0) J(C0)ᵀ approaches Σ at the rate k^(−1/2) in the number of channels.",
     reference="docs/theory.md §2.6 (matrix Bernstein); claim [5]",
     faults=("filter-swapped",),
@@ -372,7 +344,7 @@ def finite_width_rate(profile: str, seed: int, fault: str | None = None):
     for j, k in enumerate(ks):
         gen = make_gen(spec, n, k)
         for r in range(p["reps"]):
-            K = empirical_kernel(gen, gen.init(np.random.default_rng([seed, j, r])), method="structured")
+            K = empirical_kernel(gen, gen.init(rng(seed, j, r)), method="structured")
             errors[j, r] = sym_norm(K - Sigma) / norm
     mean = errors.mean(axis=1)
     slope = loglog_slope(ks, mean)

@@ -1,5 +1,5 @@
-"""Checks of the dynamics family: the network's gradient descent against the
-linearized prediction ``r_τ = (I − ηΣ)^τ r_0`` (``docs/theory.md`` §4.1).
+"""Checks of the dynamics family, gradient descent: the network's residual against
+the linearized prediction ``r_τ = (I − ηΣ)^τ r_0`` (``docs/theory.md`` §4.1).
 
 Common set-up (``_common.run_pair``): mirrored initialisation (``G(C_0) = 0``,
 so ``r_0 = y``), ``ω = 1``, step ``η = max_step_size(gen) = 1/‖U‖²``. Because the
@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import signals
-from ..dynamics import linearized, max_step_size
-from ..spectrum import frequency_energy, spectrum
-from ._base import register, result, sizes
-from ._common import make_gen, run_pair
+from ... import signals
+from ...dynamics import linearized, max_step_size
+from ...spectrum import frequency_energy, spectrum
+from .._base import register, result, sizes
+from .._common import figure, finish_axes, make_gen, rng, run_pair
+
+#: Tags of the two random streams of a run: ``rng(seed, *key, _TARGET)`` and ``rng(seed, *key, _INIT)``.
+_TARGET, _INIT = 0, 1
 
 
 # ----------------------------------------------------------------------------- helpers
-def _rngs(seed: int, *key) -> tuple:
-    """Independent generators for the target and for the initialisation of one run."""
-    return np.random.default_rng([seed, *key, 0]), np.random.default_rng([seed, *key, 1])
-
-
 def _flat_spectrum(n: int, rng, norm: float) -> np.ndarray:
     """Equal energy at every frequency ``f = 0 … n//2``, random phases: every trig
     component starts measurably, unlike white noise whose per-frequency energy is
@@ -84,12 +82,11 @@ _GAP_SPREAD = 2.0
 
 
 def _plot_gap(res):
-    from ..plotting import pyplot
+    from matplotlib.ticker import NullFormatter
 
-    plt = pyplot()
     d = res.data
     ks, gaps = np.asarray(d["ks"], float), np.asarray(d["gaps"])
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, (ax,) = figure(figsize=(6.4, 4.2))
     for s, g in enumerate(gaps):
         ax.loglog(ks, g, "o", color="C0", alpha=0.4, ms=4, label="per seed" if s == 0 else None)
     mean = gaps.mean(axis=0)
@@ -99,18 +96,14 @@ def _plot_gap(res):
     ax.loglog(ks, mean[0] * (ks / ks[0]) ** -0.5, "k--", lw=1, label="∝ k^(−1/2)")
     ax.set_xticks(ks)
     ax.set_xticklabels([f"{int(k)}" for k in ks])
-    ax.xaxis.set_minor_formatter(plt.NullFormatter())
-    ax.set_xlabel("channels k")
-    ax.set_ylabel(r"gap $\max_{\tau\leq T}\,\|r_\tau - r^{\rm lin}_\tau\| \,/\, \|y\|$")
-    ax.set_title(f"Network vs linearized residual (n={d['n']}, T={d['steps']})")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    finish_axes(ax, "channels k", r"gap $\max_{\tau\leq T}\,\|r_\tau - r^{\rm lin}_\tau\| \,/\, \|y\|$",
+                f"Network vs linearized residual (n={d['n']}, T={d['steps']})")
     return [("", fig)]
 
 
 @register(
-    "dynamics.linearization-gap",
-    family="dynamics",
+    "linearization-gap",
     claim="The network's residual stays close to the linearized one r_τ = (I − ηΣ)^τ r_0; the gap "
           "max_τ≤T ‖r_τ − r_τ^lin‖/‖y‖ shrinks like k^(−1/2) at fixed ω.",
     reference="docs/theory.md §4.1, §2.6; claim [6]; Heckel & Soltanolkotabi, ICLR 2020",
@@ -137,7 +130,7 @@ def linearization_gap(profile: str, seed: int, fault: str | None = None):
     gaps = np.empty((p["seeds"], len(ks)))
     for s in range(p["seeds"]):
         for i, k in enumerate(ks):
-            r_y, r_c = _rngs(seed, s, i)
+            r_y, r_c = rng(seed, s, i, _TARGET), rng(seed, s, i, _INIT)
             y = signals.smooth(n, p["smooth_p"], seed=r_y) + signals.white_noise(n, p["noise"], seed=r_y)
             y *= p["rms"] * np.sqrt(n) / np.linalg.norm(y)
             gen = make_gen(p["filter"], n, k)
@@ -190,40 +183,31 @@ def _component_rates(amp: np.ndarray, below: float, floor: float):
 
 
 def _plot_decay(res):
-    from ..plotting import pyplot
-
-    plt = pyplot()
     d = res.data
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11.5, 5.0))
+    fig, (ax1, ax2) = figure(2, figsize=(11.5, 5.0))
     tau = np.arange(d["actual_energy"].shape[1])
     for j, f in enumerate(d["shown"]):
         ax1.semilogy(tau, d["actual_energy"][f], "-", color=f"C{j}", label=f"f = {f} actual")
         ax1.semilogy(tau, d["predicted_energy"][f], "--", color=f"C{j}", label=f"f = {f} predicted")
     ax1.axhline(d["window_floor"] ** 2, color="grey", lw=1, ls=":", label="end of rate-fit window")
     ax1.set_ylim(max(1e-6, float(np.min(d["actual_energy"][d["shown"]])) / 2), 2.0)
-    ax1.set_xlabel("iteration τ")
-    ax1.set_ylabel(r"residual energy at frequency f, $E_f(r_\tau)/E_f(r_0)$")
-    ax1.set_title("Per-frequency residual (seed 0)")
-    ax1.grid(True, which="both", alpha=0.3)
-    ax1.legend(fontsize="x-small", ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.13))
+    finish_axes(ax1, "iteration τ", r"residual energy at frequency f, $E_f(r_\tau)/E_f(r_0)$",
+                "Per-frequency residual (seed 0)", fontsize="x-small", ncol=3, loc="upper center",
+                bbox_to_anchor=(0.5, -0.13))
     pred, meas = np.asarray(d["predicted_rates"]), np.asarray(d["measured_rates"])
     ok = np.isfinite(meas) & np.isfinite(pred) & (pred > 0)
     sc = ax2.scatter(pred[ok], meas[ok], c=np.asarray(d["frequency"])[ok], cmap="viridis", s=18)
     fig.colorbar(sc, ax=ax2, label="frequency f")
     lo, hi = np.min([pred[ok].min(), meas[ok].min()]) / 1.5, np.max([pred[ok].max(), meas[ok].max()]) * 1.5
     ax2.loglog([lo, hi], [lo, hi], "k--", lw=1, label="identity")
-    ax2.set_xlabel(r"predicted rate $-\log|1 - \eta\lambda_f|$")
-    ax2.set_ylabel("measured rate (fit of log amplitude)")
-    ax2.set_title(f"Decay rate per frequency (median rel. err. {d['median_err']:.3f})")
-    ax2.grid(True, which="both", alpha=0.3)
-    ax2.legend(fontsize="small")
+    finish_axes(ax2, r"predicted rate $-\log|1 - \eta\lambda_f|$", "measured rate (fit of log amplitude)",
+                f"Decay rate per frequency (median rel. err. {d['median_err']:.3f})")
     fig.tight_layout()
     return [("", fig)]
 
 
 @register(
-    "dynamics.per-component-decay",
-    family="dynamics",
+    "per-component-decay",
     claim="Each trigonometric component of the network's residual decays like (1 − ηλ_f)^τ: the measured "
           "per-frequency log-decay rate matches −log(1 − ηλ_f) across the spectrum for large k.",
     reference="docs/theory.md §4.1; claim [7]; Heckel & Soltanolkotabi, ICLR 2020",
@@ -257,7 +241,7 @@ def per_component_decay(profile: str, seed: int, fault: str | None = None):
         pred = -np.log(np.abs(1.0 - eta_pred * lam))
     errs, meas_all, keep = [], [], None
     for s in range(p["seeds"]):
-        r_y, r_c = _rngs(seed, s)
+        r_y, r_c = rng(seed, s, _TARGET), rng(seed, s, _INIT)
         y = _flat_spectrum(n, r_y, p["rms"] * np.sqrt(n))
         run = run_pair(gen, y, T, seed=r_c, eta=eta, eta_pred=eta_pred, record=np.arange(T + 1), spec=spec)
         E = frequency_energy(run.actual_residuals().T)
@@ -318,12 +302,9 @@ def _fit_times(gen, pred_gen, y, seed, level, budget):
 
 
 def _plot_fit(res):
-    from ..plotting import pyplot
-
-    plt = pyplot()
     d = res.data
     w = np.asarray(d["widths"], float)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, (ax,) = figure(figsize=(6.4, 4.2))
     for j, kind in enumerate(("smooth", "noise")):
         ax.semilogy(w, d[f"predicted_{kind}"], "--", color=f"C{j}", label=f"{kind}: predicted (linearized Σ)")
         ax.semilogy(w, d[f"actual_{kind}"], "o", color=f"C{j}", ms=7, mfc="none", mew=2,
@@ -336,17 +317,14 @@ def _plot_fit(res):
     ax.plot([], [], " ", label="×r: actual noise / smooth ratio")
     ax.set_xlim(w[0] / 1.4, w[-1] * 1.6)
     ax.set_ylim(bottom=float(np.min([d["actual_smooth"], d["predicted_smooth"]])) / 2)
-    ax.set_xlabel("triangle filter half-width p (δ filter: p = 1)")
-    ax.set_ylabel(f"iterations to {int(100 * d['level'])} % relative residual")
-    ax.set_title(f"Fitting a smooth signal vs noise of equal norm (n={d['n']}, k={d['k']})")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
+    finish_axes(ax, "triangle filter half-width p (δ filter: p = 1)",
+                f"iterations to {int(100 * d['level'])} % relative residual",
+                f"Fitting a smooth signal vs noise of equal norm (n={d['n']}, k={d['k']})")
     return [("", fig)]
 
 
 @register(
-    "dynamics.structure-vs-noise",
-    family="dynamics",
+    "structure-vs-noise",
     claim="A smooth signal is fitted in far fewer iterations than white noise of equal norm; the ratio, "
           "predicted by the linearized dynamics, grows with the filter width and is ≈ 1 for the δ filter.",
     reference="docs/theory.md §2.5, §4.1; claim [8]; Heckel & Soltanolkotabi, ICLR 2020 (Fig. 1, 4)",
@@ -382,13 +360,13 @@ def structure_vs_noise(profile: str, seed: int, fault: str | None = None):
     times = np.empty((p["seeds"], len(filters), 2, 2))  # seed, filter, (smooth, noise), (actual, predicted)
     ceil_pred = np.empty((p["seeds"], len(filters), 2), dtype=np.int64)
     for s in range(p["seeds"]):
-        r_y, _ = _rngs(seed, s)
+        r_y = rng(seed, s, _TARGET)
         targets = (signals.smooth(n, p["smooth_p"], seed=r_y, norm=norm), signals.white_noise(n, norm, seed=r_y))
         for i, spec in enumerate(filters):
             gen = make_gen(spec, n, k)
             pred_gen = make_gen(_wider(spec), n, k) if fault == "filter-swapped" else gen
             for j, y in enumerate(targets):
-                a, b, c = _fit_times(gen, pred_gen, y, _rngs(seed, s, i)[1], p["level"], p["budget"])
+                a, b, c = _fit_times(gen, pred_gen, y, rng(seed, s, i, _INIT), p["level"], p["budget"])
                 times[s, i, j], ceil_pred[s, i, j] = (a, b), c
     mean = times.mean(axis=0)  # filter, target, (actual, predicted)
     actual_ratio = mean[:, 1, 0] / mean[:, 0, 0]

@@ -1,38 +1,20 @@
-"""Checks of the initialisation family: the scale ω of ``C_0`` (initial output,
-relative weight motion, distance from the linear model), the alignment of
+"""Checks of the dynamics family, initialisation: the scale ω of ``C_0`` (initial
+output, relative weight motion, distance from the linear model), the alignment of
 ``J(C_0)`` with structured signals, and the linear least-squares warm-up."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..dynamics import linearized, max_step_size
-from ..kernels import empirical_kernel
-from ..signals import smooth, white_noise
-from ..spectrum import spectrum
-from ._base import loglog_slope, register, result, sizes
-from ._common import make_gen, run_pair
+from ...dynamics import linearized, max_step_size
+from ...kernels import empirical_kernel
+from ...signals import smooth, white_noise
+from ...spectrum import spectrum
+from .._base import register, result, sizes
+from .._common import figure, finish_axes, loglog_slope, make_gen, rng, run_pair
 
 #: Var relu(z) / E z² for z ~ N(0, s²): E relu² = s²/2 minus (E relu)² = s²/(2π).
 _RELU_VAR = 0.5 - 1.0 / (2.0 * np.pi)
-
-
-def _rng(seed: int, *tags: int) -> np.random.Generator:
-    """An independent stream for each (seed, purpose, index)."""
-    return np.random.default_rng([seed, *tags])
-
-
-def _finish(ax, xlabel: str, ylabel: str, title: str, log: str = "", **legend) -> None:
-    """Shared axis styling: labels, title, grid, legend (``legend`` kwargs) and optional log scales."""
-    if "x" in log:
-        ax.set_xscale("log")
-    if "y" in log:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize="medium")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(**{"fontsize": "small", **legend})
 
 
 def _max_gap(outputs, predicted, y) -> float:
@@ -75,20 +57,18 @@ def _measured_init_output_rms(gen, omega: float, draws: int, rng) -> float:
 
 
 def _plot_omega(res):
-    from ..plotting import pyplot
-
-    plt = pyplot()
     d = res.data
     om = np.asarray(d["omegas"])
-    fig, axes = plt.subplots(1, 3, figsize=(15, 5.4))
+    fig, axes = figure(3, figsize=(15, 5.4))
     ax = axes[0]
     ax.plot(om, d["g0_pred"], "k-", lw=1.5, label="predicted ω‖u‖‖v‖√(n(½ − 1/2π))")
     ax.plot(om, d["g0_rms"], "o", ms=7, label=f"measured RMS over {d['draws']} draws")
-    _finish(ax, "initialisation scale ω", "‖G(C₀)‖", "(a) initial output grows ∝ ω", "xy")
+    finish_axes(ax, "initialisation scale ω", "‖G(C₀)‖", "(a) initial output grows ∝ ω", log="xy")
     ax = axes[1]
     ax.plot(om, d["motion"], "o-", label=f"measured ‖C_T − C₀‖_F / ‖C₀‖_F (slope {loglog_slope(om, d['motion']):.3f})")
     ax.plot(om, d["motion"][-1] * om[-1] / om, "k--", lw=1, label="predicted ∝ ω⁻¹ (slope −1)")
-    _finish(ax, "initialisation scale ω", "relative weight motion", "(b) relative weight motion (mirrored C₀)", "xy")
+    finish_axes(ax, "initialisation scale ω", "relative weight motion", "(b) relative weight motion (mirrored C₀)",
+                log="xy")
     ax = axes[2]
     ax.plot(om, d["gap"], "o-", label="gap to Σ-linear model (mirrored C₀)")
     ax.plot(om, d["gap_nonlinear"], "s:", label="gap to K(C₀)-linear model (mirrored C₀)")
@@ -97,16 +77,15 @@ def _plot_omega(res):
     best = int(np.argmin(d["total"]))
     ax.plot(om[best], d["total"][best], "*", color="C2", ms=16, label=f"best trade-off ω = {om[best]:g}")
     ax.plot(om, np.asarray(d["g0_pred"]) / d["y_norm"], "k--", lw=1, label="predicted ‖G(C₀)‖ / ‖y‖")
-    _finish(ax, "initialisation scale ω", "max_τ ‖G(C_τ) − f_τ‖ / ‖y‖", "(c) distance from the linear model", "xy",
-            loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
+    finish_axes(ax, "initialisation scale ω", "max_τ ‖G(C_τ) − f_τ‖ / ‖y‖", "(c) distance from the linear model",
+                log="xy", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
     fig.suptitle(f"ω trade-off: n = {d['n']}, k = {d['k']}, {d['filter']}, {d['steps']} GD steps", fontsize="medium")
     fig.tight_layout()
     return [("", fig)]
 
 
 @register(
-    "dynamics.omega-tradeoff",
-    family="dynamics",
+    "omega-tradeoff",
     claim="The initialisation scale ω trades the initial output ‖G(C0)‖ (∝ ω) against the relative weight "
           "motion (∝ 1/ω) and the deviation of the network from the linear model (larger at small ω).",
     reference="docs/theory.md §1.1, §4.2–4.3; claim [12]; Heckel & Soltanolkotabi, ICLR 2020",
@@ -153,23 +132,23 @@ def omega_tradeoff(profile: str, seed: int, fault: str | None = None):
     gen = make_gen(p["filter"], n, k)
     spec = spectrum(gen)
     eta = max_step_size(gen)
-    y = smooth(n, p=8, seed=_rng(seed, 0), norm=np.sqrt(n))
+    y = smooth(n, p=8, seed=rng(seed, 0), norm=np.sqrt(n))
     lin0 = linearized(spec, y, eta)
     steps = int(3 * lin0.fit_time(0.01))
     taus = np.arange(steps + 1)
     ideal = lin0.output(taus)  # Σ-model from f0 = 0
 
     g0_pred = np.array([_init_output_rms(gen, om, fault) for om in omegas])
-    g0_rms = np.array([_measured_init_output_rms(gen, om, p["draws"], _rng(seed, 1, j)) for j, om in enumerate(omegas)])
+    g0_rms = np.array([_measured_init_output_rms(gen, om, p["draws"], rng(seed, 1, j)) for j, om in enumerate(omegas)])
     stats = np.zeros((len(omegas), 4))  # motion, Σ-gap, K(C0)-gap, total distance
     floor = 0.0
     for s in range(p["seeds"]):
-        C1 = gen.init(_rng(seed, 2, s), symmetric=True)  # the unit-scale draw C̃0 (omega = 1)
+        C1 = gen.init(rng(seed, 2, s), symmetric=True)  # the unit-scale draw C̃0 (omega = 1)
         K0_out = linearized(empirical_kernel(gen, C1), y, eta).output(taus)
         floor += _max_gap(K0_out, ideal, y)
         for j, om in enumerate(omegas):
-            run = run_pair(gen, y, steps, seed=_rng(seed, 2, s), omega=om, eta=eta, record=taus, spec=spec)
-            plain = run_pair(gen, y, steps, seed=_rng(seed, 3, s), omega=om, symmetric=False, eta=eta,
+            run = run_pair(gen, y, steps, seed=rng(seed, 2, s), omega=om, eta=eta, record=taus, spec=spec)
+            plain = run_pair(gen, y, steps, seed=rng(seed, 3, s), omega=om, symmetric=False, eta=eta,
                              record=taus, spec=spec)
             out = run.traj.outputs
             stats[j] += [np.linalg.norm(run.traj.C - om * C1) / np.linalg.norm(om * C1),
@@ -228,17 +207,14 @@ def _quadratic_form(spec, y) -> float:
 
 
 def _plot_alignment(res):
-    from ..plotting import pyplot
-
-    plt = pyplot()
     d = res.data
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = figure(2, figsize=(11, 4.2))
     for ax, name, color in zip(axes, ("smooth", "noise"), ("C0", "C1")):
         x = np.asarray(d[name])
         ax.hist(x, bins=max(8, x.size // 4), color=color, alpha=0.7, label=f"{x.size} initialisations")
         ax.axvline(d[f"pred_{name}"], color="k", ls="--", lw=2, label=f"predicted yᵀΣy = {d[f'pred_{name}']:.4g}")
         ax.axvline(x.mean(), color=color, lw=2, label=f"measured mean = {x.mean():.4g}")
-        _finish(ax, "‖J(C₀)ᵀ y‖²", "count", f"{'smooth signal' if name == 'smooth' else 'white noise'}, ‖y‖ = 1")
+        finish_axes(ax, "‖J(C₀)ᵀ y‖²", "count", f"{'smooth signal' if name == 'smooth' else 'white noise'}, ‖y‖ = 1")
     fig.suptitle(f"Alignment at initialisation: n = {d['n']}, k = {d['k']}, triangle({d['width']}); "
                  f"smooth/noise = {d['ratio']:.3f} (predicted {d['pred_ratio']:.3f})", fontsize="medium")
     fig.tight_layout()
@@ -246,8 +222,7 @@ def _plot_alignment(res):
 
 
 @register(
-    "dynamics.alignment-at-init",
-    family="dynamics",
+    "alignment-at-init",
     claim="At initialisation ‖J(C0)ᵀy‖² ≈ yᵀΣy = Σ λ_i⟨w_i,y⟩²: a smooth signal is far better aligned with the "
           "Jacobian than white noise of equal norm (ratio ≈ yₛᵀΣyₛ / y_nᵀΣy_n ≫ 1 for a wide filter).",
     reference="docs/theory.md §4.1; claim [13]; P1 Fig. 12 (Jacobian_inner_product_noisevsimg)",
@@ -274,12 +249,12 @@ def alignment_at_init(profile: str, seed: int, fault: str | None = None):
     gen = make_gen(f"triangle:{w}", n, k)
     spec = spectrum(gen)
     pred_spec = spectrum(make_gen(f"triangle:{max(1, w // 2)}", n, k)) if fault == "filter-swapped" else spec
-    ys = {"smooth": smooth(n, p=p["p"], seed=_rng(seed, 0), norm=1.0),
-          "noise": white_noise(n, norm=1.0, seed=_rng(seed, 1))}
+    ys = {"smooth": smooth(n, p=p["p"], seed=rng(seed, 0), norm=1.0),
+          "noise": white_noise(n, norm=1.0, seed=rng(seed, 1))}
     pred = {name: _quadratic_form(pred_spec, y) for name, y in ys.items()}
     samples = {name: np.empty(p["inits"]) for name in ys}
     for r in range(p["inits"]):
-        C0 = gen.init(_rng(seed, 2, r))
+        C0 = gen.init(rng(seed, 2, r))
         for name, y in ys.items():
             samples[name][r] = np.sum(gen.vjp(C0, y) ** 2)
     mean = {name: float(x.mean()) for name, x in samples.items()}
@@ -338,12 +313,9 @@ def _ls_curves(X, U, sig, ystar, e, steps: int, alpha: float, alpha_pred: float)
 
 
 def _plot_ls(res):
-    from ..plotting import pyplot
-
-    plt = pyplot()
     d = res.data
     t = np.asarray(d["taus"]) + 1.0
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1.6, 1]})
+    fig, axes = figure(2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1.6, 1]})
     ax = axes[0]
     for key, label, color in (("fit", "‖y − Xθ_τ‖ (fit to the data)", "C0"),
                               ("target", "‖y* − Xθ_τ‖ (distance to the structure)", "C3")):
@@ -353,18 +325,17 @@ def _plot_ls(res):
     i = int(d["argmin"])
     ax.plot(t[i], d["target_measured"][i], "v", color="C3", ms=9, label=f"minimum at τ = {i}")
     ax.set_ylim(bottom=0)
-    _finish(ax, "iteration τ + 1", "norm", f"Least squares, n = {d['n']}, α = {d['alpha']:g}: structure first",
-            "x")
+    finish_axes(ax, "iteration τ + 1", "norm", f"Least squares, n = {d['n']}, α = {d['alpha']:g}: structure first",
+                log="x")
     ax = axes[1]
     ax.semilogy(np.arange(1, len(d["sigma"]) + 1), d["sigma"], ".-", label="σ_i = s_i³ / max s³")
-    _finish(ax, "index i", "singular value of X", "Spectrum of X")
+    finish_axes(ax, "index i", "singular value of X", "Spectrum of X")
     fig.tight_layout()
     return [("", fig)]
 
 
 @register(
-    "dynamics.least-squares-warmup",
-    family="dynamics",
+    "least-squares-warmup",
     claim="Gradient descent on linear least squares fits the component along the i-th singular vector with "
           "factor (1 − ασ_i²)^τ: a target on the top singular vector is fitted first, a generic perturbation "
           "much later, so ‖y* − Xθ_τ‖ first drops and then grows.",
@@ -392,7 +363,7 @@ def least_squares_warmup(profile: str, seed: int, fault: str | None = None):
     alpha_pred = 2 * _LS_ALPHA if fault == "eta-doubled" else _LS_ALPHA
     rel_diff, comp_err, dips, argmins, stable = [], [], [], [], []
     for i in range(p["instances"]):
-        X, U, sig, ystar, e = _ls_instance(n, _rng(seed, i))
+        X, U, sig, ystar, e = _ls_instance(n, rng(seed, i))
         meas, pred = _ls_curves(X, U, sig, ystar, e, steps, _LS_ALPHA, alpha_pred)
         curves = {"fit": (np.linalg.norm(meas, axis=1), np.linalg.norm(pred, axis=1)),
                   "target": (np.linalg.norm(meas - e, axis=1), np.linalg.norm(pred - e, axis=1))}

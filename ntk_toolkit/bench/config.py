@@ -1,0 +1,80 @@
+"""Configuration of the benchmark suite: sections, peers, the sizes of each mode and the targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SECTIONS = ("kernel", "gd", "spectrum", "startup")
+PEERS = ("torch", "jax")
+PEER_NAMES = {"torch": "PyTorch", "jax": "JAX"}
+#: (peer, form) pairs that are timed: JAX writes U as shifted copies (``roll``) and as a convolution.
+PEER_VARIANTS = (("torch", None), ("jax", "roll"), ("jax", "conv"))
+KERNEL_PEER_NAMES = {("torch", None): "torch.func.jacrev J Jᵀ", ("jax", "roll"): "jax.jacrev J Jᵀ (jnp.roll, jit)",
+                     ("jax", "conv"): "jax.jacrev J Jᵀ (lax.conv, jit)"}
+GD_PEER_NAMES = {("torch", None): "PyTorch autograd loop (F.pad circular + conv1d)",
+                 ("jax", "roll"): "JAX jitted fori_loop (jnp.roll)", ("jax", "conv"): "JAX jitted fori_loop (lax.conv)"}
+INSTALL_HINT = 'pip install "ntk_toolkit[peers]"'
+
+
+@dataclass(frozen=True)
+class Config:
+    """Sizes and repeat counts of one mode."""
+
+    kernel_pair: tuple  # (n, k): ntk_toolkit vs explicit J Jᵀ and the peers
+    kernel_repeats: int
+    ref_repeats: int
+    kernel_times: tuple  # ((n, k), repeats) timed in this process
+    kernel_memory: tuple  # ((n, k), repeats) timed with peak RSS in a fresh process
+    largest: bool  # search the largest (n, 16n) within LARGEST_SECONDS
+    gd: tuple  # (n, k)
+    gd_steps: int
+    gd_repeats: int
+    naive_steps: int
+    peer_steps: int
+    spectrum_n: int
+    spectrum_repeats: int
+    first_call_size: tuple
+    first_call_isolated: bool  # one fresh process per routine (else one for all, in order)
+    bandwidth_bytes: int
+    budget: float  # seconds of timed repeats per measurement (at least one repeat)
+
+
+FULL = Config(
+    kernel_pair=(256, 1024), kernel_repeats=7, ref_repeats=3,
+    kernel_times=(((1024, 8192), 5),),
+    kernel_memory=(((4096, 16384), 3), ((4096, 65536), 1)),
+    largest=True,
+    gd=(512, 2048), gd_steps=200, gd_repeats=7, naive_steps=20, peer_steps=50,
+    spectrum_n=2**20, spectrum_repeats=5, first_call_size=(64, 256), first_call_isolated=True,
+    bandwidth_bytes=256 * 2**20, budget=20.0,
+)
+QUICK = Config(
+    kernel_pair=(64, 256), kernel_repeats=5, ref_repeats=3,
+    kernel_times=(),
+    kernel_memory=(((512, 2048), 2),),
+    largest=False,
+    gd=(128, 512), gd_steps=50, gd_repeats=3, naive_steps=10, peer_steps=20,
+    spectrum_n=2**16, spectrum_repeats=5, first_call_size=(64, 256), first_call_isolated=False,
+    bandwidth_bytes=64 * 2**20, budget=2.0,
+)
+
+#: Time limit of one call in the search for the largest (n, 16n) kernel.
+LARGEST_SECONDS = 60.0
+LARGEST_START, LARGEST_STEP = 4096, 1024
+#: Memory kept free for the interpreter and libraries when sizing the largest kernel.
+MEMORY_RESERVE = 512 * 2**20
+
+#: Targets, full mode only. Keys: (section, operation key, size).
+TARGETS = {
+    ("kernel", "torch", (256, 1024)): {"min_ratio": 200.0},
+    ("kernel", "jax", (256, 1024)): {"min_ratio": 200.0},
+    ("kernel", "time", (1024, 8192)): {"max_s": 0.5},
+    ("kernel", "memory", (4096, 16384)): {"max_s": 10.0, "max_x_C": 3.0},
+    ("gd", "naive", (512, 2048)): {"max_s": 0.015, "min_ratio": 10.0},
+    ("gd", "torch", (512, 2048)): {"min_ratio": 3.0},
+    ("gd", "jax", (512, 2048)): {"min_ratio": 1.0},
+    ("gd", "bound", (512, 2048)): {"min_ratio": 0.5},
+    ("gd", "float32", (512, 2048)): {"min_ratio": 1.6},
+    ("spectrum", "time", (2**20,)): {"max_s": 2.0},
+    ("startup", "import", ()): {"max_s": 1.0},
+}
