@@ -406,7 +406,7 @@ class RecoveryCurve:
 
 
 def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, seed=None, labels=None,
-                   progress: bool = False) -> RecoveryCurve:
+                   progress: bool = False, *, measurement_seeds=None, pinv: bool = True) -> RecoveryCurve:
     """Recovery error of the smoothest interpolant against the number of measurements, simulated and predicted.
 
     For each ``m`` in ``ms``, draws ``trials`` Gaussian ``A`` (i.i.d.
@@ -438,6 +438,15 @@ def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, see
         ``"kernel i"``.
     progress : bool, default False
         Show a progress bar (one step per trial).
+    measurement_seeds : sequence of seeds, length M, optional
+        One seed (int, sequence of int or Generator) per ``m`` for its
+        ``trials`` Gaussian matrices, instead of the stream derived from
+        ``seed`` (which still seeds the noise): common random numbers shared
+        with another experiment.
+    pinv : bool, default True
+        Compute the smoothest interpolants with the pseudo-inverse of
+        ``A K Aᵀ`` (robust to rank-deficient kernels); ``False`` solves the
+        linear system (see :func:`smoothest_interpolant`).
 
     Returns
     -------
@@ -498,6 +507,8 @@ def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, see
     trials = check_int("trials", trials, minimum=1)
     noise_std = check_positive("noise_std", noise_std, allow_zero=True)
     rng = as_rng(seed)
+    if measurement_seeds is not None and len(measurement_seeds) != len(ms):
+        raise ValueError(f"measurement_seeds must have one seed per m ({len(ms)}), got {len(measurement_seeds)}")
     half_identity = circulant_spectrum(np.eye(1, n)[0] * 0.5)  # Σ = ½ I: the expected kernel of the δ filter
     trial_rngs = [_spawned_rngs(s, 2) for s in rng.integers(0, 2**63 - 1, size=len(ms))]
 
@@ -511,12 +522,15 @@ def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, see
     try:
         for j, m in enumerate(ms):
             r_A, r_noise = trial_rngs[j]
+            if measurement_seeds is not None:
+                r_A = as_rng(measurement_seeds[j]) if isinstance(measurement_seeds[j], np.random.Generator) \
+                    else np.random.default_rng(measurement_seeds[j])
             for t in range(trials):
                 A = GaussianMeasurement(m, n, seed=r_A)
                 y = A.apply(x) + (noise_std * r_noise.standard_normal(m) if noise_std > 0 else 0.0)
                 sq_pinv[j, t] = float(np.sum((min_l2_interpolant(A, y) - x) ** 2))
                 for i, spec in enumerate(spectra):
-                    sq[i, j, t] = float(np.sum((smoothest_interpolant(spec, A, y, pinv=True) - x) ** 2))
+                    sq[i, j, t] = float(np.sum((smoothest_interpolant(spec, A, y, pinv=pinv) - x) ** 2))
                 if bar is not None:
                     bar.update(1)
     finally:

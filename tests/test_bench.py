@@ -308,7 +308,7 @@ def test_run_child_bad_task():
 
 
 def _run(**kw):
-    return suite._Run(suite.QUICK, quick=True, peers=True, threads=1, time_limit=60.0, log=lambda m: None, **kw)
+    return suite.Run(suite.QUICK, quick=True, peers=True, threads=1, time_limit=60.0, log=lambda m: None, **kw)
 
 
 def test_missing_peer_is_skipped_with_a_hint(monkeypatch):

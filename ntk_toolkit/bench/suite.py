@@ -55,7 +55,7 @@ def peer_available(peer: str) -> bool:
     return importlib.util.find_spec(peer) is not None
 
 
-class _Run:
+class Run:
     """State of one run: configuration, rows, notes, the child launcher and what one section
     measures for another (the kernel and float64 step times, the memory runs, the bandwidth)."""
 
@@ -223,7 +223,7 @@ def run_suite(*, quick: bool = False, peers: bool = False, threads: int | None =
     log = log or (lambda msg: None)
     t0 = time.perf_counter()
     env = environment(threads)
-    run = _Run(QUICK if quick else FULL, quick, peers, threads, float(time_limit), log)
+    run = Run(QUICK if quick else FULL, quick, peers, threads, float(time_limit), log)
     units = run.plan([s for s in SECTIONS if s in sections])
     with ExitStack() as stack:
         blas = stack.enter_context(_threads(threads))

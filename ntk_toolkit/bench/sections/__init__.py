@@ -1,9 +1,9 @@
 """The sections of the benchmark suite, one module each (``kernel``, ``gd``, ``spectrum``,
 ``startup``).
 
-Each section is a set of functions of the state of one run (``suite._Run``: the
+Each section is a set of functions of the state of one run (``suite.Run``: the
 configuration, the child-process launcher and the rows and notes collected so
-far); :meth:`suite._Run.plan` lists them in the order they run.
+far); :meth:`suite.Run.plan` lists them in the order they run.
 """
 
 from __future__ import annotations

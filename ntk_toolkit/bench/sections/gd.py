@@ -16,9 +16,9 @@ from ..report import Row
 from . import has_dtype_argument, toolkit
 
 if TYPE_CHECKING:
-    from ..suite import _Run
+    from ..suite import Run
 
-def gd(state: _Run) -> None:
+def gd(state: Run) -> None:
     """float64, float32 and the copy bandwidth measured interleaved, then the dense-U NumPy loop.
 
     Every repeat times a copy of ``bandwidth_bytes`` (best of 3), then,
@@ -73,7 +73,7 @@ def gd(state: _Run) -> None:
     gd_bound(state, "float64", 8)
 
 
-def gd_bound(state: _Run, dtype: str, itemsize: int) -> None:
+def gd_bound(state: Run, dtype: str, itemsize: int) -> None:
     """Row: a ``dtype`` step against the memory-bandwidth bound measured before each repeat."""
     n, k = state.cfg.gd
     ours = state.gd_stats[dtype]
@@ -97,7 +97,7 @@ def gd_bound(state: _Run, dtype: str, itemsize: int) -> None:
              f"{statistics.median(over):.2f}× [{min(over):.2f}–{max(over):.2f}] the bound of its repeat")
 
 
-def gd_float32(state: _Run) -> None:
+def gd_float32(state: Run) -> None:
     """Row: the float32 step against the float64 one (measured interleaved by :func:`gd`)."""
     cfg = state.cfg
     n, k = cfg.gd
@@ -121,7 +121,7 @@ def gd_float32(state: _Run) -> None:
     gd_bound(state, "float32", 4)
 
 
-def gd_peer(state: _Run, peer: str, form: str | None = None) -> None:
+def gd_peer(state: Run, peer: str, form: str | None = None) -> None:
     """Time the gradient-descent loop of a peer library (``peer``, ``form``) in its own process."""
     cfg = state.cfg
     n, k = cfg.gd

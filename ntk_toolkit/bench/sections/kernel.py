@@ -14,9 +14,9 @@ from ..report import Row
 from . import toolkit
 
 if TYPE_CHECKING:
-    from ..suite import _Run
+    from ..suite import Run
 
-def kernel_pair(state: _Run) -> Stats:
+def kernel_pair(state: Run) -> Stats:
     """Time ``empirical_kernel`` against the explicit ``J Jᵀ`` at ``cfg.kernel_pair`` (same process)."""
     nt = toolkit()
     cfg = state.cfg
@@ -38,7 +38,7 @@ def kernel_pair(state: _Run) -> Stats:
     return ours
 
 
-def kernel_peer(state: _Run, peer: str, form: str | None = None) -> None:
+def kernel_peer(state: Run, peer: str, form: str | None = None) -> None:
     """Time ``J Jᵀ`` of a peer library (``peer``, ``form``) in its own process."""
     n, k = state.cfg.kernel_pair
     ours = state.kernel_ours or kernel_pair(state)
@@ -50,7 +50,7 @@ def kernel_peer(state: _Run, peer: str, form: str | None = None) -> None:
     state.add(state.peer_row(row, res), ("kernel", peer, (n, k)))
 
 
-def kernel_times(state: _Run) -> None:
+def kernel_times(state: Run) -> None:
     """Time ``empirical_kernel`` at the sizes of ``cfg.kernel_times`` (no reference)."""
     nt = toolkit()
     for (n, k), repeats in state.cfg.kernel_times:
@@ -77,7 +77,7 @@ def memory_row(n: int, k: int, res: ChildResult, operation: str = "empirical_ker
     return row
 
 
-def kernel_memory(state: _Run) -> None:
+def kernel_memory(state: Run) -> None:
     """Time and peak extra memory of ``empirical_kernel`` in a fresh process (``cfg.kernel_memory``)."""
     state.memory_results = {}
     for (n, k), repeats in state.cfg.kernel_memory:
@@ -90,7 +90,7 @@ def kernel_memory(state: _Run) -> None:
                                f"including the returned kernel ({fmt_bytes(row.details['K_nbytes'])})")
 
 
-def kernel_largest(state: _Run) -> None:
+def kernel_largest(state: Run) -> None:
     """The largest ``(n, 16n)`` kernel computed within ``LARGEST_SECONDS`` (full mode)."""
     tried, best, reason = [], None, None
     x_C = 0.5  # extra memory as a multiple of C, updated from each measurement

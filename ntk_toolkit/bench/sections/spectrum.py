@@ -10,9 +10,9 @@ from ..report import Row
 from . import toolkit
 
 if TYPE_CHECKING:
-    from ..suite import _Run
+    from ..suite import Run
 
-def spectrum(state: _Run) -> None:
+def spectrum(state: Run) -> None:
     """:func:`ntk_toolkit.spectrum` of ``Σ`` against a full FFT of its first row and a sort."""
     nt = toolkit()
     cfg = state.cfg

@@ -9,9 +9,9 @@ from .._timing import Stats
 from ..report import Row
 
 if TYPE_CHECKING:
-    from ..suite import _Run
+    from ..suite import Run
 
-def startup(state: _Run) -> None:
+def startup(state: Run) -> None:
     """``import ntk_toolkit`` and the first call of each routine, in fresh processes (warm Numba cache)."""
     n, k = state.cfg.first_call_size
     routines = list(FIRST_CALL_ROUTINES)

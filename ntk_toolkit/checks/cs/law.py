@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ...operators import GaussianMeasurement
-from ...recovery import recovery_law, smoothest_interpolant
+from ...recovery import recovery_curve, recovery_law, smoothest_interpolant
 from .._base import register, result, sizes
 from .._common import figure, finish_axes, rel_err, rng
 from ._setup import spectrum_of, top_p
@@ -48,17 +48,13 @@ def _recovery_law_run(p: dict, seed: int, fault) -> dict:
         if spec.energy_in_top(x, P, relative=True) < 1 - 1e-12:  # pragma: no cover - guards the set-up
             raise ValueError(f"the top-{P} eigenspaces of the two filters differ ({f})")
     pred_specs = specs[::-1] if fault == "filter-swapped" else specs
-    sim, se, pred = (np.empty((len(specs), ms.size)) for _ in range(3))
-    for j, m in enumerate(ms):
-        for i, spec in enumerate(specs):
-            draw = rng(seed, 1, j)  # the same draws of A for both filters (common random numbers)
-            e2 = np.empty(T)
-            for t in range(T):
-                A = GaussianMeasurement(int(m), n, seed=draw)
-                e2[t] = np.sum((smoothest_interpolant(spec, A, A.apply(x)) - x) ** 2)
-            sim[i, j] = math.sqrt(e2.mean())
-            se[i, j] = e2.std(ddof=1) / (2 * sim[i, j] * math.sqrt(T))  # delta method for √mean
-            pred[i, j] = math.sqrt(recovery_law(pred_specs[i], x, int(m)).total)
+    # the same draws of A for both filters (common random numbers), seeded per m as rng(seed, 1, j)
+    curve = recovery_curve(specs, x, [int(m) for m in ms], trials=T, measurement_seeds=[[seed, 1, j] for j in
+                                                                                        range(ms.size)], pinv=False)
+    e2 = curve.squared_errors  # (filters, ms, trials)
+    sim = np.sqrt(e2.mean(axis=-1))
+    se = e2.std(axis=-1, ddof=1) / (2 * sim * math.sqrt(T))  # delta method for √mean
+    pred = np.array([[math.sqrt(recovery_law(spec, x, int(m)).total) for m in ms] for spec in pred_specs])
     dense = np.arange(max(2, P // 2), ms.max() + 1)
     curves = np.array([[math.sqrt(recovery_law(s, x, int(m)).total) for m in dense] for s in pred_specs])
     flat = spectrum_of("delta", n)
