@@ -1,5 +1,5 @@
-"""Guard: no module of the verification suite or the benchmark suite grows past the size at which
-it should be split by concept (``docs/design.md`` §3: about 600 lines)."""
+"""Guard: no module of the package grows past the size at which it should be split by concept
+(about 600 lines)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ import ntk_toolkit
 
 MAX_LINES = 650
 ROOT = Path(ntk_toolkit.__file__).parent
-GUARDED = ("checks", "bench")
-MODULES = sorted(p for sub in GUARDED for p in (ROOT / sub).rglob("*.py"))
+MODULES = sorted(ROOT.rglob("*.py"))
 
 
-def test_guarded_packages_have_modules():
-    assert len(MODULES) > 10
+def test_the_package_has_modules():
+    assert len(MODULES) > 30
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
