@@ -22,7 +22,7 @@ import numpy as np
 from . import _blas
 from ._jit import threads_for
 from ._validation import as_float_array, check_int, check_positive, renamed_argument
-from .generator import Generator
+from .generator import Generator, is_generator
 from .measurements import as_measurement
 from .prediction import LinearizedPrediction, gradient_flow, linearized, residual_system
 
@@ -83,7 +83,7 @@ def max_step_size(kernel, A=None) -> float:
     >>> max_step_size(np.diag([4.0, 1.0]))
     0.5
     """
-    if isinstance(kernel, Generator):
+    if is_generator(kernel):
         gen = kernel
         A = as_measurement(A, gen.n)
         if not hasattr(gen, "kernel_norm_bound"):
@@ -309,7 +309,7 @@ def _passes(gen):
 
 def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_factor, stop_at, progress,
                       dtype) -> Trajectory:
-    if not isinstance(gen, Generator):
+    if not is_generator(gen):
         raise TypeError(
             "gen must be a generator (a TwoLayerGenerator, or an object with n, num_params, init, forward, jvp "
             f"and vjp), got {type(gen).__name__}"

@@ -14,7 +14,7 @@ from . import _lazy
 from ._jit import threads_for
 from ._memory import check_memory
 from ._validation import as_float_array
-from .generator import ACTIVATIONS, Generator
+from .generator import ACTIVATIONS, Generator, is_generator
 
 __all__ = ["empirical_kernel", "expected_kernel", "expected_kernel_first_row", "gram_matrix"]
 
@@ -42,7 +42,7 @@ _METHODS = ("auto", "structured", "blas", "jacobian")
 
 
 def _check_gen(gen) -> Generator:
-    if not isinstance(gen, Generator):
+    if not is_generator(gen):
         raise TypeError(
             "gen must be a generator (a TwoLayerGenerator, or an object with n, num_params, init, forward, "
             f"jvp and vjp), got {type(gen).__name__}"

@@ -17,7 +17,7 @@ import numpy as np
 from . import _lazy
 from ._memory import check_memory
 from ._validation import as_float_array, as_rng, check_int, check_kernel_matrix, check_positive
-from .generator import Generator
+from .generator import is_generator
 from .measurements import GaussianMeasurement, as_measurement
 from .spectrum import Spectrum, as_spectrum, circulant_spectrum
 
@@ -37,7 +37,7 @@ __all__ = [
 
 # --------------------------------------------------------------------------- helpers
 def _n_of(kernel) -> int:
-    if isinstance(kernel, (Generator, Spectrum)):
+    if isinstance(kernel, Spectrum) or is_generator(kernel):
         return kernel.n
     return np.asarray(kernel).shape[0]
 
@@ -478,7 +478,7 @@ def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, see
     >>> np.round(curve.predicted_rms_min_l2 ** 2, 12)  # A⁺y: 1 − m/n
     array([0.75, 0.5 ])
     """
-    if isinstance(kernels, (Spectrum, Generator)) or (isinstance(kernels, np.ndarray) and kernels.ndim == 2):
+    if isinstance(kernels, Spectrum) or is_generator(kernels) or (isinstance(kernels, np.ndarray) and kernels.ndim == 2):
         kernels = [kernels]
     if not isinstance(kernels, (list, tuple)) or not kernels:
         raise TypeError(f"kernels must be a non-empty list of kernels (matrices, Spectrum or generators), "

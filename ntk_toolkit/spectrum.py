@@ -21,7 +21,7 @@ from . import _lazy
 from ._memory import check_memory
 from ._validation import as_float_array, check_int, check_kernel_matrix, renamed_argument
 from .bases import COS, SIN, TrigBasis
-from .generator import Generator
+from .generator import is_generator
 from .kernels import expected_kernel, expected_kernel_first_row
 
 __all__ = ["Spectrum", "as_spectrum", "spectrum", "basis_spectrum", "circulant_spectrum", "trig_basis",
@@ -328,7 +328,7 @@ def as_spectrum(kernel) -> Spectrum:
         return kernel
     if isinstance(kernel, (np.ndarray, list, tuple)):
         return _eigh_spectrum(check_kernel_matrix("kernel", kernel))
-    if isinstance(kernel, Generator):
+    if is_generator(kernel):
         op = getattr(kernel, "operator", None)
         if op is not None and op.basis is not None:
             return basis_spectrum(op.basis, expected_kernel_first_row(kernel))
