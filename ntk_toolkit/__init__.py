@@ -8,7 +8,7 @@ convolutional generators with fixed interpolating filters.
 
 from __future__ import annotations
 
-from . import bases, filters, measurements, operators, signals
+from . import bases, filters, images, measurements, operators, signals
 from ._memory import memory_budget, set_memory_budget
 from .dynamics import (
     Convergence,
@@ -71,6 +71,7 @@ __all__ = [
     "expected_kernel_first_row",
     "filters",
     "frequency_energy",
+    "images",
     "gradient_descent",
     "gradient_flow",
     "linearized",
