@@ -21,6 +21,7 @@ from .dynamics import (
 from .filters import Filter
 from .generator import Generator, TwoLayerGenerator
 from .kernels import empirical_kernel, expected_kernel, expected_kernel_first_row
+from .matfree import TopEigenpairs, kernel_operator, top_eigenpairs
 from .operators import CircularConv, DenseOperator, Operator
 from .prediction import LinearizedPrediction, gradient_flow, linearized
 from .recovery import (
@@ -69,6 +70,9 @@ __all__ = [
     "empirical_kernel",
     "expected_kernel",
     "expected_kernel_first_row",
+    "kernel_operator",
+    "TopEigenpairs",
+    "top_eigenpairs",
     "filters",
     "frequency_energy",
     "images",

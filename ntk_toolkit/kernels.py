@@ -226,8 +226,9 @@ def _channel_block(n: int, k: int) -> int:
 
 def _memory_guard(nbytes: int, n: int) -> None:
     check_memory(nbytes, f"the empirical kernel of size ({n}, {n})",
-                 "use ntk_toolkit.spectrum(gen) (the spectrum of the expected kernel, O(n) memory) "
-                 "or a smaller n")
+                 "apply it matrix-free with ntk_toolkit.kernel_operator(gen, C) (O(n k) memory) and take its "
+                 "leading eigenpairs with ntk_toolkit.top_eigenpairs(gen, C, r), or use ntk_toolkit.spectrum(gen) "
+                 "(the spectrum of the expected kernel, O(n) memory)")
 
 
 def _kernel_popcount(gen, C: np.ndarray, scale: float) -> np.ndarray:

@@ -159,6 +159,7 @@ def _warm_up_numba_kernels():
     gen.vjp(C, y)
     gen.gradient(C, y)
     nt.empirical_kernel(gen, C)
+    nt.kernel_operator(gen, C) @ y  # the fused matrix-free kernel product
     nt.gradient_descent(gen, y, C, nt.max_step_size(gen), 2)
     nt.gradient_descent(gen, y, C, nt.max_step_size(gen), 2, dtype=np.float32)
     # the sign-packing kernel of FFT and dense operators
