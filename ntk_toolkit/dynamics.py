@@ -57,7 +57,8 @@ class DivergenceError(RuntimeError):
     >>> gradient_descent(gen, y, gen.init(seed=0, omega=0.1), eta, steps=10, check_step=False)
     Traceback (most recent call last):
         ...
-    ntk_toolkit.dynamics.DivergenceError: gradient descent diverged at iteration ...: loss ... with eta=375; the stable step size is max_step_size(gen, A) = 0.375
+    ntk_toolkit.dynamics.DivergenceError: gradient descent diverged at iteration ...: loss ... with eta=375;
+    the stable step size is max_step_size(gen, A) = 0.375
     >>> issubclass(DivergenceError, RuntimeError)
     True
     """

@@ -167,11 +167,13 @@ def format_table(rows: list[Row]) -> str:
 
     Examples
     --------
-    A row without a time shows its status in the ntk_toolkit column:
+    A row without a time shows its status in the ntk_toolkit column (the
+    header is wrapped here; it is one line):
 
     >>> from ntk_toolkit.bench import Row, format_table
     >>> print(format_table([Row("startup", "import ntk_toolkit", status="time-out")]))
-    | operation | size | dtype | ntk_toolkit median [min–max] | reference | reference median | ratio | peak memory | target | met | load |
+    | operation | size | dtype | ntk_toolkit median [min–max] | reference | reference median | ratio
+      | peak memory | target | met | load |
     |---|---|---|---|---|---|---|---|---|---|---|
     | import ntk_toolkit | — | float64 | time-out | — | — | — | — | — | — | ? |
     """
