@@ -2,12 +2,11 @@
 
 Why it matters: after a multithreaded BLAS call (a matrix-vector product with
 a dense measurement matrix, a long dot product), OpenBLAS' worker threads
-keep spinning for about a tenth of a second before they sleep. A compiled
-parallel kernel that runs in that window shares the cores with them. Measured
-on 2 cores: a step of compressive-sensing gradient descent at
-``(n, k) = (512, 2048)`` with a dense ``A`` of 128 rows took 2.2–2.3 ms with
-two BLAS threads and 1.65–1.72 ms with one; a single dot product over ``C``
-before a run made its first 30 steps take 3 ms instead of 1.5 ms.
+keep spinning for a while before they sleep. A compiled parallel kernel that
+runs in that window shares the cores with them: a step of compressive-sensing
+gradient descent with a dense ``A`` of ``m`` rows (O(m n) BLAS work next to
+the O(n k L) kernel) is then markedly slower, as are the first steps after
+any multithreaded BLAS call (measured costs in ``docs/benchmarks.md``).
 :func:`single_thread` runs a loop that alternates small BLAS calls with
 parallel kernels with OpenBLAS on one thread.
 

@@ -41,7 +41,27 @@ __all__ = [
 
 
 class DivergenceError(RuntimeError):
-    """Gradient descent diverged; the message names the iteration, the loss and the stable step."""
+    """Gradient descent diverged; the message names the iteration, the loss and the stable step.
+
+    Examples
+    --------
+    A step a thousand times the stable one, let through with
+    ``check_step=False``, blows the loss up at once:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import CircularConv, DivergenceError, TwoLayerGenerator, gradient_descent, max_step_size
+    >>> from ntk_toolkit.filters import triangle
+    >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 16), k=64)
+    >>> y = np.cos(2 * np.pi * np.arange(16) / 16)
+    >>> eta = 1000 * max_step_size(gen)
+    >>> gradient_descent(gen, y, gen.init(seed=0, omega=0.1), eta, steps=10, check_step=False)
+    Traceback (most recent call last):
+        ...
+    ntk_toolkit.dynamics.DivergenceError: gradient descent diverged at iteration ...: loss ... with eta=375;
+    the stable step size is max_step_size(gen, A) = 0.375
+    >>> issubclass(DivergenceError, RuntimeError)
+    True
+    """
 
 
 # --------------------------------------------------------------------------- step sizes
@@ -166,7 +186,28 @@ class Trajectory:
 
 
 def geometric_iterations(steps: int, num: int) -> np.ndarray:
-    """About ``num`` distinct iterations from 0 to ``steps``, geometrically spaced."""
+    """About ``num`` distinct iterations from 0 to ``steps``, geometrically spaced.
+
+    Parameters
+    ----------
+    steps : int
+        Last iteration, ``>= 0``.
+    num : int
+        ``>= 2``; rounding to integers may merge some points.
+
+    Returns
+    -------
+    ndarray of int
+        Increasing, starting at 0 and ending at ``steps``.
+
+    Examples
+    --------
+    >>> from ntk_toolkit.dynamics import geometric_iterations
+    >>> geometric_iterations(100, 5).tolist()
+    [0, 1, 5, 22, 100]
+    >>> geometric_iterations(3, 10).tolist()  # fewer points when they coincide
+    [0, 1, 2, 3]
+    """
     steps = check_int("steps", steps, minimum=0)
     num = check_int("num", num, minimum=2)
     if steps == 0:
@@ -480,7 +521,23 @@ def run_to_convergence(gen: Generator, y, C0, eta: float | None = None, A=None, 
     Returns
     -------
     Convergence
-        See :class:`Convergence` for an example.
+
+    Examples
+    --------
+    The result says whether the loss reached ``rtol`` or the step cap was hit:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import CircularConv, TwoLayerGenerator, run_to_convergence
+    >>> from ntk_toolkit.filters import triangle
+    >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 16), k=64)
+    >>> y = np.cos(2 * np.pi * np.arange(16) / 16)
+    >>> C0 = gen.init(seed=0, omega=0.1)
+    >>> res = run_to_convergence(gen, y, C0, rtol=1e-6)
+    >>> res.converged, bool(res.losses[-1] <= 1e-6 * res.losses[0])
+    (True, True)
+    >>> short = run_to_convergence(gen, y, C0, rtol=1e-6, max_steps=5)
+    >>> short.converged, short.steps, short.reason
+    (False, 5, 'step cap max_steps=5 reached with loss ratio ...')
     """
     rtol = check_positive("rtol", rtol)
     max_steps = check_int("max_steps", max_steps, minimum=1)

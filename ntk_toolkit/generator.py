@@ -85,6 +85,29 @@ class FusedStep:
         float64 or float32, the dtype of ``C``.
     work : int
         Multiply-adds per step, about ``n k L`` (chooses the number of threads).
+
+    Examples
+    --------
+    Built by :meth:`TwoLayerGenerator.fused_step` for a convolution applied by
+    direct taps (``triangle(2)`` has three taps, padded to seven to take rows
+    in pairs); a dense ``U`` has no fused step. One call is one gradient step:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import CircularConv, DenseOperator, TwoLayerGenerator
+    >>> from ntk_toolkit.filters import triangle
+    >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 16), k=4)
+    >>> step = gen.fused_step(0.1)
+    >>> step.dtype, step.work, gen.fused_step(0.1, np.float32).dtype
+    (dtype('float64'), 448, dtype('float32'))
+    >>> TwoLayerGenerator(DenseOperator(gen.operator.todense()), k=4).fused_step(0.1) is None
+    True
+    >>> y = np.cos(2 * np.pi * np.arange(16) / 16)
+    >>> C = gen.init(seed=0)
+    >>> loss0 = gen.loss(C, y)
+    >>> g, mask = gen.forward_pattern(C)
+    >>> g_new = step(mask, g - y, C)  # updates C and mask in place
+    >>> bool(np.allclose(g_new, gen.forward(C))), bool(gen.loss(C, y) < loss0)
+    (True, True)
     """
 
     def __init__(self, kernel: Callable, taps: np.ndarray, center: int, v: np.ndarray, eta: float,
@@ -121,6 +144,25 @@ def default_output_weights(k: int) -> np.ndarray:
     """Fixed output weights: first ``k/2`` entries ``+1/√k``, last ``k/2`` entries ``−1/√k``.
 
     ``‖v‖ = 1`` and ``Σ v = 0`` (``docs/theory.md`` §1.1).
+
+    Parameters
+    ----------
+    k : int
+        Number of channels, even and ``>= 2``.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit.generator import default_output_weights
+    >>> v = default_output_weights(4)
+    >>> v.tolist()
+    [0.5, 0.5, -0.5, -0.5]
+    >>> round(float(np.linalg.norm(v)), 12), float(v.sum())
+    (1.0, 0.0)
     """
     k = check_int("k", k, minimum=2, even=True)
     v = np.full(k, 1.0 / np.sqrt(k))

@@ -381,6 +381,24 @@ def expected_kernel_first_row(gen) -> np.ndarray:
     -------
     ndarray, shape (n,)
         ``Σ[i, j] = s[(j − i) mod n]``; ``s_d = s_{n−d}``.
+
+    Examples
+    --------
+    The ``delta`` filter gives ``s = (½, 0, …, 0)``; for any filter, the
+    circular shifts of the first row are the dense ``Σ``:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import CircularConv, TwoLayerGenerator, expected_kernel, expected_kernel_first_row
+    >>> from ntk_toolkit.filters import delta, triangle
+    >>> expected_kernel_first_row(TwoLayerGenerator(CircularConv(delta(), 4), k=2)).tolist()
+    [0.5, 0.0, 0.0, 0.0]
+    >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 8), k=2)
+    >>> s = expected_kernel_first_row(gen)
+    >>> bool(np.allclose(s[1:], s[:0:-1]))  # s_d = s_{n−d}
+    True
+    >>> S = np.array([np.roll(s, i) for i in range(8)])
+    >>> bool(np.allclose(S, expected_kernel(gen)))
+    True
     """
     gen = _check_two_layer(gen, "the expected kernel")
     _check_relu(gen)
@@ -418,6 +436,21 @@ def expected_kernel(gen) -> np.ndarray:
     For a circulant operator ``Σ`` is circulant and built from
     :func:`expected_kernel_first_row`; its spectrum is available in O(n log n)
     from :func:`ntk_toolkit.spectrum` without this matrix. Cost O(n²) memory.
+
+    Examples
+    --------
+    The ``delta`` filter (``U = I``) gives ``Σ = ½ I``; the closed form for a
+    general (dense) ``U`` agrees with the circulant path:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import CircularConv, DenseOperator, TwoLayerGenerator, expected_kernel
+    >>> from ntk_toolkit.filters import delta, triangle
+    >>> bool(np.allclose(expected_kernel(TwoLayerGenerator(CircularConv(delta(), 4), k=2)), 0.5 * np.eye(4)))
+    True
+    >>> U = CircularConv(triangle(2), 8)
+    >>> dense = TwoLayerGenerator(DenseOperator(U.todense()), k=2)
+    >>> bool(np.allclose(expected_kernel(dense), expected_kernel(TwoLayerGenerator(U, k=2))))
+    True
     """
     gen = _check_two_layer(gen, "the expected kernel")
     _check_relu(gen)

@@ -75,6 +75,22 @@ class LinearizedPrediction:
     vectorised: ``residual(tau)`` has shape ``(dim,)`` for a scalar and
     ``(T, dim)`` for an array of ``T`` values (``dim = n``, or ``m`` with a
     measurement operator).
+
+    Examples
+    --------
+    Returned by :func:`linearized`: with ``K = diag(1, 0)`` and ``η = ½`` the
+    first component of the residual halves at each step and the second, in the
+    null space of ``K``, is never fitted:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import linearized
+    >>> lin = linearized(np.diag([1.0, 0.0]), [1.0, 1.0], eta=0.5)
+    >>> lin.flow, lin.eigenvalues.tolist()
+    (False, [1.0, 0.0])
+    >>> lin.component_factors(2).tolist(), lin.output(2).round(12).tolist()
+    ([0.25, 1.0], [0.75, 0.0])
+    >>> lin.limit().round(12).tolist(), lin.fit_time(0.5, target=[1.0, 0.0])
+    ([1.0, 0.0], 1)
     """
 
     def __init__(self, kernel, y, eta, f0, A, flow: bool):
@@ -313,5 +329,27 @@ def gradient_flow(kernel, y, eta: float = 1.0, f0=None, A=None) -> LinearizedPre
     The continuous-time limit of :func:`linearized`; ``t`` is real and
     ``η t`` plays the role of ``η τ``. Same parameters and methods as
     :func:`linearized`, with factors ``exp(−ημ_i t)``.
+
+    Returns
+    -------
+    LinearizedPrediction
+        With ``flow = True``: ``tau`` is a real time ``t >= 0``.
+
+    Examples
+    --------
+    Each component of the residual decays like ``exp(−ηλt)``; many small
+    gradient-descent steps (``η = 10⁻³``, ``τ = 1000``) approach the flow at
+    ``η t = 1``:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import gradient_flow, linearized
+    >>> K, y = np.diag([2.0, 0.5]), np.array([1.0, 1.0])
+    >>> flow = gradient_flow(K, y, eta=1.0)
+    >>> bool(np.allclose(flow.residual(1.0), np.exp(-np.array([2.0, 0.5]))))
+    True
+    >>> bool(np.allclose(linearized(K, y, eta=1e-3).residual(1000), flow.residual(1.0), atol=1e-3))
+    True
+    >>> round(flow.fit_time(np.exp(-2.0), target=[1.0, 0.0]), 9)  # ‖r(t)‖ = e^{−2t}: t = 1
+    1.0
     """
     return LinearizedPrediction(kernel, y, eta, f0, A, flow=True)

@@ -88,6 +88,19 @@ def smoothest_interpolant(kernel, A, y, pinv: bool = False, rcond: float = 1e-12
     -----
     Cost: ``K Aᵀ`` (O(n m log n) circulant, O(n² m) dense) plus ``eigh`` of the
     ``m x m`` matrix ``A K Aᵀ`` (O(m³)); no explicit inverse is formed.
+
+    Examples
+    --------
+    ``A x̂ = y``, and a generator gives the same ``x̂`` as its dense ``Σ``:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import CircularConv, TwoLayerGenerator, expected_kernel, filters, smoothest_interpolant
+    >>> gen = TwoLayerGenerator(CircularConv(filters.triangle(3), 32), k=2)
+    >>> A = np.random.default_rng(0).standard_normal((8, 32))
+    >>> y = A @ np.cos(2 * np.pi * np.arange(32) / 32)
+    >>> x_hat = smoothest_interpolant(gen, A, y)
+    >>> bool(np.allclose(A @ x_hat, y)), bool(np.allclose(x_hat, smoothest_interpolant(expected_kernel(gen), A, y)))
+    (True, True)
     """
     n = _n_of(kernel)
     A, y = _measurement_and_y(A, n, y)
@@ -114,7 +127,17 @@ def smoothest_interpolant(kernel, A, y, pinv: bool = False, rcond: float = 1e-12
 
 
 def min_l2_interpolant(A, y) -> np.ndarray:
-    """Minimum-l2 interpolant ``A⁺ y`` (the smoothest interpolant of ``Σ = ½ I``, eq. (5.3)). O(m² n)."""
+    """Minimum-l2 interpolant ``A⁺ y`` (the smoothest interpolant of ``Σ = ½ I``, eq. (5.3)). O(m² n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit import min_l2_interpolant, smoothest_interpolant
+    >>> A, y = np.random.default_rng(0).standard_normal((3, 8)), np.array([1.0, -2.0, 0.5])
+    >>> x_hat = min_l2_interpolant(A, y)
+    >>> bool(np.allclose(A @ x_hat, y)), bool(np.allclose(x_hat, smoothest_interpolant(0.5 * np.eye(8), A, y)))
+    (True, True)
+    """
     A = as_measurement(A, _ncols(A))
     y = as_float_array("y", y, shape=(A.shape[0],))
     m, n = A.shape
@@ -150,6 +173,17 @@ def oracle_projection(kernel, y, p: int, A=None) -> np.ndarray:
     p : int
         ``1 <= p <= n``; top means the ``p`` largest eigenvalues.
     A : measurement operator or ndarray (m, n), optional
+
+    Examples
+    --------
+    ``x`` in the top-3 eigenspace of ``Σ`` (frequencies 0, 1) is kept, and recovered from ``m = 6 >= p``:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import CircularConv, TwoLayerGenerator, filters, oracle_projection, signals
+    >>> gen, x = TwoLayerGenerator(CircularConv(filters.triangle(3), 16), k=2), signals.trig(16, 1)
+    >>> A = np.random.default_rng(0).standard_normal((6, 16))
+    >>> bool(np.allclose(oracle_projection(gen, x, 3), x)), bool(np.allclose(oracle_projection(gen, A @ x, 3, A), x))
+    (True, True)
     """
     spec = as_spectrum(kernel)
     p = check_int("p", p, minimum=1)
@@ -186,6 +220,16 @@ def l1_recovery(A, y, lam: float | None = None, steps: int = 3000, tol: float = 
     Returns
     -------
     ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.fft import idct
+    >>> from ntk_toolkit import l1_recovery
+    >>> x = idct(np.eye(32)[2] - 0.5 * np.eye(32)[7], norm="ortho")  # two nonzero DCT coefficients
+    >>> A = np.random.default_rng(0).standard_normal((16, 32)) / 4  # 16 Gaussian measurements
+    >>> bool(np.linalg.norm(l1_recovery(A, A @ x) - x) < 1e-3 * np.linalg.norm(x))
+    True
     """
     A = as_measurement(A, _ncols(A))
     y = as_float_array("y", y, shape=(A.shape[0],))
@@ -228,6 +272,14 @@ def effective_ridge(eigenvalues, m: int) -> float:
     """Effective ridge ``κ`` solving ``Σ_i λ_i / (λ_i + κ) = m`` (``docs/theory.md`` §5.2, eq. (5.5)).
 
     Returns 0 when ``m`` is at least the number of positive eigenvalues.
+
+    Examples
+    --------
+    ``4 / (1 + κ) = 2`` gives ``κ = 1``; ``m`` at least the rank gives ``κ = 0``:
+
+    >>> from ntk_toolkit import effective_ridge
+    >>> round(effective_ridge([1.0, 1.0, 1.0, 1.0], m=2), 10), effective_ridge([1.0, 0.5, 0.0], m=2)
+    (1.0, 0.0)
     """
     lam = np.maximum(as_float_array("eigenvalues", eigenvalues, ndim=1), 0.0)
     m = check_int("m", m, minimum=1)
@@ -262,6 +314,16 @@ class RecoveryLaw:
         ``bias + variance``.
     keep_factors : ndarray
         ``λ_i / (λ_i + κ)``: how much of each eigen-component is kept.
+
+    Examples
+    --------
+    From :func:`recovery_law`; the keep factors sum to ``m`` (eq. (5.5)):
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import recovery_law
+    >>> law = recovery_law(np.diag([3.0, 2.0, 1.0, 0.0]), [1.0, -1.0, 0.5, 0.0], m=2, noise_std=0.1)
+    >>> round(float(law.keep_factors.sum()), 10), bool(np.isclose(law.total, law.bias + law.variance))
+    (2.0, True)
     """
 
     m: int
@@ -295,6 +357,17 @@ def recovery_law(kernel, x, m: int, noise_std: float = 0.0) -> RecoveryLaw:
     x : array_like, shape (n,)
     m : int
     noise_std : float, default 0
+
+    Examples
+    --------
+    ``x`` in the range of a rank-3 kernel: error 0 from ``m >= 3`` noiseless measurements, not
+    from 2; noise adds ``m σ_e² df₂ / (m − df₂)`` (``6 · 0.01 · 3 / 3``):
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import recovery_law
+    >>> K, x = np.diag([3.0, 2.0, 1.0, 0.0, 0.0, 0.0]), [1.0, -1.0, 0.5, 0.0, 0.0, 0.0]
+    >>> recovery_law(K, x, m=3).total, recovery_law(K, x, m=2).total > 0, round(recovery_law(K, x, 6, 0.1).total, 12)
+    (0.0, True, 0.06)
     """
     spec = as_spectrum(kernel)
     x = as_float_array("x", x, shape=(spec.n,))
@@ -329,6 +402,13 @@ def predicted_recovery_error(kernel, x, m: int, noise_std: float = 0.0) -> float
 
     ``kernel`` may be a kernel matrix, a Spectrum or a generator (its ``Σ``).
     See :func:`recovery_law` for the terms.
+
+    Examples
+    --------
+    >>> from ntk_toolkit import CircularConv, TwoLayerGenerator, filters, predicted_recovery_error, signals
+    >>> gen, x = TwoLayerGenerator(CircularConv(filters.delta(), 16), k=2), signals.smooth(16, seed=0)  # ‖x‖ = 1
+    >>> round(predicted_recovery_error(gen, x, m=4), 12)  # Σ = ½ I: the error of A⁺y, ‖x‖² (1 − m/n)
+    0.75
     """
     return recovery_law(kernel, x, m, noise_std).total
 
@@ -377,6 +457,14 @@ class RecoveryCurve:
     simulated_rms_min_l2, predicted_rms_min_l2 : ndarray, shape (M,)
         The same for the minimum-l2 interpolant ``A⁺y`` (``Σ = ½ I``; without
         noise the prediction is ``√(1 − m/n)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit import recovery_curve
+    >>> curve = recovery_curve(np.diag([1.0, 0.5, 0.25]), [1.0, 1.0, 1.0], ms=[1, 2], trials=4, seed=0)
+    >>> curve.labels, curve.squared_errors.shape, sorted(curve.to_dict())
+    (('kernel 0',), (1, 2, 4), ['filters', 'measurement', 'min_l2', 'ms', 'n', 'noise', 'trials'])
     """
 
     labels: tuple

@@ -203,6 +203,23 @@ def trig_basis(n: int, return_frequencies: bool = False):
     -------
     W : ndarray, shape (n, n)
     frequencies : ndarray of int, shape (n,), only if ``return_frequencies``
+
+    Examples
+    --------
+    ``W`` is orthogonal and ``Wᵀ S W`` is diagonal for a symmetric circulant
+    ``S``:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import trig_basis
+    >>> W, f = trig_basis(6, return_frequencies=True)
+    >>> f.tolist()
+    [0, 1, 1, 2, 2, 3]
+    >>> bool(np.allclose(W.T @ W, np.eye(6)))
+    True
+    >>> S = np.array([np.roll([3.0, 1.0, 0.0, 0.0, 0.0, 1.0], i) for i in range(6)])
+    >>> D = W.T @ S @ W
+    >>> bool(np.allclose(D, np.diag(np.diag(D)))), np.diag(D).round(12).tolist()
+    (True, [5.0, 4.0, 4.0, 2.0, 2.0, 1.0])
     """
     basis = TrigBasis(n)
     W = basis.matrix()
@@ -223,6 +240,21 @@ def frequency_energy(x) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n//2 + 1,) or (n//2 + 1, B)
+
+    Examples
+    --------
+    A cosine of frequency 3 has all its energy at ``f = 3``, also after a
+    circular shift (which rotates it inside the cos/sin pair); the energies
+    sum to ``‖x‖²``:
+
+    >>> import numpy as np
+    >>> from ntk_toolkit import frequency_energy, signals
+    >>> x = signals.trig(16, 3)
+    >>> e = frequency_energy(x)
+    >>> e.shape, int(np.argmax(e)), round(float(e.sum()), 12)
+    ((9,), 3, 1.0)
+    >>> bool(np.allclose(frequency_energy(np.roll(x, 1)), e))
+    True
     """
     x = as_float_array("x", x, ndim=(1, 2))
     if x.shape[0] == 0:

@@ -29,15 +29,11 @@ wrapper over blocks in a fixed order; the block width depends only on ``k``
   ``p = 4``, short Gaussians and boxes), two rows at a time: a pair of
   gradient rows reads eight ring rows instead of fourteen, a pair of forward
   rows eight rows of ``C``; the two rows entering the ring are converted in
-  the loop of the gradient pair. Measured at ``(512, 2048)``, 2 threads,
-  interleaved runs: 1.68 → 1.30 ms per step in float64, 1.03 → 0.78 ms in
-  float32 (one thread: 3.64 → 2.64 ms and 2.19 → 1.47 ms) with two rows at
-  a time, then 1.58 → 1.46 ms and 0.84 → 0.78 ms with the conversion fused.
+  the loop of the gradient pair. The arithmetic stays O(n k L); the
+  memory traffic per step falls (measured costs in ``docs/benchmarks.md``).
 
-How the passes are laid out (measured at ``(n, k) = (512, 2048)``, ``L = 7``,
-2 threads, interleaved runs: 2.7 ms per step with one pass per tap and a
-byte-to-float conversion per tap, 2.1 ms with the first two points below,
-about 2.0 ms with symmetric taps in pairs):
+How the passes are laid out (each point reduces the passes over memory, not
+the O(n k L) arithmetic; measured costs in ``docs/benchmarks.md``):
 
 * the backward pass keeps a ring of the ``L`` rows of ``−η M ∘ r 1ᵀ`` (block
   width each) that an output row needs; each mask row is converted to floats
@@ -47,23 +43,21 @@ about 2.0 ms with symmetric taps in pairs):
   of both passes is not vectorised by LLVM);
 * the last group of gradient taps is fused with the update of ``C``;
 * the last pass of the forward stencil is fused with the mask and the relu
-  sum (:func:`_p7_mask_relu_sum`), so ``z`` is neither stored nor read back
-  (float64 forward row at ``k = 1024``, one thread: 1.25 → 0.92 ns per
-  entry; step 1.84 → 1.69 ms in interleaved runs). In float32 the sum runs
-  in float32 over 256 channels at a time, added in float64: a float64
-  accumulator would hold the loop to four lanes (float32 step 13 % faster);
+  sum (:func:`_p7_mask_relu_sum`), so ``z`` is neither stored nor read back.
+  In float32 the sum runs in float32 over 256 channels at a time, added in
+  float64: a float64 accumulator would hold the loop to four lanes;
 * row indices wrap by a compare and an add (:func:`~ntk_toolkit._kernels.rows.wrap`),
   not an integer division.
 
 The row kernels (:func:`_forward_row`, :func:`_gradient_row`, the stencil
 and its head) are compiled functions called once per row rather than inlined
-into the sweep: inlined, the step took 45 s to compile, now about 20 s. They
+into the sweep: inlined, the step takes about twice as long to compile. They
 name rows by index in ``C``, the mask and the ring, with unsigned column
-indices (:mod:`ntk_toolkit._kernels.rows`): a step costs about 230 ns per row
-and block beyond its arithmetic (measured with 8 channels), against 360 ns
-with row views. Narrower blocks, whose ``L`` rows would stay in L1 cache, are
-still slower at this size (2 threads, one run: 1.48 ms per step with 1024
-channels per block, 1.78 ms with 512, 2.38 ms with 256, 3.33 ms with 128).
+indices (:mod:`ntk_toolkit._kernels.rows`): a step costs O(1) per row and
+block beyond its O(width · L) arithmetic, less than with row views. Narrower
+blocks, whose ``L`` rows would stay in L1 cache, are slower: the per-row and
+per-block overhead grows as ``k / width`` (measured costs in
+``docs/benchmarks.md``).
 
 The partial outputs are sums in float64 (for float32 weights, of float32
 sums over 256 channels) that the compiler may reassociate

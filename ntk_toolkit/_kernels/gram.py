@@ -34,12 +34,12 @@ Cost of :func:`pattern_gram`: ``tb² ⌈k/64⌉`` word operations (AND, popcount
 add) per tile, at most ``n² ⌈k/64⌉ / 2`` in all; LLVM vectorises the popcount
 with AVX2 byte lookups (``vpshufb``, ``vpsadbw``). Within a tile the words are
 taken in chunks of ``wc`` (the two blocks of rows of a chunk stay in L2) and
-the rows in 4 x 2 blocks whose eight counts stay in registers. Measured
-(AVX2, one core): about 3.5·10⁹ word operations per second, the same for
-register blocks from 1 x 1 to 4 x 4: the vector popcount itself is the limit.
+the rows in 4 x 2 blocks whose eight counts stay in registers. The vector
+popcount itself is the limit: the rate of word operations is the same for
+register blocks from 1 x 1 to 4 x 4 (measured rate in ``docs/benchmarks.md``).
 Cost of :func:`pattern_gram_band`: ``n |offsets| ⌈k/64⌉`` word operations,
-one pair of rows at a time (the popcount is the limit here too: measured
-0.9–1.16× the time of the tiles when every offset is counted).
+one pair of rows at a time (the popcount is the limit here too: with every
+offset counted it takes about as long as the tiles).
 Cost of :func:`pack_direct`: ``n k L`` multiply-adds, and one read of ``C``.
 """
 

@@ -7,21 +7,18 @@ the same order and agree bit for bit (the same signs, the same pattern).
 
 Rows are named by their index in one 2-D array and read as ``X[r, c0 + c]``,
 not passed as row views: a view is an array structure built, passed and
-reference-counted per row and per tap, which cost about 130 ns per row (forward
-row of 8 channels: 205 ns with seven views, 69 ns with seven row indices; at
-1024 channels 1.84 against 1.56 µs). Column indices are unsigned
+reference-counted per row and per tap, an O(L) overhead per row that dominates
+narrow blocks of channels. Column indices are unsigned
 (``np.uint64``): a signed index ``c0 + c`` gets NumPy's negative-index
-wrap-around, a select per entry that stops LLVM from vectorising the loop
-(forward row of 1024 channels: 2.74 ns per entry with signed indices, 0.85
-with unsigned ones).
+wrap-around, a select per entry that stops LLVM from vectorising the loop.
+(Measured costs of both in ``docs/benchmarks.md``.)
 
 Taps are applied four per pass over a row, ``dst (=|+=) ((t0 x0 + t1 x1) + t2 x2) + t3 x3``:
 one load and store of ``dst`` per four multiply-adds instead of per tap, and few
 enough distinct arrays in a loop that LLVM vectorises it (its run-time overlap
 checks stay within their limit). Past the last tap a pass weighs a valid row by
-zero. Measured on one core (AVX2, rows of 1024 float64 in L1): 0.34–0.44 ns per
-entry for a pass of four taps, against 0.10–0.12 ns per entry and tap for one
-tap per pass.
+zero. A row costs ``⌈L/4⌉`` passes instead of ``L`` (measured costs in
+``docs/benchmarks.md``).
 """
 
 import numpy as np

@@ -18,7 +18,18 @@ INSTALL_HINT = 'pip install "ntk_toolkit[peers]"'
 
 @dataclass(frozen=True)
 class Config:
-    """Sizes and repeat counts of one mode."""
+    """Sizes and repeat counts of one mode.
+
+    Examples
+    --------
+    The two modes are the instances :data:`QUICK` and :data:`FULL`:
+
+    >>> from ntk_toolkit.bench import FULL, QUICK
+    >>> QUICK.gd, QUICK.gd_steps, FULL.gd, FULL.gd_steps
+    ((128, 512), 50, (512, 2048), 200)
+    >>> QUICK.largest, FULL.largest  # only the full mode searches the largest kernel
+    (False, True)
+    """
 
     kernel_pair: tuple  # (n, k): ntk_toolkit vs explicit J Jᵀ and the peers
     kernel_repeats: int

@@ -32,7 +32,15 @@ FILTER_WIDTH = 4
 
 
 def benchmark_generator(n: int, k: int) -> TwoLayerGenerator:
-    """The benchmark generator: ``triangle(4)`` circular convolution of length ``n``, ``k`` channels."""
+    """The benchmark generator: ``triangle(4)`` circular convolution of length ``n``, ``k`` channels.
+
+    Examples
+    --------
+    >>> from ntk_toolkit.bench.reference import benchmark_generator
+    >>> gen = benchmark_generator(64, 8)
+    >>> gen.n, gen.k, gen.operator.filter.name
+    (64, 8, 'triangle(4)')
+    """
     return TwoLayerGenerator(CircularConv(triangle(FILTER_WIDTH), n), k=k)
 
 
@@ -43,6 +51,14 @@ def init_weights(gen: TwoLayerGenerator, seed: int = 0) -> np.ndarray:
     holds two ``(n, k)`` arrays; at the largest benchmark sizes that doubles the
     memory needed before the measured call. This draws the identical numbers
     straight into the result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit.bench.reference import benchmark_generator, init_weights
+    >>> gen = benchmark_generator(16, 4)
+    >>> bool(np.array_equal(init_weights(gen, seed=3), gen.init(seed=3)))
+    True
     """
     C = np.empty((gen.n, gen.k))
     np.random.default_rng(seed).standard_normal(out=C)
@@ -61,6 +77,14 @@ def benchmark_problem(n: int, k: int, seed: int = 0):
         ``sin(2π·3 m/n) + 0.1 ξ_m`` with ``ξ ~ N(0, 1)`` from seed 1.
     eta : float
         ``max_step_size(gen)``.
+
+    Examples
+    --------
+    >>> from ntk_toolkit import max_step_size
+    >>> from ntk_toolkit.bench.reference import benchmark_problem
+    >>> gen, C0, y, eta = benchmark_problem(16, 4)
+    >>> C0.shape, y.shape, eta == max_step_size(gen)
+    ((16, 4), (16,), True)
     """
     from ..dynamics import max_step_size
 
@@ -82,6 +106,17 @@ def naive_gradient_descent(U: np.ndarray, v: np.ndarray, y: np.ndarray, C0: np.n
     -------
     ndarray, shape (n, k)
         The weights after ``steps`` steps.
+
+    Examples
+    --------
+    The same iteration as :func:`ntk_toolkit.gradient_descent`:
+
+    >>> from ntk_toolkit import gradient_descent
+    >>> from ntk_toolkit.bench.reference import benchmark_problem, naive_gradient_descent, rel_diff
+    >>> gen, C0, y, eta = benchmark_problem(16, 4)
+    >>> C = naive_gradient_descent(gen.operator.todense(), gen.output_weights, y, C0, eta, steps=3)
+    >>> rel_diff(C, gradient_descent(gen, y, C0, eta, steps=3, record=[3]).C) < 1e-12
+    True
     """
     U = np.asarray(U, dtype=dtype)
     v = np.asarray(v, dtype=dtype)
@@ -96,18 +131,44 @@ def naive_gradient_descent(U: np.ndarray, v: np.ndarray, y: np.ndarray, C0: np.n
 
 
 def jacobian_kernel(gen: TwoLayerGenerator, C) -> np.ndarray:
-    """The explicit ``J Jᵀ`` (dense Jacobian, O(n² k) memory)."""
+    """The explicit ``J Jᵀ`` (dense Jacobian, O(n² k) memory).
+
+    Examples
+    --------
+    >>> from ntk_toolkit import empirical_kernel
+    >>> from ntk_toolkit.bench.reference import benchmark_problem, jacobian_kernel, rel_diff
+    >>> gen, C0, _, _ = benchmark_problem(16, 4)
+    >>> K = jacobian_kernel(gen, C0)
+    >>> K.shape, rel_diff(empirical_kernel(gen, C0), K) < 1e-12
+    ((16, 16), True)
+    """
     return empirical_kernel(gen, C, method="jacobian")
 
 
 def naive_spectrum(gen: TwoLayerGenerator) -> np.ndarray:
-    """Eigenvalues of ``Σ`` (decreasing): full complex FFT of its first row, then a sort."""
+    """Eigenvalues of ``Σ`` (decreasing): full complex FFT of its first row, then a sort.
+
+    Examples
+    --------
+    >>> from ntk_toolkit import spectrum
+    >>> from ntk_toolkit.bench.reference import benchmark_generator, naive_spectrum, rel_diff
+    >>> gen = benchmark_generator(16, 2)
+    >>> rel_diff(spectrum(gen).eigenvalues, naive_spectrum(gen)) < 1e-12
+    True
+    """
     row = expected_kernel_first_row(gen)
     return np.sort(np.fft.fft(row).real)[::-1]
 
 
 def rel_diff(actual, expected) -> float:
-    """``max|actual − expected| / max|expected|``."""
+    """``max|actual − expected| / max|expected|``.
+
+    Examples
+    --------
+    >>> from ntk_toolkit.bench.reference import rel_diff
+    >>> round(rel_diff([1.0, 2.1], [1.0, 2.0]), 12)
+    0.05
+    """
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape:

@@ -45,6 +45,21 @@ class Row:
         Whether every part of ``target`` holds (None without a target).
     details : dict
         Agreement with the reference, steps, bytes moved, messages ...
+
+    Examples
+    --------
+    The rows of a :func:`~ntk_toolkit.bench.run_suite` report (here one
+    section at quick sizes; quick mode checks no targets):
+
+    >>> import numpy as np
+    >>> from ntk_toolkit.bench import run_suite
+    >>> row = run_suite(quick=True, sections=["spectrum"], threads=1).rows[0]
+    >>> row.section, row.size, row.status, row.ref_status, row.met
+    ('spectrum', (65536,), 'ok', 'ok', None)
+    >>> bool(np.isclose(row.ratio, row.ref.median / row.ours.median)), row.details["ref_rel_diff"] < 1e-12
+    (True, True)
+    >>> sorted(row.to_dict())[:4]
+    ['details', 'dtype', 'met', 'ntk_toolkit']
     """
 
     section: str
@@ -96,7 +111,14 @@ class Row:
 
 
 def target_text(target: dict | None) -> str:
-    """``≤ 10 s, ≤ 3× C, ≥ 200×`` (``—`` without a target)."""
+    """``≤ 10 s, ≤ 3× C, ≥ 200×`` (``—`` without a target).
+
+    Examples
+    --------
+    >>> from ntk_toolkit.bench.report import target_text
+    >>> target_text({"max_s": 10.0, "max_x_C": 3.0}), target_text({"min_ratio": 200.0}), target_text(None)
+    ('≤ 10.00 s, ≤ 3× C', '≥ 200×', '—')
+    """
     if not target:
         return "—"
     parts = []
@@ -141,7 +163,20 @@ def _mem_cell(row: Row) -> str:
 
 
 def format_table(rows: list[Row]) -> str:
-    """The rows as a Markdown table."""
+    """The rows as a Markdown table.
+
+    Examples
+    --------
+    A row without a time shows its status in the ntk_toolkit column (the
+    header is wrapped here; it is one line):
+
+    >>> from ntk_toolkit.bench import Row, format_table
+    >>> print(format_table([Row("startup", "import ntk_toolkit", status="time-out")]))
+    | operation | size | dtype | ntk_toolkit median [min–max] | reference | reference median | ratio
+      | peak memory | target | met | load |
+    |---|---|---|---|---|---|---|---|---|---|---|
+    | import ntk_toolkit | — | float64 | time-out | — | — | — | — | — | — | ? |
+    """
     head = ("| operation | size | dtype | ntk_toolkit median [min–max] | reference | reference median "
             "| ratio | peak memory | target | met | load |\n"
             "|---|---|---|---|---|---|---|---|---|---|---|")
@@ -175,6 +210,20 @@ class BenchReport:
     notes : list of str
     hints : list of str
     wall_s : float
+
+    Examples
+    --------
+    Returned by :func:`~ntk_toolkit.bench.run_suite`; :meth:`to_dict` is the
+    JSON document and :meth:`to_markdown` the report:
+
+    >>> from ntk_toolkit.bench import run_suite
+    >>> report = run_suite(quick=True, sections=["spectrum"], threads=1)
+    >>> report.mode, report.threads, report.peers, len(report.rows), report.missed
+    ('quick', 1, False, 1, [])
+    >>> sorted(report.to_dict())
+    ['bandwidth', 'environment', 'hints', 'mode', 'notes', 'peers', 'results', 'targets', 'threads', 'wall_s']
+    >>> report.to_markdown().splitlines()[0]
+    '## ntk_toolkit benchmarks (quick mode, 1 threads)'
     """
 
     mode: str

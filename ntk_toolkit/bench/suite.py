@@ -202,6 +202,20 @@ def run_suite(*, quick: bool = False, peers: bool = False, threads: int | None =
     Returns
     -------
     BenchReport
+
+    Examples
+    --------
+    The full suite takes minutes; one section at quick sizes (the spectrum
+    at ``n = 2¹⁶``, ntk_toolkit against a full FFT) takes a fraction of a second:
+
+    >>> from ntk_toolkit.bench import run_suite
+    >>> report = run_suite(quick=True, sections=["spectrum"], threads=1)
+    >>> [(row.operation, row.size, row.status, row.reference) for row in report.rows]
+    [('spectrum of Σ (circulant)', (65536,), 'ok', "full FFT of Σ's first row + sort")]
+    >>> run_suite(sections=["gpu"])
+    Traceback (most recent call last):
+        ...
+    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, startup; got ['gpu']
     """
     import numba
 

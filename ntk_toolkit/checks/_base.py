@@ -40,6 +40,21 @@ class CheckResult:
         Seconds.
     profile, seed, fault
         How it was run (``fault`` is ``None`` except in self-tests).
+
+    Examples
+    --------
+    Returned by :meth:`Check.run` (and by :func:`~ntk_toolkit.checks.run_one`);
+    :meth:`to_dict` is its entry in ``report.json``:
+
+    >>> from ntk_toolkit.checks import get_check
+    >>> res = get_check("kernel.trig-basis").run(profile="tiny", seed=0)
+    >>> res.name, res.passed, res.verdict, res.profile
+    ('kernel.trig-basis', True, 'PASS', 'tiny')
+    >>> res.criterion["tol_rel"], res.measured["max_off_diagonal_rel"] <= res.criterion["tol_rel"]
+    (1e-12, True)
+    >>> d = res.to_dict()
+    >>> d["verdict"], "data" in d, "data" in res.to_dict(with_data=True)
+    ('PASS', False, True)
     """
 
     name: str
@@ -92,7 +107,20 @@ def _jsonable(obj):
 
 @dataclass(frozen=True)
 class Check:
-    """A registered check: metadata plus the function that runs it."""
+    """A registered check: metadata plus the function that runs it.
+
+    Examples
+    --------
+    Checks come from the registry (:func:`get_check`, :func:`select_checks`);
+    each declares faults that must turn its verdict to FAIL:
+
+    >>> from ntk_toolkit.checks import get_check
+    >>> check = get_check("kernel.trig-basis")
+    >>> check.family, check.faults
+    ('kernel', ('shifted-frequency',))
+    >>> check.run(profile="tiny").verdict, check.run(profile="tiny", fault="shifted-frequency").verdict
+    ('PASS', 'FAIL')
+    """
 
     name: str
     family: str
@@ -184,6 +212,26 @@ def register(name: str, *, claim: str, reference: str, faults=(), plot=None, fam
         If ``name`` contains a dot, if ``family`` disagrees with the defining
         module's family (or is missing outside the package), or if the check
         is already registered.
+
+    Examples
+    --------
+    A check defined outside the package names its family; the example
+    removes it from the registry again:
+
+    >>> from ntk_toolkit.checks import get_check, register
+    >>> from ntk_toolkit.checks._base import _REGISTRY, result
+    >>> def answer(profile, seed, fault=None):  # pass iff the answer is 42
+    ...     value = 43 if fault == "off-by-one" else 42
+    ...     return result(predicted={"answer": 42}, measured={"answer": value},
+    ...                   criterion={"text": "equal"}, passed=value == 42)
+    >>> try:
+    ...     _ = register("answer", family="example", claim="The answer is 42.",
+    ...                  reference="docs/theory.md §0", faults=("off-by-one",))(answer)
+    ...     check = get_check("example.answer")
+    ...     print(check.name, check.run("tiny").verdict, check.run("tiny", fault="off-by-one").verdict)
+    ... finally:
+    ...     _ = _REGISTRY.pop("example.answer", None)
+    example.answer PASS FAIL
     """
     if not isinstance(name, str) or not name or "." in name:
         raise ValueError(f"name must be the claim's short name without a dot (the family is added), got {name!r}")
@@ -253,13 +301,43 @@ def _report_key(check: Check) -> tuple:
 
 def all_checks() -> list[Check]:
     """Every registered check in report order: by family (kernel, dynamics, denoising, cs, …), then
-    in registration order within the family."""
+    in registration order within the family.
+
+    Returns
+    -------
+    list of Check
+
+    Examples
+    --------
+    >>> from ntk_toolkit.checks import all_checks
+    >>> checks = all_checks()
+    >>> list(dict.fromkeys(c.family for c in checks))
+    ['kernel', 'dynamics', 'denoising', 'cs']
+    >>> checks[0].name
+    'kernel.closed-form'
+    """
     _load_all()
     return sorted(_REGISTRY.values(), key=_report_key)
 
 
 def get_check(name: str) -> Check:
-    """The check registered as ``name`` (e.g. ``"kernel.closed-form"``)."""
+    """The check registered as ``name`` (e.g. ``"kernel.closed-form"``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the known ones.
+
+    Examples
+    --------
+    >>> from ntk_toolkit.checks import get_check
+    >>> get_check("kernel.trig-basis").reference
+    'docs/theory.md §2.3; claim [3]'
+    >>> get_check("kernel.no-such-claim")
+    Traceback (most recent call last):
+        ...
+    ValueError: no check named 'kernel.no-such-claim'; known: kernel.closed-form, kernel.trig-basis, ...
+    """
     _load_all()
     if name not in _REGISTRY:
         raise ValueError(f"no check named {name!r}; known: {', '.join(c.name for c in all_checks())}")
@@ -271,6 +349,24 @@ def select_checks(pattern: str | None = None) -> list[Check]:
     its aliases) matches it.
 
     ``pattern`` may list several patterns separated by commas.
+
+    Returns
+    -------
+    list of Check
+        In report order; all checks when ``pattern`` is empty.
+
+    Raises
+    ------
+    ValueError
+        If nothing matches.
+
+    Examples
+    --------
+    >>> from ntk_toolkit.checks import select_checks
+    >>> [c.name for c in select_checks("kernel.trig*,rank-p")]
+    ['kernel.trig-basis', 'cs.rank-p-exact']
+    >>> [c.name for c in select_checks("denoising")]
+    ['denoising.early-stopping-curve', 'denoising.oracle', 'denoising.three-term-bound']
     """
     checks = all_checks()
     if not pattern:

@@ -43,7 +43,32 @@ def _fmt_dict(d: dict) -> str:
 
 
 def run_one(check: Check, profile: str, seed: int, fault: str | None = None) -> CheckResult:
-    """Run a check; an exception inside it becomes a FAIL carrying the traceback."""
+    """Run a check; an exception inside it becomes a FAIL carrying the traceback.
+
+    Parameters
+    ----------
+    check : Check
+    profile : {"tiny", "quick", "full"}
+    seed : int
+    fault : str, optional
+        One of ``check.faults``, to inject a deliberate error.
+
+    Returns
+    -------
+    CheckResult
+
+    Examples
+    --------
+    >>> from ntk_toolkit.checks import Check, get_check, run_one
+    >>> run_one(get_check("kernel.trig-basis"), profile="tiny", seed=0).verdict
+    'PASS'
+    >>> def broken(profile, seed, fault=None):
+    ...     return 1 / 0
+    >>> res = run_one(Check(name="example.broken", family="example", claim="c", reference="r", func=broken),
+    ...               profile="tiny", seed=0)
+    >>> res.verdict, res.measured["error"], "traceback" in res.data
+    ('FAIL', 'ZeroDivisionError: division by zero', True)
+    """
     t0 = time.perf_counter()
     try:
         return check.run(profile=profile, seed=seed, fault=fault)
@@ -92,6 +117,22 @@ def verify(checks: list[Check], profile: str = "quick", seed: int = 0, out="veri
     Returns
     -------
     list of CheckResult
+
+    Examples
+    --------
+    One fast check at the ``tiny`` profile, the report written to a
+    temporary folder (``out=None`` writes nothing):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from ntk_toolkit.checks import select_checks, verify
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = Path(tmp) / "report"
+    ...     results = verify(select_checks("kernel.trig-basis"), profile="tiny", out=out,
+    ...                      progress=False, figures=False)
+    ...     files = sorted(p.name for p in out.iterdir())
+    >>> [(r.name, r.verdict) for r in results], files
+    ([('kernel.trig-basis', 'PASS')], ['report.json', 'report.md'])
     """
     out_path = Path(out) if out is not None else None
     tmp = None
