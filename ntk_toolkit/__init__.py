@@ -18,6 +18,7 @@ from .dynamics import (
     max_step_size,
     run_to_convergence,
 )
+from .experiments import RecoveryCurve, recovery_curve
 from .filters import Filter
 from .generator import Generator, TwoLayerGenerator
 from .kernels import empirical_kernel, expected_kernel, expected_kernel_first_row
@@ -25,14 +26,12 @@ from .matfree import TopEigenpairs, kernel_operator, top_eigenpairs
 from .operators import CircularConv, DenseOperator, Operator
 from .prediction import LinearizedPrediction, gradient_flow, linearized
 from .recovery import (
-    RecoveryCurve,
     RecoveryLaw,
     effective_ridge,
     l1_recovery,
     min_l2_interpolant,
     oracle_projection,
     predicted_recovery_error,
-    recovery_curve,
     recovery_law,
     smoothest_interpolant,
 )

@@ -405,6 +405,7 @@ class TwoLayerGenerator:
 
         Examples
         --------
+        >>> import numpy as np
         >>> from ntk_toolkit.filters import triangle
         >>> from ntk_toolkit.operators import CircularConv
         >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 16), k=4)
@@ -519,7 +520,7 @@ class TwoLayerGenerator:
 
 
 def is_generator(obj) -> bool:
-    """Whether ``obj`` is a generator: a :class:`TwoLayerGenerator` or any object with the members of :class:`Generator`.
+    """Whether ``obj`` is a generator: a :class:`TwoLayerGenerator` or an object with the members of :class:`Generator`.
 
     The same answer as ``isinstance(obj, Generator)``, cheaply for the
     two-layer model (a protocol check tests every member, about 12 µs).

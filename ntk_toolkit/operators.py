@@ -38,12 +38,6 @@ __all__ = [
     "as_operator",
     "CircularConv",
     "DenseOperator",
-    "GaussianMeasurement",
-    "RandomMask",
-    "SubsampledDCT",
-    "MatrixMeasurement",
-    "Identity",
-    "as_measurement",
     "circulant_from_first_row",
 ]
 

@@ -10,12 +10,10 @@ import naive
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import RTOL, assert_close
 
 import ntk_toolkit as nt
+from conftest import RTOL, assert_close
 from ntk_toolkit.bench import BenchReport, Row, _child, format_table, run_suite, suite
-from ntk_toolkit.bench.sections import gd as gd_section
-from ntk_toolkit.bench.sections import kernel as kernel_section
 from ntk_toolkit.bench._timing import Stats, copy_bandwidth, fmt_time, time_call
 from ntk_toolkit.bench.reference import (
     benchmark_generator,
@@ -26,6 +24,8 @@ from ntk_toolkit.bench.reference import (
     naive_spectrum,
     rel_diff,
 )
+from ntk_toolkit.bench.sections import gd as gd_section
+from ntk_toolkit.bench.sections import kernel as kernel_section
 from ntk_toolkit.cli import main
 
 ENV_KEYS = {"python", "numpy", "scipy", "numba", "torch", "jax", "cpu", "cpu_count", "threads", "load_average",

@@ -10,8 +10,8 @@ import naive
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import RTOL
 
+from conftest import RTOL
 from ntk_toolkit.cli import main
 
 FIT_KEYS = {

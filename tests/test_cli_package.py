@@ -14,9 +14,9 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import RTOL
 
 import ntk_toolkit as nt
+from conftest import RTOL
 from ntk_toolkit import signals
 from ntk_toolkit.cli import COMMANDS, main
 from ntk_toolkit.filters import from_spec
@@ -201,7 +201,7 @@ def test_command_module_imports_alone(module):
 
 def test_every_command_resolves_to_its_module():
     ctx = click.Context(main, info_name="ntk-toolkit")
-    for name, (module, attr) in COMMANDS.items():
+    for name, (module, _attr) in COMMANDS.items():
         command = main.get_command(ctx, name)
         assert command is not None and command.name == name
         assert command.callback.__module__ == f"ntk_toolkit.cli.{module}"

@@ -8,9 +8,9 @@ Sizes cross the channel-block boundaries of ``_kernels.gd.block_width``
 import naive
 import numpy as np
 import pytest
-from conftest import F32_GD_TOL, GD_TOL, RTOL
 
 import ntk_toolkit as nt
+from conftest import F32_GD_TOL, GD_TOL, RTOL
 from ntk_toolkit._jit import num_threads
 from ntk_toolkit._kernels import gd
 from ntk_toolkit._kernels.rows import pair_taps

@@ -17,10 +17,10 @@ import tracemalloc
 import naive
 import numpy as np
 import pytest
-from conftest import assert_close
 
 import ntk_toolkit as nt
 import ntk_toolkit.kernels as kernels
+from conftest import assert_close
 from ntk_toolkit import _jit
 from ntk_toolkit import filters as F
 from ntk_toolkit._kernels import gram

@@ -11,11 +11,11 @@ from __future__ import annotations
 import naive
 import numpy as np
 import pytest
-from conftest import EIG_CLUSTER_RTOL, PROJ_TOL, PSD_TOL, RTOL, assert_close
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import ntk_toolkit as nt
+from conftest import EIG_CLUSTER_RTOL, PROJ_TOL, PSD_TOL, RTOL, assert_close
 from ntk_toolkit import filters as F
 from ntk_toolkit.operators import CircularConv, DenseOperator
 

@@ -15,11 +15,11 @@ import math
 import naive
 import numpy as np
 import pytest
-from conftest import GD_TOL, LINEARIZED_TOL, RTOL, assert_close
 from hypothesis import given
 from hypothesis import strategies as st
 
 import ntk_toolkit as nt
+from conftest import GD_TOL, LINEARIZED_TOL, RTOL, assert_close
 from ntk_toolkit.filters import triangle
 from ntk_toolkit.measurements import (
     GaussianMeasurement,

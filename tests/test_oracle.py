@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import naive
 import numpy as np
 import pytest
+
+import ntk_toolkit as nt
 from conftest import (
     EIG_CLUSTER_RTOL,
     FD_TOL,
@@ -29,8 +31,6 @@ from conftest import (
     assert_close,
     max_rel_err,
 )
-
-import ntk_toolkit as nt
 from ntk_toolkit import filters as F
 from ntk_toolkit.operators import CircularConv, DenseOperator
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import naive
 import numpy as np
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import ntk_toolkit as nt
 from conftest import (
     PSD_TOL,
     ROUNDTRIP_TOL,
@@ -17,10 +21,6 @@ from conftest import (
     SPECTRUM_TOL,
     assert_close,
 )
-from hypothesis import assume, given
-from hypothesis import strategies as st
-
-import ntk_toolkit as nt
 from ntk_toolkit import filters as F
 from ntk_toolkit.operators import CircularConv, DenseOperator
 

@@ -23,11 +23,11 @@ import numpy as np
 import pytest
 import scipy.fft
 import scipy.linalg
-from conftest import RTOL, assert_close
 from hypothesis import given
 from hypothesis import strategies as st
 
 import ntk_toolkit as nt
+from conftest import RTOL, assert_close
 from ntk_toolkit.filters import delta, gaussian, triangle
 from ntk_toolkit.measurements import GaussianMeasurement, MatrixMeasurement, RandomMask, SubsampledDCT
 from ntk_toolkit.operators import CircularConv, DenseOperator

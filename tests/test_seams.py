@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import naive
 import numpy as np
 import pytest
 
@@ -20,8 +21,6 @@ from ntk_toolkit.bases import TrigBasis
 from ntk_toolkit.filters import triangle
 from ntk_toolkit.generator import Generator
 from ntk_toolkit.operators import CircularConv, DenseOperator, Operator, OperatorLike, as_operator
-
-import naive
 
 TOL = 1e-12
 

@@ -7,8 +7,8 @@ import math
 import naive
 import numpy as np
 import pytest
-from conftest import RTOL, assert_close
 
+from conftest import RTOL, assert_close
 from ntk_toolkit import signals
 
 SEEDED = {

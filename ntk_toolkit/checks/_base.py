@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import pkgutil
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -344,9 +345,15 @@ def get_check(name: str) -> Check:
     return _REGISTRY[name]
 
 
+def _word_start(pattern: str, name: str) -> bool:
+    """Whether ``pattern`` occurs in ``name`` at its start or right after a ``.`` or ``-``."""
+    return re.search(r"(?:^|[.\-])" + re.escape(pattern), name) is not None
+
+
 def select_checks(pattern: str | None = None) -> list[Check]:
-    """Checks whose name matches the glob ``pattern`` (or contains it), or whose family (or one of
-    its aliases) matches it.
+    """Checks whose name matches the glob ``pattern`` (or contains it at the start of a word: after
+    the start, a ``.`` or a ``-``, so ``cs`` selects ``cs.*`` but not ``dynamics.*``), or whose
+    family (or one of its aliases) matches it.
 
     ``pattern`` may list several patterns separated by commas.
 
@@ -365,6 +372,8 @@ def select_checks(pattern: str | None = None) -> list[Check]:
     >>> from ntk_toolkit.checks import select_checks
     >>> [c.name for c in select_checks("kernel.trig*,rank-p")]
     ['kernel.trig-basis', 'cs.rank-p-exact']
+    >>> len(select_checks("cs")) == len(select_checks("cs.*"))
+    True
     >>> [c.name for c in select_checks("denoising")]
     ['denoising.early-stopping-curve', 'denoising.oracle', 'denoising.three-term-bound']
     """
@@ -377,7 +386,8 @@ def select_checks(pattern: str | None = None) -> list[Check]:
         return (c.family, *_FAMILY_ALIASES.get(c.family, ()))
 
     chosen = [c for c in checks
-              if any(fnmatch.fnmatch(c.name, p) or p in c.name or any(fnmatch.fnmatch(f, p) for f in families(c))
+              if any(fnmatch.fnmatch(c.name, p) or _word_start(p, c.name)
+                     or any(fnmatch.fnmatch(f, p) for f in families(c))
                      for p in pats)]
     if not chosen:
         raise ValueError(f"--only {pattern!r} matches no check; known: {', '.join(c.name for c in checks)}")

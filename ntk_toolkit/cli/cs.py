@@ -312,8 +312,8 @@ def cs_curve(filters_text, n, ms_text, trials, p, signal, noise, seed, as_json, 
       ntk-toolkit cs-curve --n 256 --trials 50 --plot curve.png
       ntk-toolkit cs-curve --filters triangle:4 --n 64 --noise 0.01 --json
     """
+    from ..experiments import recovery_curve
     from ..generator import TwoLayerGenerator
-    from ..recovery import recovery_curve
     from ..spectrum import spectrum
 
     check_at_most("--p", p, n, "n")

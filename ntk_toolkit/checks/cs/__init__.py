@@ -8,7 +8,7 @@ Gradient descent on ``½‖A G(C) − y‖²`` from a mirrored initialisation (`
 linear (Landweber) dynamics with early stopping (:mod:`.stopping`).
 """
 
-from . import limit, law, stopping  # noqa: F401  (registers the checks, in report order)
+from . import limit, law, stopping  # noqa: F401, I001  (registers the checks, in report order)
 
 #: Position of the family in the report (kernel 10, dynamics 20, denoising 30, cs 40).
 REPORT_ORDER = 40

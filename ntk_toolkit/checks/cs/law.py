@@ -8,12 +8,12 @@ import math
 
 import numpy as np
 
+from ...experiments import recovery_curve
 from ...operators import GaussianMeasurement
-from ...recovery import recovery_curve, recovery_law, smoothest_interpolant
+from ...recovery import recovery_law, smoothest_interpolant
 from .._base import register, result, sizes
 from .._common import figure, finish_axes, rel_err, rng
 from ._setup import spectrum_of, top_p
-
 
 # ----------------------------------------------------------------------------- [16]
 _RL_SIZES = {

@@ -19,7 +19,6 @@ from .._base import register, result, sizes
 from .._common import collect, figure, finish_axes, loglog_slope, make_gen, rel_err, rng
 from ._setup import net_run, spectrum_of
 
-
 # ----------------------------------------------------------------------------- [14]
 _GDL_SIZES = {
     "tiny": {"n": 32, "m": 8, "ks": (128, 512, 2048), "reps": 3, "filter": "triangle:2", "p": 3, "seeds": 1},

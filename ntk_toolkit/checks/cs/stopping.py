@@ -16,7 +16,6 @@ from .._base import register, result, sizes
 from .._common import collect, figure, finish_axes, make_gen, rel_err, rng
 from ._setup import spectrum_of, top_p
 
-
 # ----------------------------------------------------------------------------- [18] [19]
 _DP_SIZES = {
     "tiny": {"n": 128, "m": 120, "k": 256, "filter": "triangle:2", "p": 9, "seeds": 1},
