@@ -21,6 +21,7 @@ from .dynamics import (
 from .filters import Filter
 from .generator import Generator, TwoLayerGenerator
 from .kernels import empirical_kernel, expected_kernel, expected_kernel_first_row
+from .convolution2d import CircularConv2D
 from .operators import CircularConv, DenseOperator, Operator
 from .prediction import LinearizedPrediction, gradient_flow, linearized
 from .recovery import (
@@ -45,6 +46,7 @@ __all__ = [
     "as_spectrum",
     "bases",
     "CircularConv",
+    "CircularConv2D",
     "Convergence",
     "RecoveryCurve",
     "RecoveryLaw",
