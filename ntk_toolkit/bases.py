@@ -580,9 +580,11 @@ class TrigBasis2D:
         s = np.asarray(first_row)
         n = self.n
         H, W = self.shape
-        check_memory(24 * n * n, f"the dense ({n}, {n}) block-circulant matrix",
+        check_memory(16 * n * n, f"the dense ({n}, {n}) block-circulant matrix",
                      "work with its first row (block-circulant structure) or the spectrum instead")
-        i1, i2 = np.divmod(np.arange(n), W)
-        d = ((i1[None, :] - i1[:, None]) % H) * W
-        d += (i2[None, :] - i2[:, None]) % W
-        return s[d]
+        S = s.reshape(H, W)
+        w = np.arange(W)
+        blocks = S[:, (w[None, :] - w[:, None]) % W]  # blocks[d1] = the circulant W x W block of offset d1
+        h = np.arange(H)
+        M = blocks[(h[None, :] - h[:, None]) % H]  # (I, J, i2, j2) -> block (J − I) mod H
+        return np.ascontiguousarray(M.transpose(0, 2, 1, 3)).reshape(n, n)

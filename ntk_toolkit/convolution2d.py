@@ -27,12 +27,18 @@ __all__ = ["CircularConv2D", "FFT_COST_2D"]
 #: Direct taps cost about ``n k T`` multiply-adds with ``T = L1·L2`` taps
 #: (``T = L1 + L2`` for a separable filter, two 1-D passes), the FFT path
 #: (``rfft2`` / ``irfft2``) about ``FFT_COST_2D · n k log2(n)``; ``auto``
-#: picks the direct path when it is cheaper. Measured with ``apply`` on
-#: ``(n, k)`` stacks (2 shared cores, float64, n k = 2**20 … 2**22, images
-#: 64² … 512²): the two paths take the same time at ``T ≈ 2.5–5 log2 n``
-#: (separable: ``L1 + L2`` of 2 … 4 times ``log2 n``; non-separable: 5 x 5 to
-#: 9 x 9 taps at 64² … 256²).
-FFT_COST_2D = 3.0
+#: picks the direct path when ``T <= FFT_COST_2D · log2(n)``. Measured with
+#: ``apply`` of ``(n, k)`` stacks (2 shared cores, float64, n k = 2**20,
+#: random separable filters of 3 … 25 taps per axis and non-separable ones of
+#: 3 x 3 … 9 x 9): the two paths take the same time at ``T ≈ 5–7 log2 n`` for
+#: k = 64 … 256 channels (images 128², 64²), ``≈ 3 log2 n`` for k = 16 (256²)
+#: and ``≈ 1 log2 n`` for k = 4 (512²): a direct pass costs about
+#: ``0.25 ns · n T (k + 10)`` there (a fixed cost per pixel and tap that short
+#: rows of channels do not amortise), the FFT about ``1–1.5 ns · n k log2 n``.
+#: The rule is set for the generator's wide stacks of channels; for a handful
+#: of columns on large images pass ``method="fft"`` for filters of more than
+#: about ``log2 n`` taps.
+FFT_COST_2D = 4.0
 
 
 class CircularConv2D(Operator):
@@ -58,7 +64,9 @@ class CircularConv2D(Operator):
         the filter is separable. ``fft`` multiplies in the 2-D Fourier domain
         (``scipy.fft.rfft2`` / ``irfft2``, batched over the ``k`` columns):
         ``O(n k log n)``. ``auto`` takes ``direct`` when its tap count ``T``
-        satisfies ``T <= FFT_COST_2D · log2(n)``.
+        satisfies ``T <= FFT_COST_2D · log2(n)`` (``T = L1 + L2`` for a
+        separable filter, ``L1 L2`` otherwise; see ``FFT_COST_2D`` for the
+        measurements behind it).
 
     Attributes
     ----------

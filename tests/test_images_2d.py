@@ -172,7 +172,7 @@ def test_one_row_or_column_is_the_1d_convolution(even):
 
 def test_auto_method_rule():
     assert CircularConv2D(F.triangle2d(3), (64, 64)).method == "direct"
-    assert CircularConv2D(F.gaussian2d(4.0), (64, 64)).method == "fft"  # 33 + 33 taps > 3 log2(4096)
+    assert CircularConv2D(F.gaussian2d(4.0), (64, 64)).method == "fft"  # 33 + 33 taps > FFT_COST_2D log2(4096) = 48
     nonsep = F.Filter2D(np.random.default_rng(0).uniform(-1, 1, (9, 9)))
     assert CircularConv2D(nonsep, (64, 64)).method == "fft"
     assert "CircularConv2D" in nt.operators.__all__ and nt.CircularConv2D is CircularConv2D
