@@ -17,7 +17,7 @@ import numpy as np
 from . import _lazy
 from ._jit import threads_for
 from ._memory import check_memory
-from .bases import TrigBasis2D
+from .bases2d import TrigBasis2D
 from .filters import Filter
 from .filters2d import Filter2D
 from .operators import Operator

@@ -250,7 +250,7 @@ def frequency_energy(x, shape=None) -> np.ndarray:
     ((14,), True)
     """
     if shape is not None:
-        from .bases import TrigBasis2D
+        from .bases2d import TrigBasis2D
 
         basis = TrigBasis2D(shape)
         x = as_float_array("x", x, ndim=(1, 2))
