@@ -18,6 +18,7 @@ from .dynamics import (
     max_step_size,
     run_to_convergence,
 )
+from .convolution2d import CircularConv2D
 from .experiments import RecoveryCurve, recovery_curve
 from .filters import Filter
 from .generator import Generator, TwoLayerGenerator
@@ -45,6 +46,7 @@ __all__ = [
     "as_spectrum",
     "bases",
     "CircularConv",
+    "CircularConv2D",
     "Convergence",
     "RecoveryCurve",
     "RecoveryLaw",

@@ -18,7 +18,11 @@ its spectrum from one row; a kernel of an operator whose ``basis`` is
 that would be wrong for it.
 
 :class:`TrigBasis` is the real trigonometric basis of ``R^n`` that
-diagonalises every symmetric circulant matrix (``docs/theory.md`` §2.3).
+diagonalises every symmetric circulant matrix (``docs/theory.md`` §2.3);
+:class:`TrigBasis2D` (defined in :mod:`ntk_toolkit.bases2d`, reachable from
+here) is the real plane-wave basis of ``H x W`` images that diagonalises every
+symmetric block-circulant matrix with circulant blocks (2-D circular
+convolutions, ``docs/theory.md`` §2.4).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import numpy as np
 from ._memory import check_memory
 from ._validation import as_float_array, check_int
 
-__all__ = ["TrigBasis", "COS", "SIN"]
+__all__ = ["TrigBasis", "TrigBasis2D", "COS", "SIN"]
 
 #: Kind of a trigonometric basis function: cosine (also DC and Nyquist) or sine.
 COS, SIN = 0, 1
@@ -215,3 +219,13 @@ class TrigBasis:
                      "work with its first row (circulant structure) or the spectrum instead")
         idx = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n
         return s[idx]
+
+
+
+def __getattr__(name: str):
+    # The 2-D basis lives in ntk_toolkit.bases2d (which builds on this module); reachable from here.
+    if name == "TrigBasis2D":
+        from . import bases2d
+
+        return bases2d.TrigBasis2D
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

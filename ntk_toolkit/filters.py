@@ -12,6 +12,11 @@ filter scales ``U``, ``‖U‖`` and every kernel by ``‖u‖²``.
 Constructors: :func:`triangle`, :func:`gaussian`, :func:`box`, :func:`delta`,
 :meth:`Filter` for custom taps and :func:`from_spec` for strings such as
 ``"triangle:4"`` used by the command line.
+
+Two-dimensional filters for images (:class:`Filter2D`, :func:`separable`,
+:func:`triangle2d`, :func:`gaussian2d`, :func:`box2d`, :func:`bilinear`) and
+:func:`parse_shape` are defined in :mod:`ntk_toolkit.filters2d` and reachable
+from here (``ntk_toolkit.filters.triangle2d``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,19 @@ import numpy as np
 
 from ._validation import as_float_array, check_int, check_positive
 
-__all__ = ["Filter", "triangle", "gaussian", "box", "delta", "from_spec"]
+__all__ = ["Filter", "triangle", "gaussian", "box", "delta", "from_spec",
+           "Filter2D", "separable", "triangle2d", "gaussian2d", "box2d", "bilinear", "parse_shape"]
+
+#: Names defined in :mod:`ntk_toolkit.filters2d` (which builds on this module) and resolved from here.
+_FILTERS_2D = ("Filter2D", "separable", "triangle2d", "gaussian2d", "box2d", "bilinear", "parse_shape")
+
+
+def __getattr__(name: str):
+    if name in _FILTERS_2D:
+        from . import filters2d
+
+        return getattr(filters2d, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Filter:
@@ -319,12 +336,14 @@ def delta(normalize: bool = True) -> Filter:
     return Filter(np.ones(1), normalize=normalize, name="delta")
 
 
-def from_spec(spec: str) -> Filter:
+def from_spec(spec: str):
     """Build a filter from a short text specification.
 
     Accepted forms: ``triangle:P``, ``gaussian:STD`` (truncated at 4 std),
     ``gaussian:STD:TRUNCATE`` or ``gaussian:STD:none``, ``box:W``, ``delta``,
-    ``custom:T0,T1,...``.
+    ``custom:T0,T1,...``; and the 2-D filters (a :class:`Filter2D`)
+    ``triangle2d:P``, ``gaussian2d:STD`` or ``gaussian2d:STD:TRUNCATE``,
+    ``box2d:W`` and ``bilinear``.
 
     Parameters
     ----------
@@ -333,13 +352,15 @@ def from_spec(spec: str) -> Filter:
 
     Returns
     -------
-    Filter
+    Filter or Filter2D
 
     Examples
     --------
     >>> from ntk_toolkit.filters import from_spec, gaussian, triangle
     >>> from_spec("triangle:4") == triangle(4)
     True
+    >>> from_spec("triangle2d:3").name, from_spec("gaussian2d:1.5").shape
+    ('triangle2d(3)', (13, 13))
     >>> from_spec("gaussian:2.5:none") == gaussian(2.5, truncate=None)
     True
     >>> from_spec("custom:1,2,1").taps.round(4).tolist()
@@ -353,8 +374,21 @@ def from_spec(spec: str) -> Filter:
         raise TypeError(f"filter spec must be a string, got {spec!r}")
     kind, _, rest = spec.strip().partition(":")
     kind = kind.lower()
-    valid = "triangle:P, gaussian:STD[:TRUNCATE|none], box:W, delta, custom:T0,T1,..."
+    valid = ("triangle:P, gaussian:STD[:TRUNCATE|none], box:W, delta, custom:T0,T1,..., "
+             "triangle2d:P, gaussian2d:STD[:TRUNCATE], box2d:W, bilinear")
     try:
+        if kind in ("triangle2d", "gaussian2d", "box2d", "bilinear"):
+            from . import filters2d
+
+            if kind == "triangle2d":
+                return filters2d.triangle2d(int(rest))
+            if kind == "box2d":
+                return filters2d.box2d(int(rest))
+            if kind == "gaussian2d":
+                std, _, trunc = rest.partition(":")
+                return filters2d.gaussian2d(float(std), truncate=float(trunc) if trunc else 4.0)
+            if not rest:
+                return filters2d.bilinear()
         if kind == "triangle":
             return triangle(int(rest))
         if kind == "gaussian":

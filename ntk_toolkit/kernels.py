@@ -150,8 +150,9 @@ def empirical_kernel(gen, C, method: str = "auto") -> np.ndarray:
     ``n L ⌈k/64⌉`` word operations, parallel over rows; in general the
     offsets ``d <= n/2`` where ``a_d ≠ 0``). A dense ``U``, or a circulant
     one whose band is wider than its tiles, is counted in 64 x 64 tiles of
-    rows over the triangle, in parallel; tiles where ``a`` vanishes are
-    skipped (``K`` is exactly zero there). The counts are exact integers,
+    rows over the triangle, in parallel; tiles where ``a`` (or, for an
+    operator that is not circulant, the dense ``U Uᵀ``: the block band of a
+    2-D convolution) vanishes are skipped (``K`` is exactly zero there). The counts are exact integers,
     so the result does not depend on the number of threads, and the band
     and the tiles give the same bits.
 
@@ -274,20 +275,11 @@ def _kernel_popcount(gen, C: np.ndarray, scale: float) -> np.ndarray:
             return K
     else:
         a = np.zeros(1)
-        tiles_i, tiles_j = _upper_tiles(npad // _TILE)
         K = np.ascontiguousarray(gram_matrix(gen), dtype=np.float64)  # U Uᵀ, overwritten by K
+        tiles_i, tiles_j = _nonzero_tiles(K, _TILE)
     with threads_for(tiles_i.size * _TILE * _TILE * words):
         gram.pattern_gram(P, n, tiles_i, tiles_j, a, circulant, scale, _TILE, _CHUNK_WORDS, K)
     return K
-
-
-@functools.lru_cache(maxsize=64)
-def _upper_tiles(nb: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of the ``nb (nb + 1) / 2`` tiles of the upper triangle (read-only, cached)."""
-    ti, tj = np.triu_indices(nb)
-    ti.flags.writeable = False
-    tj.flags.writeable = False
-    return ti, tj
 
 
 @functools.lru_cache(maxsize=64)
@@ -313,6 +305,20 @@ def _circulant_tiles(n: int, tile: int, nonzero: bytes) -> tuple[np.ndarray, np.
     ti.flags.writeable = False
     tj.flags.writeable = False
     return ti, tj
+
+
+def _nonzero_tiles(B: np.ndarray, tile: int) -> tuple[np.ndarray, np.ndarray]:
+    """The tiles ``(bi, bj)``, ``bi <= bj``, where the dense symmetric ``B = U Uᵀ`` is not all zero.
+
+    The general form of :func:`_circulant_support`, read from the matrix
+    (O(n²) comparisons): ``K = N ∘ B`` is exactly zero on the other tiles,
+    which keep the zeros of ``B`` (e.g. the block band of a 2-D convolution,
+    whose ``U Uᵀ`` vanishes between image rows farther apart than the filter).
+    """
+    starts = np.arange(0, B.shape[0], tile)
+    nz = np.logical_or.reduceat(np.logical_or.reduceat(B != 0, starts, axis=1), starts, axis=0)  # rows first: fast
+    ti, tj = np.nonzero(np.triu(nz))
+    return np.ascontiguousarray(ti, dtype=np.int64), np.ascontiguousarray(tj, dtype=np.int64)
 
 
 def _circulant_support(a: np.ndarray, n: int, tiles_i: np.ndarray, tiles_j: np.ndarray, tile: int | None = None):

@@ -11,6 +11,9 @@ diagonalises it, or ``None``), and applies itself with ``apply`` / ``apply_T``
 
 * :class:`CircularConv` — circular convolution with a :class:`~ntk_toolkit.filters.Filter`
   (``docs/theory.md`` §1.1): direct taps for short filters, FFT for long ones.
+* :class:`~ntk_toolkit.convolution2d.CircularConv2D` — 2-D circular convolution of
+  ``H x W`` images with a :class:`~ntk_toolkit.filters.Filter2D` (``docs/theory.md`` §2.4;
+  defined in :mod:`ntk_toolkit.convolution2d`, reachable from here).
 * :class:`DenseOperator` — an arbitrary fixed ``n x n`` matrix, no circulant shortcuts.
 * :class:`~ntk_toolkit.measurements.GaussianMeasurement`, :class:`~ntk_toolkit.measurements.RandomMask`,
   :class:`~ntk_toolkit.measurements.SubsampledDCT`, :class:`~ntk_toolkit.measurements.Identity`,
@@ -37,6 +40,7 @@ __all__ = [
     "OperatorLike",
     "as_operator",
     "CircularConv",
+    "CircularConv2D",
     "DenseOperator",
     "circulant_from_first_row",
 ]
@@ -322,6 +326,11 @@ class CircularConv(Operator):
     is_circulant = True
 
     def __init__(self, filter: Filter, n: int, method: str = "auto"):
+        if getattr(filter, "ndim", 1) == 2:
+            raise TypeError(
+                f"filter must be a 1-D ntk_toolkit.filters.Filter, got the 2-D {filter!r}; "
+                "use CircularConv2D(filter, (H, W)) for images"
+            )
         if not isinstance(filter, Filter):
             raise TypeError(
                 f"filter must be an ntk_toolkit.filters.Filter, got {type(filter).__name__}; "
@@ -472,6 +481,10 @@ def __getattr__(name: str):
         from . import measurements
 
         return getattr(measurements, name)
+    if name == "CircularConv2D":  # defined in ntk_toolkit.convolution2d, which builds on this module
+        from . import convolution2d
+
+        return convolution2d.CircularConv2D
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

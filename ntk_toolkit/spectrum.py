@@ -9,6 +9,10 @@ it uses ``scipy.linalg.eigh``.
 Cos/sin pairs of the same frequency share an eigenvalue, so eigenvectors are
 only defined up to a rotation inside each pair: compare them as subspaces
 (:func:`frequency_energy`, projectors), never one by one.
+
+Images (a generator with :class:`~ntk_toolkit.operators.CircularConv2D`) work the same
+way in the real plane-wave basis :class:`~ntk_toolkit.bases.TrigBasis2D`
+(``docs/theory.md`` §2.4): frequencies are pairs ``(f1, f2)``.
 """
 
 from __future__ import annotations
@@ -226,20 +230,31 @@ def trig_basis(n: int, return_frequencies: bool = False):
     return (W, basis.frequencies()[:, 0].astype(int)) if return_frequencies else W
 
 
-def frequency_energy(x) -> np.ndarray:
+def frequency_energy(x, shape=None) -> np.ndarray:
     """Energy of ``x`` per frequency, cos and sin summed.
 
     ``E_f = ⟨w_f^c, x⟩² + ⟨w_f^s, x⟩²`` for ``f = 0 … n//2`` (``docs/theory.md``
     eq. (2.12)); invariant to the
     rotation inside each degenerate pair, and ``Σ_f E_f = ‖x‖²`` (Parseval).
 
+    For images pass ``shape=(H, W)``: then ``E_f`` is the energy per frequency
+    pair ``{f, −f}`` of the real plane-wave basis (``docs/theory.md`` §2.4),
+    in the order of ``TrigBasis2D(shape).pair_frequencies()``; its radial
+    profile is :meth:`~ntk_toolkit.bases.TrigBasis2D.radial_energy`.
+
     Parameters
     ----------
-    x : array_like, shape (n,) or (n, B)
+    x : array_like, shape (n,) or (n, B); with ``shape``, also (H, W)
+        Signals as columns. Without ``shape`` a 2-D array is always a stack
+        of 1-D signals, never an image.
+    shape : tuple (H, W), optional
+        Image shape; ``x`` is then one ``(H, W)`` image, or flattened
+        (row-major) images of ``n = H·W`` pixels as columns.
 
     Returns
     -------
-    ndarray, shape (n//2 + 1,) or (n//2 + 1, B)
+    ndarray, shape (n//2 + 1,) or (n//2 + 1, B); with ``shape``, (m,) or (m, B)
+        ``m`` = number of frequency pairs of the image.
 
     Examples
     --------
@@ -255,7 +270,23 @@ def frequency_energy(x) -> np.ndarray:
     ((9,), 3, 1.0)
     >>> bool(np.allclose(frequency_energy(np.roll(x, 1)), e))
     True
+
+    An image: the energy per frequency pair, summing to ``‖x‖²``:
+
+    >>> img = np.random.default_rng(0).standard_normal((4, 6))
+    >>> E = frequency_energy(img, shape=(4, 6))
+    >>> E.shape, bool(np.isclose(E.sum(), np.sum(img**2)))
+    ((14,), True)
     """
+    if shape is not None:
+        from .bases2d import TrigBasis2D
+
+        basis = TrigBasis2D(shape)
+        x = as_float_array("x", x, ndim=(1, 2))
+        if x.shape != basis.shape and x.shape[0] != basis.n:
+            raise ValueError(f"x must be an image of shape {basis.shape} or have {basis.n} rows "
+                             f"(H*W for shape={basis.shape}), got shape {x.shape}")
+        return basis.energy(x)
     x = as_float_array("x", x, ndim=(1, 2))
     if x.shape[0] == 0:
         raise ValueError(f"x must have at least one row, got shape {x.shape}")
@@ -291,10 +322,24 @@ def basis_spectrum(basis, first_row) -> Spectrum:
     lam_by_f = basis.eigenvalues_by_frequency(first_row)
     lam = basis.eigenvalues(first_row)
     freqs, kinds = basis.frequencies(), basis.kinds()
-    keys = (kinds,) + tuple(freqs[:, d] for d in range(freqs.shape[1] - 1, -1, -1)) + (-lam,)
-    order = np.lexsort(keys)
+    if _in_frequency_order(freqs, kinds):  # ties keep the basis order: a stable sort is the lexsort below
+        order = np.argsort(-lam, kind="stable")
+    else:
+        keys = (kinds,) + tuple(freqs[:, d] for d in range(freqs.shape[1] - 1, -1, -1)) + (-lam,)
+        order = np.lexsort(keys)
     return Spectrum(eigenvalues=lam[order], method="circulant-fft", frequencies=freqs[order], kinds=kinds[order],
                     eigenvalues_by_frequency=lam_by_f, basis=basis, positions=order)
+
+
+def _in_frequency_order(freqs: np.ndarray, kinds: np.ndarray) -> bool:
+    """True when the rows ``(f_1, …, f_d, kind)`` are lexicographically non-decreasing (O(n d))."""
+    decided = np.zeros(max(kinds.shape[0] - 1, 0), dtype=bool)
+    for key in [freqs[:, d] for d in range(freqs.shape[1])] + [kinds]:
+        step = np.diff(key.astype(np.int64))
+        if np.any(step[~decided] < 0):
+            return False
+        decided |= step > 0
+    return True
 
 
 def circulant_spectrum(first_row) -> Spectrum:

@@ -495,3 +495,72 @@ def coactive_counts(S):
         for j in range(n):
             N[i, j] = int(np.count_nonzero(S[i] & S[j]))
     return N
+
+
+# --------------------------------------------------------------------------- images (2-D)
+
+
+def conv2d_matrix(taps, H, W):
+    """Dense ``U`` of the 2-D circular convolution of ``H x W`` images, entry by entry.
+
+    ``(U c)[i1, i2] = Σ_{a1, a2} u[a1, a2] c[(i1 − a1 + h1) mod H, (i2 − a2 + h2) mod W]``
+    with ``h_j = (L_j − 1)//2``; pixel ``(i1, i2)`` is entry ``i1·W + i2``.
+    Taps that wrap around onto the same pixel are summed.
+    """
+    taps = np.asarray(taps, dtype=float)
+    L1, L2 = taps.shape
+    h1, h2 = (L1 - 1) // 2, (L2 - 1) // 2
+    n = H * W
+    U = np.zeros((n, n))
+    for i1 in range(H):
+        for i2 in range(W):
+            for a1 in range(L1):
+                for a2 in range(L2):
+                    j1 = (i1 - a1 + h1) % H
+                    j2 = (i2 - a2 + h2) % W
+                    U[i1 * W + i2, j1 * W + j2] += taps[a1, a2]
+    return U
+
+
+def apply_conv2d(taps, image):
+    """``U c`` for one ``(H, W)`` image straight from the convolution sum, without a matrix."""
+    taps = np.asarray(taps, dtype=float)
+    c = np.asarray(image, dtype=float)
+    H, W = c.shape
+    L1, L2 = taps.shape
+    h1, h2 = (L1 - 1) // 2, (L2 - 1) // 2
+    out = np.zeros((H, W))
+    for i1 in range(H):
+        for i2 in range(W):
+            for t1 in range(-h1, L1 - h1):
+                for t2 in range(-h2, L2 - h2):
+                    out[i1, i2] += taps[h1 + t1, h2 + t2] * c[(i1 - t1) % H, (i2 - t2) % W]
+    return out
+
+
+def block_circulant_from_first_row(row, H, W):
+    """``M[i, j] = row[(j1 − i1) mod H, (j2 − i2) mod W]`` (row flattened row-major), entry by entry."""
+    row = np.asarray(row, dtype=float).reshape(H, W)
+    n = H * W
+    M = np.empty((n, n))
+    for i in range(n):
+        i1, i2 = divmod(i, W)
+        for j in range(n):
+            j1, j2 = divmod(j, W)
+            M[i, j] = row[(j1 - i1) % H, (j2 - i2) % W]
+    return M
+
+
+def plane_wave(H, W, f, kind):
+    """``√(2/n) cos θ_f`` or ``√(2/n) sin θ_f`` (``1/√n cos θ_f`` when ``f ≡ −f``) on the flat grid.
+
+    ``θ_f(m) = 2π (f1 m1 / H + f2 m2 / W)``, pixel ``(m1, m2)`` at ``m1·W + m2``.
+    """
+    n = H * W
+    real_only = (2 * f[0]) % H == 0 and (2 * f[1]) % W == 0
+    w = np.empty(n)
+    for m in range(n):
+        m1, m2 = divmod(m, W)
+        theta = 2 * math.pi * (f[0] * m1 / H + f[1] * m2 / W)
+        w[m] = math.sin(theta) if kind == "sin" else math.cos(theta)
+    return w * (1.0 / math.sqrt(n) if real_only else math.sqrt(2.0 / n))
