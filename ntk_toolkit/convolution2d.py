@@ -82,9 +82,11 @@ class CircularConv2D(Operator):
 
     Notes
     -----
-    ``direct_taps()`` is ``None``: the fused 1-D gradient-descent and packed-kernel
-    Numba paths do not apply; the generator runs on :meth:`apply_unchecked`.
-    The first direct call compiles the Numba kernel (a few seconds; cached on disk).
+    With direct taps, :meth:`direct_taps` gives the stencil to the generator,
+    whose forward pass, gradient and gradient-descent step then run as fused
+    2-D Numba sweeps (:mod:`ntk_toolkit._kernels.gd2d`); with the FFT they
+    run on :meth:`apply_unchecked`. The first direct call compiles the Numba
+    kernels (seconds; cached on disk).
 
     Examples
     --------
@@ -197,9 +199,40 @@ class CircularConv2D(Operator):
         return self.basis.matrix_from_first_row(self._column).T.copy()
 
     # -- application ---------------------------------------------------------
-    def direct_taps(self) -> None:
-        """``None``: no fused 1-D kernel applies to a 2-D convolution (it runs on :meth:`apply_unchecked`)."""
-        return None
+    def direct_taps(self) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """``(taps, (h1, h2))`` when applied by direct taps, else ``None``.
+
+        The taps have shape ``(L1, L2)``: the fused 2-D kernels of the
+        generator (forward pass, gradient, gradient-descent step) run exactly
+        when this is not ``None``.
+
+        Examples
+        --------
+        >>> from ntk_toolkit.filters import triangle2d
+        >>> taps, center = CircularConv2D(triangle2d(2), (8, 8)).direct_taps()
+        >>> taps.shape, center
+        ((3, 3), (1, 1))
+        >>> CircularConv2D(triangle2d(2), (8, 8), method="fft").direct_taps() is None
+        True
+        """
+        return (self.taps, tuple(self.center)) if self.method == "direct" else None
+
+    def separable_taps(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(a, b)`` with ``taps = a ⊗ b`` (shapes ``(L1,)``, ``(L2,)``) for a separable filter, else ``None``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ntk_toolkit.filters import Filter2D, triangle2d
+        >>> a, b = CircularConv2D(triangle2d(2), (8, 8)).separable_taps()
+        >>> bool(np.allclose(np.outer(a, b), triangle2d(2).taps))
+        True
+        >>> CircularConv2D(Filter2D([[1.0, 2.0], [3.0, 1.0]]), (8, 8)).separable_taps() is None
+        True
+        """
+        if self._passes is None:
+            return None
+        return self._passes[0][0][:, 0].copy(), self._passes[1][0][0].copy()
 
     def apply_unchecked(self, x: np.ndarray, adjoint: bool = False) -> np.ndarray:
         """``U x`` or ``Uᵀ x`` for a clean C-contiguous float array of shape ``(n,)`` or ``(n, k)`` (no validation)."""

@@ -110,19 +110,18 @@ class FusedStep:
     (True, True)
     """
 
-    def __init__(self, kernel: Callable, taps: np.ndarray, center: int, v: np.ndarray, eta: float,
-                 n: int, k: int):
+    def __init__(self, kernel: Callable, stencil: tuple, v: np.ndarray, eta: float, n: int, k: int, work: int):
         from ._kernels import gd
 
-        self._kernel, self._taps, self._center, self._v = kernel, taps, center, v
-        self.dtype = taps.dtype
+        self._kernel, self._stencil, self._v = kernel, stencil, v
+        self.dtype = v.dtype
         self._eta = self.dtype.type(eta)
         self._bw = gd.block_width(k)
         self._gpart = np.empty((-(-k // self._bw), n))
-        self.work = n * k * taps.size
+        self.work = work
 
     def __call__(self, mask: np.ndarray, r: np.ndarray, C: np.ndarray) -> np.ndarray:
-        self._kernel(self._taps, self._center, mask, np.ascontiguousarray(r, dtype=self.dtype), self._v,
+        self._kernel(*self._stencil, mask, np.ascontiguousarray(r, dtype=self.dtype), self._v,
                      self._eta, C, self._gpart, self._bw)
         return self._gpart.sum(axis=0)
 
@@ -238,6 +237,41 @@ class TwoLayerGenerator:
         """The operator's direct taps when the fused ReLU kernels apply, else ``None``."""
         return self.operator.direct_taps() if self.activation == "relu" else None
 
+    def _fused_kernels(self, dtype):
+        """``(kernels, stencil, v, taps_per_entry)`` of the fused ReLU kernels for weights of ``dtype``, or ``None``.
+
+        ``kernels`` is the module of fused kernels for the operator's grid
+        (1-D: :mod:`~ntk_toolkit._kernels.gd`, 2-D: :mod:`~ntk_toolkit._kernels.gd2d`),
+        ``stencil`` the arguments that describe the convolution to them
+        (``(taps, h)``, or ``(A, B, h1, h2, H, W)`` with ``u = Σ_r A[r] ⊗ B[r]``),
+        cached per dtype.
+        """
+        direct = self._direct_taps()
+        if direct is None:
+            return None
+        dtype = np.dtype(dtype)
+        cache = self.__dict__.setdefault("_kernel_cache", {})
+        if dtype not in cache:
+            taps, center = direct
+            v = np.ascontiguousarray(self.output_weights, dtype=dtype)
+            if np.ndim(taps) == 1:
+                from ._kernels import gd
+
+                cache[dtype] = (gd, (np.ascontiguousarray(taps, dtype=dtype), center), v, taps.size)
+            else:
+                from ._kernels import gd2d
+
+                factors = self.operator.separable_taps() if hasattr(self.operator, "separable_taps") else None
+                if factors is not None:  # u = a ⊗ b: one vertical and one horizontal pass
+                    A, B = factors[0][None, :], factors[1][None, :]
+                else:  # u = Σ_r u[:, r] ⊗ e_r
+                    A, B = np.asarray(taps).T, np.eye(taps.shape[1])
+                H, W = self.operator.grid_shape
+                stencil = (np.ascontiguousarray(A, dtype=dtype), np.ascontiguousarray(B, dtype=dtype),
+                           int(center[0]), int(center[1]), int(H), int(W))
+                cache[dtype] = (gd2d, stencil, v, A.shape[0] * (A.shape[1] + np.count_nonzero(B) // A.shape[0]))
+        return cache[dtype]
+
     def check_weights(self, C, name: str = "C") -> np.ndarray:
         """``C`` as a finite float64 array of shape ``(n, k)``, or a clear error naming ``name``."""
         return as_float_array(name, C, shape=(self.n, self.k))
@@ -309,13 +343,9 @@ class TwoLayerGenerator:
         return self.forward_pattern(C)[0]
 
     def _fused_args(self, dtype) -> tuple[np.ndarray, np.ndarray]:
-        """Taps and output weights in ``dtype`` for the fused kernels (cached)."""
-        dtype = np.dtype(dtype)
-        cache = self.__dict__.setdefault("_fused_cache", {})
-        if dtype not in cache:
-            cache[dtype] = (np.ascontiguousarray(self.operator.direct_taps()[0], dtype=dtype),
-                            np.ascontiguousarray(self.output_weights, dtype=dtype))
-        return cache[dtype]
+        """Taps and output weights in ``dtype`` for the fused 1-D kernels (cached)."""
+        _, stencil, v, _ = self._fused_kernels(dtype)
+        return stencil[0], v
 
     def forward_pattern(self, C: np.ndarray):
         """``(G(C), pattern)``: the forward pass and the activation pattern the backward pass needs.
@@ -346,16 +376,16 @@ class TwoLayerGenerator:
         >>> bool(np.allclose(g, gen.forward(C))), mask.shape
         (True, (8, 4))
         """
-        direct = self._direct_taps()
-        if direct is not None:
-            from ._kernels import gd
+        fused = self._fused_kernels(C.dtype)
+        if fused is not None:
+            from ._kernels.gd import block_width
 
-            bw = gd.block_width(self.k)
+            kernels, stencil, v, taps = fused
+            bw = block_width(self.k)
             gpart = np.empty((-(-self.k // bw), self.n))
             mask = np.empty(C.shape, dtype=np.uint8)
-            taps, v = self._fused_args(C.dtype)
-            with threads_for(C.size * taps.size):
-                gd.forward_mask(taps, direct[1], C, v, mask, gpart, bw)
+            with threads_for(C.size * taps):
+                kernels.forward_mask(*stencil, C, v, mask, gpart, bw)
             return gpart.sum(axis=0), mask
         Z = self.operator.apply_unchecked(C, adjoint=False)
         return self._phi(Z) @ self.output_weights, self._dphi(Z)
@@ -375,15 +405,15 @@ class TwoLayerGenerator:
         >>> bool(np.allclose(gen.backward(gen.forward_pattern(C)[1], r), gen.vjp(C, r)))
         True
         """
-        direct = self._direct_taps()
-        if direct is not None:
-            from ._kernels import gd
+        fused = self._fused_kernels(np.float64)
+        if fused is not None:
+            from ._kernels.gd import block_width
 
+            kernels, stencil, v, taps = fused
             out = np.empty((self.n, self.k))
-            taps, v = self._fused_args(np.float64)
-            with threads_for(pattern.size * taps.size):
-                gd.backward(taps, direct[1], pattern, np.ascontiguousarray(r, dtype=np.float64), v, 1.0, out,
-                            gd.block_width(self.k))
+            with threads_for(pattern.size * taps):
+                kernels.backward(*stencil, pattern, np.ascontiguousarray(r, dtype=np.float64), v, 1.0, out,
+                                 block_width(self.k))
             return out
         W = pattern * r[:, None]
         W *= self.output_weights[None, :]
@@ -416,18 +446,19 @@ class TwoLayerGenerator:
         >>> bool(np.allclose(C, expected)), bool(np.allclose(g_new, gen.forward(C)))
         (True, True)
         """
-        direct = self._direct_taps()
-        if direct is None:
+        fused = self._fused_kernels(dtype)
+        if fused is None:
             return None
-        from ._kernels import gd
-        from ._kernels.rows import pair_taps
+        kernels, stencil, v, taps = fused
+        kernel = kernels.step
+        if np.ndim(stencil[0]) == 1:  # 1-D: odd symmetric filters up to 7 taps take rows two at a time
+            from ._kernels.rows import pair_taps
 
-        taps, v = self._fused_args(dtype)
-        center, kernel = direct[1], gd.step
-        paired = pair_taps(taps, center)  # odd symmetric filters up to 7 taps: two rows at a time
-        if paired is not None:
-            (taps, center), kernel = paired, gd.step_pairs
-        return FusedStep(kernel, taps, center, v, eta, self.n, self.k)
+            paired = pair_taps(*stencil)
+            if paired is not None:
+                stencil, kernel = paired, kernels.step_pairs
+            taps = stencil[0].size
+        return FusedStep(kernel, stencil, v, eta, self.n, self.k, self.n * self.k * taps)
 
     def jvp(self, C, D) -> np.ndarray:
         """Jacobian-vector product ``J(C) vec(D) = (φ'(U C) ∘ U D) v`` (eq. (2.2)).

@@ -242,12 +242,14 @@ def _kernel_popcount(gen, C: np.ndarray, scale: float) -> np.ndarray:
     words = (k + 63) // 64
     npad = -(-n // _TILE) * _TILE
     direct = op.direct_taps()
+    rows = direct is not None and np.ndim(direct[0]) == 1  # 1-D taps: signs packed row by row from C
     circulant = _circulant(op)
     block = _channel_block(n, k)
-    temporaries = 0 if direct is not None else 4 * 8 * n * block  # C block, U C block and FFT buffers
+    # C block, U C block and FFT buffers; the byte mask of a 2-D direct-taps pass
+    temporaries = 0 if rows else n * k if direct is not None else 4 * 8 * n * block
     _memory_guard(8 * n * n + 8 * npad * words + temporaries, n)
     P = np.zeros((npad, words), dtype=np.uint64)
-    if direct is not None:
+    if rows:
         taps, center = direct
         cb = min(block, _DIRECT_CHANNELS)
         paired = pair_taps(taps, center) if cb % 64 == 0 else None
@@ -256,6 +258,11 @@ def _kernel_popcount(gen, C: np.ndarray, scale: float) -> np.ndarray:
                 gram.pack_pairs(paired[0], paired[1], C, cb, _PACK_ROWS, P)
             else:
                 gram.pack_direct(taps, center, C, cb, _PACK_ROWS, P)
+    elif direct is not None:  # 2-D direct taps: the fused forward pass gives the pattern as bytes
+        mask = gen.forward_pattern(C)[1]
+        with threads_for(mask.size):
+            gram.pack_signs(mask, 0, P)
+        del mask
     else:
         for start in range(0, k, block):
             stop = min(k, start + block)

@@ -66,7 +66,7 @@ class _Products:
         self.pattern = gen.forward_pattern(C)[1]
         self.v = np.ascontiguousarray(gen.output_weights, dtype=np.float64)
         direct = gen.operator.direct_taps() if gen.activation == "relu" else None
-        if direct is not None and self.pattern.dtype == np.uint8:
+        if direct is not None and np.ndim(direct[0]) == 1 and self.pattern.dtype == np.uint8:
             from ._kernels.gd import block_width
 
             self.path = "fused"

@@ -207,11 +207,14 @@ class Operator:
             f"{type(self).__name__} has no basis: U Uᵀ has no structured first row; use gram()"
         )
 
-    def direct_taps(self) -> tuple[np.ndarray, int] | None:
-        """``(taps, center)`` when ``U`` is a 1-D circular convolution applied by direct taps, else ``None``.
+    def direct_taps(self) -> tuple[np.ndarray, int | tuple[int, int]] | None:
+        """``(taps, center)`` when ``U`` is a circular convolution applied by direct taps, else ``None``.
 
-        The fused Numba kernels (gradient-descent step, bit-packed kernel)
-        run exactly when this is not ``None``.
+        In 1-D the taps have shape ``(L,)`` and the centre is an int; in 2-D
+        (:class:`~ntk_toolkit.operators.CircularConv2D`) shape ``(L1, L2)`` and
+        a pair. The fused Numba kernels (forward pass, gradient,
+        gradient-descent step, bit-packed kernel) run exactly when this is
+        not ``None``.
         """
         return None
 

@@ -1,0 +1,425 @@
+"""Fused kernels for the two-layer generator with a 2-D circular convolution (direct taps).
+
+Images of ``H x W`` pixels are the rows of ``C`` in row-major order: pixel
+``(i1, i2)`` is row ``p = i1 W + i2``. The taps ``u`` (``L1 x L2``, centre
+``(h1, h2)``) are given as a sum of ``R`` separable terms,
+``u[q1, q2] = Σ_r A[r, q1] B[r, q2]`` (``R = 1`` for a separable filter; for any
+other filter ``A[r] = u[:, r]``, ``B[r] = e_r``, ``R = L2``), and
+
+* ``(U X)[(i1, i2)] = Σ_r Σ_{q2} B[r, q2] T_r[(i2 − q2 + h2) mod W]`` with the
+  vertical pass ``T_r[i2'] = Σ_{q1} A[r, q1] X[((i1 − q1 + h1) mod H, i2')]``;
+* ``(Uᵀ Y)[(j1, j2)] = Σ_r Σ_{q2} B[r, q2] S_r[(j2 + q2 − h2) mod W]`` with
+  ``S_r[j2'] = Σ_{q1} A[r, q1] Y[((j1 + q1 − h1) mod H, j2')]``
+
+(``docs/theory.md`` §2.4): ``L1 + L2`` multiply-adds per entry for a
+separable filter, ``L2 (L1 + 1)`` otherwise. Zero taps of ``B`` are skipped.
+
+As in 1-D (:mod:`ntk_toolkit._kernels.gd`), work is split over blocks of
+channels (:func:`~ntk_toolkit._kernels.gd.block_width`, depending on ``k``
+only); a thread owns whole blocks and walks down the image rows; the
+per-block partial outputs ``gpart[b, p] = Σ_{c ∈ b} v_c relu(z_pc)`` are
+summed by the wrapper in a fixed order, so results do not depend on the
+number of threads.
+
+* :func:`forward_mask` — ``Z = U C`` image row by image row, the mask
+  ``1{Z > 0}`` (uint8) and the partial outputs, without storing ``Z``.
+* :func:`backward` — ``Uᵀ (mask ∘ r vᵀ)`` into ``out``.
+* :func:`step` — one fused gradient-descent step: ``C ← C − η Uᵀ(M ∘ r vᵀ)``
+  in place and, in the same sweep, the next mask and partial outputs. A ring
+  of the ``L1`` image rows of ``−η M ∘ r 1ᵀ`` (converted to floats once, when
+  they enter it) feeds the gradient of image row ``j1``; the forward pass of
+  image row ``i1 = j1 − h1`` follows as soon as the rows it reads are
+  updated, when no later gradient row still reads mask row ``i1``; the image
+  rows whose window wraps around are done at the end of the sweep. Each
+  entry of ``C`` is read and written once per sweep (plus the ``L1`` rows of
+  the forward window in cache).
+"""
+
+import numpy as np
+from numba import prange
+
+from .._jit import jit, pjit, sum_jit
+
+
+@jit
+def _vertical(T, A, r, X, rows, c0, m, W):  # pragma: no cover - compiled
+    """``T[i2, c] = Σ_q A[r, q] X[rows[q] W + i2, c0 + c]`` for all ``i2 < W``, ``c < m``."""
+    L1 = A.shape[1]
+    c0 = np.uint64(c0)
+    for i2 in range(W):
+        for c in range(np.uint64(m)):
+            T[i2, c] = A[r, 0] * X[rows[0] * W + i2, c0 + c]
+        for q in range(1, L1):
+            a = A[r, q]
+            p = rows[q] * W + i2
+            for c in range(np.uint64(m)):
+                T[i2, c] += a * X[p, c0 + c]
+
+
+@jit
+def _vertical_ring(T, A, r, ring, slots, m, W):  # pragma: no cover - compiled
+    """``T[i2, c] = Σ_q A[r, q] ring[slots[q], i2, c]``."""
+    L1 = A.shape[1]
+    for i2 in range(W):
+        for c in range(np.uint64(m)):
+            T[i2, c] = A[r, 0] * ring[slots[0], i2, c]
+        for q in range(1, L1):
+            a = A[r, q]
+            s = slots[q]
+            for c in range(np.uint64(m)):
+                T[i2, c] += a * ring[s, i2, c]
+
+
+@jit
+def _horizontal(Z, T, B, r, h2, sign, W, m, first):  # pragma: no cover - compiled
+    """``Z[i2, c] (=|+=) Σ_q B[r, q] T[(i2 + sign (q − h2)) mod W, c]`` (zero taps skipped)."""
+    L2 = B.shape[1]
+    for i2 in range(W):
+        started = not first
+        for q in range(L2):
+            b = B[r, q]
+            if b == 0:
+                continue
+            s = i2 + sign * (q - h2)
+            while s < 0:
+                s += W
+            while s >= W:
+                s -= W
+            if started:
+                for c in range(np.uint64(m)):
+                    Z[i2, c] += b * T[s, c]
+            else:
+                for c in range(np.uint64(m)):
+                    Z[i2, c] = b * T[s, c]
+                started = True
+        if not started:
+            for c in range(np.uint64(m)):
+                Z[i2, c] = 0.0
+
+
+@sum_jit
+def _mask_relu_sum(Z, i2, vb, mask, p, c0):  # pragma: no cover - compiled
+    """``mask[p, c0 + c] = 1{Z[i2, c] > 0}`` and ``Σ_c vb[c] relu(Z[i2, c])`` (NaN and ±inf kept visible)."""
+    s = 0.0
+    c0 = np.uint64(c0)
+    m = np.uint64(vb.shape[0])
+    chunk = np.uint64(256) if Z.itemsize < 8 else m  # float32: partial sums over 256 channels
+    q0 = np.uint64(0)
+    while q0 < m:
+        q1 = min(m, q0 + chunk)
+        sc = vb[0] - vb[0]  # zero in the dtype of the weights
+        for c in range(q0, q1):
+            zc = Z[i2, c]
+            pos = zc > 0
+            mask[p, c0 + c] = np.uint8(pos)
+            sc += vb[c] * (zc if pos else zc - zc)
+        s += np.float64(sc)
+        q0 = q1
+    return s
+
+
+@jit
+def _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout):  # pragma: no cover - compiled
+    """Forward pass of image row ``i1`` on columns ``c0 : c0 + m``: mask row and ``gout[i2] = Σ_c v_c relu(z)``."""
+    m = vb.shape[0]
+    L1 = A.shape[1]
+    for q in range(L1):
+        s = i1 - q + h1
+        while s < 0:
+            s += H
+        while s >= H:
+            s -= H
+        rows[q] = s
+    for r in range(A.shape[0]):
+        _vertical(T, A, r, C, rows, c0, m, W)
+        _horizontal(Z, T, B, r, h2, -1, W, m, r == 0)
+    for i2 in range(W):
+        gout[i2] = _mask_relu_sum(Z, i2, vb, mask, i1 * W + i2, c0)
+
+
+@jit
+def _ring_fill(ring, slot, mask, r, coef, s1, W, c0, m):  # pragma: no cover - compiled
+    """``ring[slot, i2, c] = coef · r[s1 W + i2] · mask[s1 W + i2, c0 + c]``: one image row entering the ring."""
+    c0 = np.uint64(c0)
+    for i2 in range(W):
+        p = s1 * W + i2
+        w = coef * r[p]
+        for c in range(np.uint64(m)):
+            ring[slot, i2, c] = w * mask[p, c0 + c]
+
+
+@jit
+def _gradient_row(A, B, h2, W, ring, j1, slots, T, Z, out, vb, c0, update):  # pragma: no cover - compiled
+    """Image row ``j1`` of ``vb ∘ Uᵀ(ring)`` added to (``update``) or written into ``out``."""
+    m = vb.shape[0]
+    for r in range(A.shape[0]):
+        _vertical_ring(T, A, r, ring, slots, m, W)
+        _horizontal(Z, T, B, r, h2, 1, W, m, r == 0)
+    c0u = np.uint64(c0)
+    for i2 in range(W):
+        p = j1 * W + i2
+        if update:
+            for c in range(np.uint64(m)):
+                out[p, c0u + c] += vb[c] * Z[i2, c]
+        else:
+            for c in range(np.uint64(m)):
+                out[p, c0u + c] = vb[c] * Z[i2, c]
+
+
+@jit
+def _slots(slots, j1, L1):  # pragma: no cover - compiled
+    """Ring slots of the source image rows ``j1 − h1 + q`` (``q < L1``): ``(j1 + q) mod L1``."""
+    for q in range(L1):
+        slots[q] = (j1 + q) % L1
+
+
+# --------------------------------------------------------------------------- separable filters (R = 1)
+@jit
+def _taps4(w, g, base, sign, period):  # pragma: no cover - compiled
+    """Weights ``w[g … g+3]`` (zero past the end) and their indices ``(base + sign·q) mod period``."""
+    L = w.shape[0]
+    t0 = w[g]
+    i0 = base + sign * g
+    while i0 < 0:
+        i0 += period
+    while i0 >= period:
+        i0 -= period
+    t1 = t0 - t0
+    t2 = t1
+    t3 = t1
+    i1 = i0
+    i2 = i0
+    i3 = i0
+    if g + 1 < L:
+        t1 = w[g + 1]
+        i1 = base + sign * (g + 1)
+        while i1 < 0:
+            i1 += period
+        while i1 >= period:
+            i1 -= period
+    if g + 2 < L:
+        t2 = w[g + 2]
+        i2 = base + sign * (g + 2)
+        while i2 < 0:
+            i2 += period
+        while i2 >= period:
+            i2 -= period
+    if g + 3 < L:
+        t3 = w[g + 3]
+        i3 = base + sign * (g + 3)
+        while i3 < 0:
+            i3 += period
+        while i3 >= period:
+            i3 -= period
+    return t0, i0, t1, i1, t2, i2, t3, i3
+
+
+@jit
+def _vertical_sep(T, a, C, base, W, c0, m):  # pragma: no cover - compiled
+    """``T[i2, c] = Σ_q a[q] C[((base − q) mod H) W + i2, c0 + c]`` in passes of four rows."""
+    H = C.shape[0] // W
+    L1 = a.shape[0]
+    c0 = np.uint64(c0)
+    mm = np.uint64(m)
+    for g in range(0, L1, 4):
+        t0, r0, t1, r1, t2, r2, t3, r3 = _taps4(a, g, base, -1, H)
+        for i2 in range(W):
+            p0 = r0 * W + i2
+            p1 = r1 * W + i2
+            p2 = r2 * W + i2
+            p3 = r3 * W + i2
+            if g == 0:
+                for c in range(mm):
+                    T[i2, c] = ((t0 * C[p0, c0 + c] + t1 * C[p1, c0 + c]) + t2 * C[p2, c0 + c]) + t3 * C[p3, c0 + c]
+            else:
+                for c in range(mm):
+                    T[i2, c] += ((t0 * C[p0, c0 + c] + t1 * C[p1, c0 + c]) + t2 * C[p2, c0 + c]) + t3 * C[p3, c0 + c]
+
+
+@jit
+def _vertical_sep_ring(T, a, ring, j1, W, m):  # pragma: no cover - compiled
+    """``T[i2, c] = Σ_q a[q] ring[(j1 + q) mod L1, i2, c]`` in passes of four slots."""
+    L1 = a.shape[0]
+    mm = np.uint64(m)
+    for g in range(0, L1, 4):
+        t0, s0, t1, s1, t2, s2, t3, s3 = _taps4(a, g, j1, 1, L1)
+        for i2 in range(W):
+            if g == 0:
+                for c in range(mm):
+                    T[i2, c] = ((t0 * ring[s0, i2, c] + t1 * ring[s1, i2, c]) + t2 * ring[s2, i2, c]) \
+                        + t3 * ring[s3, i2, c]
+            else:
+                for c in range(mm):
+                    T[i2, c] += ((t0 * ring[s0, i2, c] + t1 * ring[s1, i2, c]) + t2 * ring[s2, i2, c]) \
+                        + t3 * ring[s3, i2, c]
+
+
+@jit
+def _h_head(z, T, b, base, sign, W, m):  # pragma: no cover - compiled
+    """All passes of four horizontal taps but the last into ``z``; returns the first tap of the last pass."""
+    L2 = b.shape[0]
+    last = ((L2 - 1) // 4) * 4
+    mm = np.uint64(m)
+    for g in range(0, last, 4):
+        t0, s0, t1, s1, t2, s2, t3, s3 = _taps4(b, g, base, sign, W)
+        if g == 0:
+            for c in range(mm):
+                z[c] = ((t0 * T[s0, c] + t1 * T[s1, c]) + t2 * T[s2, c]) + t3 * T[s3, c]
+        else:
+            for c in range(mm):
+                z[c] += ((t0 * T[s0, c] + t1 * T[s1, c]) + t2 * T[s2, c]) + t3 * T[s3, c]
+    return last
+
+
+@sum_jit
+def _h_mask_relu_sum(z, has_z, T, vb, mask, p, c0, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover
+    """Last horizontal pass fused with the mask row and ``Σ_c vb[c] relu(z_c)`` (``z`` not stored)."""
+    s = 0.0
+    c0 = np.uint64(c0)
+    m = np.uint64(vb.shape[0])
+    chunk = np.uint64(256) if T.itemsize < 8 else m  # float32: partial sums over 256 channels
+    q0 = np.uint64(0)
+    while q0 < m:
+        q1 = min(m, q0 + chunk)
+        sc = vb[0] - vb[0]  # zero in the dtype of the weights
+        for c in range(q0, q1):
+            zc = _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
+            pos = zc > 0
+            mask[p, c0 + c] = np.uint8(pos)
+            sc += vb[c] * (zc if pos else zc - zc)
+        s += np.float64(sc)
+        q0 = q1
+    return s
+
+
+@jit
+def _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover - compiled
+    """``(z[c] +) (((t0 T[s0, c] + t1 T[s1, c]) + t2 T[s2, c]) + t3 T[s3, c])`` (no fast-math; inlined by LLVM)."""
+    y = ((t0 * T[s0, c] + t1 * T[s1, c]) + t2 * T[s2, c]) + t3 * T[s3, c]
+    return z[c] + y if has_z else y
+
+
+@jit
+def _forward_row_sep(a, b, h1, h2, W, C, vb, mask, c0, i1, T, z, gout):  # pragma: no cover - compiled
+    """Forward pass of image row ``i1`` for a separable filter: vertical pass into ``T``, the
+    horizontal one fused with the mask and the relu sum (``gout[i2] = Σ_c v_c relu(z)``)."""
+    m = vb.shape[0]
+    _vertical_sep(T, a, C, i1 + h1, W, c0, m)
+    for i2 in range(W):
+        last = _h_head(z, T, b, i2 + h2, -1, W, m)
+        t0, s0, t1, s1, t2, s2, t3, s3 = _taps4(b, last, i2 + h2, -1, W)
+        gout[i2] = _h_mask_relu_sum(z, last > 0, T, vb, mask, i1 * W + i2, c0, t0, s0, t1, s1, t2, s2, t3, s3)
+
+
+@jit
+def _gradient_row_sep(a, b, h2, W, ring, j1, T, z, out, vb, c0, update):  # pragma: no cover - compiled
+    """Image row ``j1`` of ``vb ∘ Uᵀ(ring)`` for a separable filter, the last horizontal pass fused with the
+    update (``update``: ``out += …``; else ``out = …``)."""
+    m = vb.shape[0]
+    mm = np.uint64(m)
+    c0u = np.uint64(c0)
+    _vertical_sep_ring(T, a, ring, j1, W, m)
+    for j2 in range(W):
+        last = _h_head(z, T, b, j2 - h2, 1, W, m)
+        t0, s0, t1, s1, t2, s2, t3, s3 = _taps4(b, last, j2 - h2, 1, W)
+        p = j1 * W + j2
+        has_z = last > 0
+        if update:
+            for c in range(mm):
+                out[p, c0u + c] += vb[c] * _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
+        else:
+            for c in range(mm):
+                out[p, c0u + c] = vb[c] * _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
+
+
+@jit
+def _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gout, sep):  # pragma: no cover - compiled
+    if sep:
+        _forward_row_sep(A[0], B[0], h1, h2, W, C, vb, mask, c0, i1, T, z, gout)
+    else:
+        _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout)
+
+
+@pjit
+def forward_mask(A, B, h1, h2, H, W, C, v, mask, gpart, bw):  # pragma: no cover - compiled
+    k = C.shape[1]
+    sep = A.shape[0] == 1
+    nb = gpart.shape[0]
+    L1 = A.shape[1]
+    for b in prange(nb):
+        c0 = b * bw
+        m = min(k, c0 + bw) - c0
+        T = np.empty((W, m), dtype=C.dtype)
+        Z = np.empty((W, m), dtype=C.dtype)
+        rows = np.empty(L1, dtype=np.int64)
+        z = np.empty(m, dtype=C.dtype)
+        vb = v[c0:c0 + m]
+        for i1 in range(H):
+            if sep:
+                _forward_row_sep(A[0], B[0], h1, h2, W, C, vb, mask, c0, i1, T, z, gpart[b, i1 * W:(i1 + 1) * W])
+            else:
+                _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gpart[b, i1 * W:(i1 + 1) * W])
+
+
+@pjit
+def backward(A, B, h1, h2, H, W, mask, r, v, one, out, bw):  # pragma: no cover - compiled
+    k = mask.shape[1]
+    sep = A.shape[0] == 1
+    L1 = A.shape[1]
+    nb = (k + bw - 1) // bw
+    for b in prange(nb):
+        c0 = b * bw
+        m = min(k, c0 + bw) - c0
+        ring = np.empty((L1, W, m), dtype=out.dtype)
+        T = np.empty((W, m), dtype=out.dtype)
+        Z = np.empty((W, m), dtype=out.dtype)
+        slots = np.empty(L1, dtype=np.int64)
+        z = np.empty(m, dtype=out.dtype)
+        vb = v[c0:c0 + m]
+        for q in range(L1 - 1):  # source rows −h1 … L1 − 2 − h1 at slots q
+            _ring_fill(ring, q, mask, r, one, (q - h1) % H, W, c0, m)
+        for j1 in range(H):
+            _ring_fill(ring, (j1 + L1 - 1) % L1, mask, r, one, (j1 - h1 + L1 - 1) % H, W, c0, m)
+            if sep:
+                _gradient_row_sep(A[0], B[0], h2, W, ring, j1, T, z, out, vb, c0, False)
+            else:
+                _slots(slots, j1, L1)
+                _gradient_row(A, B, h2, W, ring, j1, slots, T, Z, out, vb, c0, False)
+
+
+@pjit
+def step(A, B, h1, h2, H, W, mask, r, v, eta, C, gpart, bw):  # pragma: no cover - compiled
+    k = C.shape[1]
+    sep = A.shape[0] == 1
+    L1 = A.shape[1]
+    nb = gpart.shape[0]
+    lo = L1 - 1 - h1  # first image row whose forward window does not wrap below 0
+    hi = H - 1 - h1  # last image row whose forward window does not wrap above H − 1
+    neg = -eta
+    for b in prange(nb):
+        c0 = b * bw
+        m = min(k, c0 + bw) - c0
+        ring = np.empty((L1, W, m), dtype=C.dtype)
+        T = np.empty((W, m), dtype=C.dtype)
+        Z = np.empty((W, m), dtype=C.dtype)
+        slots = np.empty(L1, dtype=np.int64)
+        rows = np.empty(L1, dtype=np.int64)
+        z = np.empty(m, dtype=C.dtype)
+        vb = v[c0:c0 + m]
+        for q in range(L1 - 1):
+            _ring_fill(ring, q, mask, r, neg, (q - h1) % H, W, c0, m)
+        for j1 in range(H):
+            _ring_fill(ring, (j1 + L1 - 1) % L1, mask, r, neg, (j1 - h1 + L1 - 1) % H, W, c0, m)
+            if sep:
+                _gradient_row_sep(A[0], B[0], h2, W, ring, j1, T, z, C, vb, c0, True)
+            else:
+                _slots(slots, j1, L1)
+                _gradient_row(A, B, h2, W, ring, j1, slots, T, Z, C, vb, c0, True)
+            i1 = j1 - h1
+            if i1 >= lo:
+                _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gpart[b, i1 * W:(i1 + 1) * W],
+                             sep)
+        for i1 in range(H):
+            if i1 < lo or i1 > hi:
+                _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gpart[b, i1 * W:(i1 + 1) * W],
+                             sep)

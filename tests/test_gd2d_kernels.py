@@ -1,0 +1,95 @@
+"""The fused 2-D kernels against dense matrices (oracle: U built entry by entry)."""
+
+import numpy as np
+import pytest
+
+from ntk_toolkit._kernels import gd, gd2d
+
+
+def dense_u2d(taps, H, W):
+    L1, L2 = taps.shape
+    h1, h2 = (L1 - 1) // 2, (L2 - 1) // 2
+    U = np.zeros((H * W, H * W))
+    for i1 in range(H):
+        for i2 in range(W):
+            for t1 in range(-h1, L1 - h1):
+                for t2 in range(-h2, L2 - h2):
+                    U[i1 * W + i2, ((i1 - t1) % H) * W + (i2 - t2) % W] += taps[h1 + t1, h2 + t2]
+    return U
+
+
+def factors(taps, separable):
+    L1, L2 = taps.shape
+    if separable:
+        u, s, vt = np.linalg.svd(taps)
+        return np.ascontiguousarray(u[:, :1].T * s[0]), np.ascontiguousarray(vt[:1])
+    return np.ascontiguousarray(taps.T), np.ascontiguousarray(np.eye(L2))
+
+
+CASES = [((4, 4), (3, 3), True), ((5, 7), (3, 2), False), ((8, 12), (4, 5), False), ((6, 5), (1, 3), True),
+         ((7, 9), (5, 3), True), ((16, 16), (3, 3), False)]
+
+
+@pytest.mark.parametrize("shape,tshape,sep", CASES)
+@pytest.mark.parametrize("k", [8, 130])
+def test_kernels_match_dense(shape, tshape, sep, k):
+    H, W = shape
+    rng = np.random.default_rng(0)
+    if sep:
+        taps = np.outer(rng.standard_normal(tshape[0]), rng.standard_normal(tshape[1]))
+    else:
+        taps = rng.standard_normal(tshape)
+    A, B = factors(taps, sep)
+    h1, h2 = (tshape[0] - 1) // 2, (tshape[1] - 1) // 2
+    U = dense_u2d(taps, H, W)
+    n = H * W
+    C = rng.standard_normal((n, k))
+    v = np.where(np.arange(k) < k // 2, 1.0, -1.0) / np.sqrt(k)
+    bw = gd.block_width(k)
+    nb = -(-k // bw)
+    mask = np.empty((n, k), np.uint8)
+    gpart = np.empty((nb, n))
+    gd2d.forward_mask(A, B, h1, h2, H, W, C, v, mask, gpart, bw)
+    Z = U @ C
+    np.testing.assert_array_equal(mask, (Z > 0).astype(np.uint8))
+    np.testing.assert_allclose(gpart.sum(0), np.maximum(Z, 0) @ v, rtol=1e-12, atol=1e-12)
+    r = rng.standard_normal(n)
+    out = np.empty((n, k))
+    gd2d.backward(A, B, h1, h2, H, W, mask, r, v, 1.0, out, bw)
+    ref = U.T @ ((Z > 0) * r[:, None] * v[None, :])
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    eta = 0.3
+    C1 = C.copy()
+    m1 = mask.copy()
+    gd2d.step(A, B, h1, h2, H, W, m1, r, v, eta, C1, gpart, bw)
+    Cref = C - eta * ref
+    np.testing.assert_allclose(C1, Cref, rtol=1e-12, atol=1e-12)
+    Z1 = U @ C1
+    np.testing.assert_array_equal(m1, (Z1 > 0).astype(np.uint8))
+    np.testing.assert_allclose(gpart.sum(0), np.maximum(Z1, 0) @ v, rtol=1e-12, atol=1e-12)
+
+
+def test_fused_2d_descent_float32_follows_float64_and_threads_do_not_matter():
+    import numba
+
+    import ntk_toolkit as nt
+    from ntk_toolkit.filters import triangle2d
+
+    gen = nt.TwoLayerGenerator(nt.CircularConv2D(triangle2d(2), (16, 12)), k=200)
+    assert gen.fused_step(0.1) is not None
+    C0 = gen.init(seed=1, omega=0.1)
+    y = np.random.default_rng(2).standard_normal(gen.n)
+    eta = nt.max_step_size(gen)
+    t64 = nt.gradient_descent(gen, y, C0, eta, 40, record=[40])
+    t32 = nt.gradient_descent(gen, y, C0, eta, 40, record=[40], dtype=np.float32)
+    assert t32.C.dtype == np.float32
+    rel = np.abs(t32.outputs - t64.outputs).max() / np.abs(t64.outputs).max()
+    assert rel < 1e-4  # float32 rounding (~6e-8 per step) and rare pattern flips over 40 steps
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        t1 = nt.gradient_descent(gen, y, C0, eta, 40, record=[40])
+    finally:
+        numba.set_num_threads(old)
+    np.testing.assert_array_equal(t1.C, t64.C)
+    np.testing.assert_array_equal(t1.outputs, t64.outputs)
