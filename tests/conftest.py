@@ -164,4 +164,15 @@ def _warm_up_numba_kernels():
     nt.gradient_descent(gen, y, C, nt.max_step_size(gen), 2, dtype=np.float32)
     # the sign-packing kernel of FFT and dense operators
     nt.empirical_kernel(nt.TwoLayerGenerator(CircularConv(triangle(2), 8, method="fft"), k=4), C)
+    # the 2-D stencil and the fused 2-D kernels (separable and not), float64 and float32
+    from ntk_toolkit.filters import Filter2D, triangle2d
+
+    for filt in (triangle2d(2), Filter2D([[1.0, 2.0], [0.5, 1.0], [0.0, 1.0]])):
+        gen2 = nt.TwoLayerGenerator(nt.CircularConv2D(filt, (4, 2)), k=4)
+        gen2.operator.apply(C)
+        gen2.operator.apply_T(C)
+        gen2.vjp(C, y)
+        nt.gradient_descent(gen2, y, C, nt.max_step_size(gen2), 2)
+        nt.gradient_descent(gen2, y, C, nt.max_step_size(gen2), 2, dtype=np.float32)
+        nt.empirical_kernel(gen2, C)
     yield
