@@ -168,11 +168,13 @@ def _warm_up_numba_kernels():
     from ntk_toolkit.filters import Filter2D, triangle2d
 
     for filt in (triangle2d(2), Filter2D([[1.0, 2.0], [0.5, 1.0], [0.0, 1.0]])):
-        gen2 = nt.TwoLayerGenerator(nt.CircularConv2D(filt, (4, 2)), k=4)
-        gen2.operator.apply(C)
-        gen2.operator.apply_T(C)
-        gen2.vjp(C, y)
-        nt.gradient_descent(gen2, y, C, nt.max_step_size(gen2), 2)
-        nt.gradient_descent(gen2, y, C, nt.max_step_size(gen2), 2, dtype=np.float32)
-        nt.empirical_kernel(gen2, C)
+        gen2 = nt.TwoLayerGenerator(nt.CircularConv2D(filt, (3, 3)), k=4)
+        C2 = gen2.init(seed=0, omega=0.1)
+        y2 = np.linspace(-1.0, 1.0, 9)
+        gen2.operator.apply(C2)
+        gen2.operator.apply_T(C2)
+        gen2.vjp(C2, y2)
+        nt.gradient_descent(gen2, y2, C2, nt.max_step_size(gen2), 2)
+        nt.gradient_descent(gen2, y2, C2, nt.max_step_size(gen2), 2, dtype=np.float32)
+        nt.empirical_kernel(gen2, C2)
     yield
