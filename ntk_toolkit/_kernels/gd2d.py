@@ -215,43 +215,70 @@ def _taps4(w, g, base, sign, period):  # pragma: no cover - compiled
 
 
 @jit
-def _vertical_sep(T, a, C, base, W, c0, m):  # pragma: no cover - compiled
-    """``T[i2, c] = Σ_q a[q] C[((base − q) mod H) W + i2, c0 + c]`` in passes of four rows."""
-    H = C.shape[0] // W
+def _column_from_rows(T, col, a, rq, X, W, c0, m):  # pragma: no cover - compiled
+    """``T[col, c] = Σ_q a[q] X[rq[q] W + col, c0 + c]``: one column of the vertical pass, four rows per pass."""
     L1 = a.shape[0]
     c0 = np.uint64(c0)
     mm = np.uint64(m)
     for g in range(0, L1, 4):
-        t0, r0, t1, r1, t2, r2, t3, r3 = _taps4(a, g, base, -1, H)
-        for i2 in range(W):
-            p0 = r0 * W + i2
-            p1 = r1 * W + i2
-            p2 = r2 * W + i2
-            p3 = r3 * W + i2
-            if g == 0:
-                for c in range(mm):
-                    T[i2, c] = ((t0 * C[p0, c0 + c] + t1 * C[p1, c0 + c]) + t2 * C[p2, c0 + c]) + t3 * C[p3, c0 + c]
-            else:
-                for c in range(mm):
-                    T[i2, c] += ((t0 * C[p0, c0 + c] + t1 * C[p1, c0 + c]) + t2 * C[p2, c0 + c]) + t3 * C[p3, c0 + c]
+        t0 = a[g]
+        p0 = rq[g] * W + col
+        t1 = t0 - t0
+        t2 = t1
+        t3 = t1
+        p1 = p0
+        p2 = p0
+        p3 = p0
+        if g + 1 < L1:
+            t1 = a[g + 1]
+            p1 = rq[g + 1] * W + col
+        if g + 2 < L1:
+            t2 = a[g + 2]
+            p2 = rq[g + 2] * W + col
+        if g + 3 < L1:
+            t3 = a[g + 3]
+            p3 = rq[g + 3] * W + col
+        if g == 0:
+            for c in range(mm):
+                T[col, c] = ((t0 * X[p0, c0 + c] + t1 * X[p1, c0 + c]) + t2 * X[p2, c0 + c]) + t3 * X[p3, c0 + c]
+        else:
+            for c in range(mm):
+                T[col, c] += ((t0 * X[p0, c0 + c] + t1 * X[p1, c0 + c]) + t2 * X[p2, c0 + c]) + t3 * X[p3, c0 + c]
 
 
 @jit
-def _vertical_sep_ring(T, a, ring, j1, W, m):  # pragma: no cover - compiled
-    """``T[i2, c] = Σ_q a[q] ring[(j1 + q) mod L1, i2, c]`` in passes of four slots."""
+def _column_from_mask(T, col, a, coef, rq, r, mask, W, c0, m):  # pragma: no cover - compiled
+    """``T[col, c] = Σ_q a[q] coef r[p_q] mask[p_q, c0 + c]`` with ``p_q = rq[q] W + col``: a column of the
+    vertical pass of the gradient, read straight from the byte mask (four rows per pass)."""
     L1 = a.shape[0]
+    c0 = np.uint64(c0)
     mm = np.uint64(m)
     for g in range(0, L1, 4):
-        t0, s0, t1, s1, t2, s2, t3, s3 = _taps4(a, g, j1, 1, L1)
-        for i2 in range(W):
-            if g == 0:
-                for c in range(mm):
-                    T[i2, c] = ((t0 * ring[s0, i2, c] + t1 * ring[s1, i2, c]) + t2 * ring[s2, i2, c]) \
-                        + t3 * ring[s3, i2, c]
-            else:
-                for c in range(mm):
-                    T[i2, c] += ((t0 * ring[s0, i2, c] + t1 * ring[s1, i2, c]) + t2 * ring[s2, i2, c]) \
-                        + t3 * ring[s3, i2, c]
+        p0 = rq[g] * W + col
+        t0 = a[g] * coef * r[p0]
+        t1 = t0 - t0
+        t2 = t1
+        t3 = t1
+        p1 = p0
+        p2 = p0
+        p3 = p0
+        if g + 1 < L1:
+            p1 = rq[g + 1] * W + col
+            t1 = a[g + 1] * coef * r[p1]
+        if g + 2 < L1:
+            p2 = rq[g + 2] * W + col
+            t2 = a[g + 2] * coef * r[p2]
+        if g + 3 < L1:
+            p3 = rq[g + 3] * W + col
+            t3 = a[g + 3] * coef * r[p3]
+        if g == 0:
+            for c in range(mm):
+                T[col, c] = ((t0 * mask[p0, c0 + c] + t1 * mask[p1, c0 + c]) + t2 * mask[p2, c0 + c]) \
+                    + t3 * mask[p3, c0 + c]
+        else:
+            for c in range(mm):
+                T[col, c] += ((t0 * mask[p0, c0 + c] + t1 * mask[p1, c0 + c]) + t2 * mask[p2, c0 + c]) \
+                    + t3 * mask[p3, c0 + c]
 
 
 @jit
@@ -300,26 +327,53 @@ def _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover - c
 
 
 @jit
-def _forward_row_sep(a, b, h1, h2, W, C, vb, mask, c0, i1, T, z, gout):  # pragma: no cover - compiled
-    """Forward pass of image row ``i1`` for a separable filter: vertical pass into ``T``, the
-    horizontal one fused with the mask and the relu sum (``gout[i2] = Σ_c v_c relu(z)``)."""
+def _forward_row_sep(a, b, h1, h2, H, W, C, vb, mask, c0, i1, T, z, gout, rq):  # pragma: no cover - compiled
+    """Forward pass of image row ``i1`` for a separable filter.
+
+    The vertical pass fills ``T`` column by column just ahead of the
+    horizontal one (the ``L2 − 1 − h2`` wrapped-around columns first), so the
+    columns a pixel reads are still in L1 cache; the horizontal pass is fused
+    with the mask and the relu sum (``gout[i2] = Σ_c v_c relu(z)``).
+    """
     m = vb.shape[0]
-    _vertical_sep(T, a, C, i1 + h1, W, c0, m)
+    L2 = b.shape[0]
+    for q in range(a.shape[0]):
+        rq[q] = _wrap(i1 - q + h1, H)
+    behind = L2 - 1 - h2  # columns left of i2 that z[i2] reads
+    stop = W - behind
+    for col in range(stop, W):
+        _column_from_rows(T, col, a, rq, C, W, c0, m)
+    done = 0
     for i2 in range(W):
+        while done < stop and done <= i2 + h2:
+            _column_from_rows(T, done, a, rq, C, W, c0, m)
+            done += 1
         last = _h_head(z, T, b, i2 + h2, -1, W, m)
         t0, s0, t1, s1, t2, s2, t3, s3 = _taps4(b, last, i2 + h2, -1, W)
         gout[i2] = _h_mask_relu_sum(z, last > 0, T, vb, mask, i1 * W + i2, c0, t0, s0, t1, s1, t2, s2, t3, s3)
 
 
 @jit
-def _gradient_row_sep(a, b, h2, W, ring, j1, T, z, out, vb, c0, update):  # pragma: no cover - compiled
-    """Image row ``j1`` of ``vb ∘ Uᵀ(ring)`` for a separable filter, the last horizontal pass fused with the
-    update (``update``: ``out += …``; else ``out = …``)."""
+def _gradient_row_sep(a, b, h1, h2, H, W, mask, r, coef, j1, T, z, out, vb, c0, update, rq):  # pragma: no cover
+    """Image row ``j1`` of ``vb ∘ Uᵀ(coef · mask ∘ r 1ᵀ)`` for a separable filter, added to (``update``) or
+    written into ``out``: the vertical pass read from the mask column by column just ahead of the horizontal
+    one, whose last four taps are fused with the update."""
     m = vb.shape[0]
     mm = np.uint64(m)
     c0u = np.uint64(c0)
-    _vertical_sep_ring(T, a, ring, j1, W, m)
+    L2 = b.shape[0]
+    for q in range(a.shape[0]):
+        rq[q] = _wrap(j1 + q - h1, H)
+    behind = h2  # columns left of j2 that the adjoint reads
+    stop = W - behind
+    for col in range(stop, W):
+        _column_from_mask(T, col, a, coef, rq, r, mask, W, c0, m)
+    done = 0
+    ahead = L2 - 1 - h2
     for j2 in range(W):
+        while done < stop and done <= j2 + ahead:
+            _column_from_mask(T, done, a, coef, rq, r, mask, W, c0, m)
+            done += 1
         last = _h_head(z, T, b, j2 - h2, 1, W, m)
         t0, s0, t1, s1, t2, s2, t3, s3 = _taps4(b, last, j2 - h2, 1, W)
         p = j1 * W + j2
@@ -333,9 +387,19 @@ def _gradient_row_sep(a, b, h2, W, ring, j1, T, z, out, vb, c0, update):  # prag
 
 
 @jit
+def _wrap(i, n):  # pragma: no cover - compiled
+    """``i mod n`` for ``i`` at most one period off."""
+    while i < 0:
+        i += n
+    while i >= n:
+        i -= n
+    return i
+
+
+@jit
 def _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gout, sep):  # pragma: no cover - compiled
     if sep:
-        _forward_row_sep(A[0], B[0], h1, h2, W, C, vb, mask, c0, i1, T, z, gout)
+        _forward_row_sep(A[0], B[0], h1, h2, H, W, C, vb, mask, c0, i1, T, z, gout, rows)
     else:
         _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout)
 
@@ -356,9 +420,32 @@ def forward_mask(A, B, h1, h2, H, W, C, v, mask, gpart, bw):  # pragma: no cover
         vb = v[c0:c0 + m]
         for i1 in range(H):
             if sep:
-                _forward_row_sep(A[0], B[0], h1, h2, W, C, vb, mask, c0, i1, T, z, gpart[b, i1 * W:(i1 + 1) * W])
+                _forward_row_sep(A[0], B[0], h1, h2, H, W, C, vb, mask, c0, i1, T, z, gpart[b, i1 * W:(i1 + 1) * W],
+                                 rows)
             else:
                 _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gpart[b, i1 * W:(i1 + 1) * W])
+
+
+@jit
+def _gradient_any(A, B, h1, h2, H, W, mask, r, coef, j1, ring, slots, T, Z, z, rows, out, vb, c0, update,
+                  sep):  # pragma: no cover - compiled
+    """Image row ``j1`` of the gradient: from the mask directly (separable), or through the ring (in which
+    source row ``j1 − h1 + L1 − 1`` is converted as it enters)."""
+    if sep:
+        _gradient_row_sep(A[0], B[0], h1, h2, H, W, mask, r, coef, j1, T, z, out, vb, c0, update, rows)
+    else:
+        L1 = A.shape[1]
+        _ring_fill(ring, (j1 + L1 - 1) % L1, mask, r, coef, (j1 - h1 + L1 - 1) % H, W, c0, vb.shape[0])
+        _slots(slots, j1, L1)
+        _gradient_row(A, B, h2, W, ring, j1, slots, T, Z, out, vb, c0, update)
+
+
+@jit
+def _ring_start(ring, mask, r, coef, h1, H, W, c0, m, sep):  # pragma: no cover - compiled
+    """Slots ``0 … L1 − 2`` of the ring (source rows ``−h1 … L1 − 2 − h1``); no ring for a separable filter."""
+    if not sep:
+        for q in range(ring.shape[0] - 1):
+            _ring_fill(ring, q, mask, r, coef, (q - h1) % H, W, c0, m)
 
 
 @pjit
@@ -370,21 +457,16 @@ def backward(A, B, h1, h2, H, W, mask, r, v, one, out, bw):  # pragma: no cover 
     for b in prange(nb):
         c0 = b * bw
         m = min(k, c0 + bw) - c0
-        ring = np.empty((L1, W, m), dtype=out.dtype)
+        ring = np.empty((1 if sep else L1, W, m), dtype=out.dtype)
         T = np.empty((W, m), dtype=out.dtype)
-        Z = np.empty((W, m), dtype=out.dtype)
+        Z = np.empty((1 if sep else W, m), dtype=out.dtype)
         slots = np.empty(L1, dtype=np.int64)
+        rows = np.empty(L1, dtype=np.int64)
         z = np.empty(m, dtype=out.dtype)
         vb = v[c0:c0 + m]
-        for q in range(L1 - 1):  # source rows −h1 … L1 − 2 − h1 at slots q
-            _ring_fill(ring, q, mask, r, one, (q - h1) % H, W, c0, m)
+        _ring_start(ring, mask, r, one, h1, H, W, c0, m, sep)
         for j1 in range(H):
-            _ring_fill(ring, (j1 + L1 - 1) % L1, mask, r, one, (j1 - h1 + L1 - 1) % H, W, c0, m)
-            if sep:
-                _gradient_row_sep(A[0], B[0], h2, W, ring, j1, T, z, out, vb, c0, False)
-            else:
-                _slots(slots, j1, L1)
-                _gradient_row(A, B, h2, W, ring, j1, slots, T, Z, out, vb, c0, False)
+            _gradient_any(A, B, h1, h2, H, W, mask, r, one, j1, ring, slots, T, Z, z, rows, out, vb, c0, False, sep)
 
 
 @pjit
@@ -399,22 +481,17 @@ def step(A, B, h1, h2, H, W, mask, r, v, eta, C, gpart, bw):  # pragma: no cover
     for b in prange(nb):
         c0 = b * bw
         m = min(k, c0 + bw) - c0
-        ring = np.empty((L1, W, m), dtype=C.dtype)
+        ring = np.empty((1 if sep else L1, W, m), dtype=C.dtype)
         T = np.empty((W, m), dtype=C.dtype)
-        Z = np.empty((W, m), dtype=C.dtype)
+        Z = np.empty((1 if sep else W, m), dtype=C.dtype)
         slots = np.empty(L1, dtype=np.int64)
         rows = np.empty(L1, dtype=np.int64)
         z = np.empty(m, dtype=C.dtype)
         vb = v[c0:c0 + m]
-        for q in range(L1 - 1):
-            _ring_fill(ring, q, mask, r, neg, (q - h1) % H, W, c0, m)
+        _ring_start(ring, mask, r, neg, h1, H, W, c0, m, sep)
         for j1 in range(H):
-            _ring_fill(ring, (j1 + L1 - 1) % L1, mask, r, neg, (j1 - h1 + L1 - 1) % H, W, c0, m)
-            if sep:
-                _gradient_row_sep(A[0], B[0], h2, W, ring, j1, T, z, C, vb, c0, True)
-            else:
-                _slots(slots, j1, L1)
-                _gradient_row(A, B, h2, W, ring, j1, slots, T, Z, C, vb, c0, True)
+            # gradient row j1 reads the mask rows j1 − h1 … j1 − h1 + L1 − 1 as they were before the step
+            _gradient_any(A, B, h1, h2, H, W, mask, r, neg, j1, ring, slots, T, Z, z, rows, C, vb, c0, True, sep)
             i1 = j1 - h1
             if i1 >= lo:
                 _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gpart[b, i1 * W:(i1 + 1) * W],
