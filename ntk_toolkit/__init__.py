@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import bases, filters, images, measurements, operators, signals
 from ._memory import memory_budget, set_memory_budget
+from .convolution2d import CircularConv2D
 from .dynamics import (
     Convergence,
     DivergenceError,
@@ -18,7 +19,6 @@ from .dynamics import (
     max_step_size,
     run_to_convergence,
 )
-from .convolution2d import CircularConv2D
 from .experiments import RecoveryCurve, recovery_curve
 from .filters import Filter
 from .generator import Generator, TwoLayerGenerator

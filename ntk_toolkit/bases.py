@@ -32,7 +32,7 @@ import numpy as np
 from ._memory import check_memory
 from ._validation import as_float_array, check_int
 
-__all__ = ["TrigBasis", "TrigBasis2D", "COS", "SIN"]
+__all__ = ["TrigBasis", "TrigBasis2D", "COS", "SIN"]  # noqa: F822 (TrigBasis2D resolved lazily)
 
 #: Kind of a trigonometric basis function: cosine (also DC and Nyquist) or sine.
 COS, SIN = 0, 1

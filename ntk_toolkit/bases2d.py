@@ -30,7 +30,6 @@ def _plane_wave_tables(H: int, W: int) -> dict:
     canon = ~edge1 | (s2 >= 0)
     real_only = edge1 & ((2 * s2) % W == 0)
     c1, c2, cself = s1[canon], s2[canon], real_only[canon]
-    m = c1.size
     width = np.where(cself, 1, 2)
     first = np.concatenate(([0], np.cumsum(width)[:-1]))  # basis index of each frequency's first function
     # position of each canonical frequency in the rfft2 layout (H, W//2 + 1), and whether it is mirrored there

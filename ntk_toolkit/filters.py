@@ -27,7 +27,7 @@ import numpy as np
 
 from ._validation import as_float_array, check_int, check_positive
 
-__all__ = ["Filter", "triangle", "gaussian", "box", "delta", "from_spec",
+__all__ = ["Filter", "triangle", "gaussian", "box", "delta", "from_spec",  # noqa: F822 (2-D names resolved lazily)
            "Filter2D", "separable", "triangle2d", "gaussian2d", "box2d", "bilinear", "parse_shape"]
 
 #: Names defined in :mod:`ntk_toolkit.filters2d` (which builds on this module) and resolved from here.

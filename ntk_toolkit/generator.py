@@ -419,6 +419,36 @@ class TwoLayerGenerator:
         W *= self.output_weights[None, :]
         return self.operator.apply_unchecked(np.ascontiguousarray(W), adjoint=True)
 
+    def jvp_pattern(self, pattern: np.ndarray, D: np.ndarray) -> np.ndarray:
+        """``J(C) vec(D) = (φ'(U C) ∘ U D) v`` from the pattern of :meth:`forward_pattern`, shape ``(n,)``.
+
+        ``D`` is a clean float64 array of shape ``(n, k)``: not validated. With
+        a 2-D convolution by direct taps one fused sweep (the mask is read, not
+        recomputed); otherwise one ``apply`` of an ``(n, k)`` array.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ntk_toolkit.filters import triangle2d
+        >>> from ntk_toolkit.operators import CircularConv2D
+        >>> gen = TwoLayerGenerator(CircularConv2D(triangle2d(2), (4, 5)), k=4)
+        >>> C, D = gen.init(seed=0), gen.init(seed=1)
+        >>> bool(np.allclose(gen.jvp_pattern(gen.forward_pattern(C)[1], D), gen.jvp(C, D)))
+        True
+        """
+        fused = self._fused_kernels(np.float64)
+        if fused is not None and hasattr(fused[0], "masked_forward"):
+            from ._kernels.gd import block_width
+
+            kernels, stencil, v, taps = fused
+            bw = block_width(self.k)
+            gpart = np.empty((-(-self.k // bw), self.n))
+            with threads_for(pattern.size * taps):
+                kernels.masked_forward(*stencil, D, v, pattern, gpart, bw)
+            return gpart.sum(axis=0)
+        UD = self.operator.apply_unchecked(D, adjoint=False)
+        return (pattern * UD) @ self.output_weights
+
     def fused_step(self, eta: float, dtype=np.float64) -> FusedStep | None:
         """The fused gradient-descent step for weights of ``dtype``, or ``None`` when there is no fused kernel.
 

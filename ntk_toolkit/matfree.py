@@ -66,7 +66,18 @@ class _Products:
         self.pattern = gen.forward_pattern(C)[1]
         self.v = np.ascontiguousarray(gen.output_weights, dtype=np.float64)
         direct = gen.operator.direct_taps() if gen.activation == "relu" else None
-        if direct is not None and np.ndim(direct[0]) == 1 and self.pattern.dtype == np.uint8:
+        if direct is not None and np.ndim(direct[0]) == 2 and self.pattern.dtype == np.uint8:
+            self.path = "fused-2d"
+            factors = gen.operator.separable_taps() if hasattr(gen.operator, "separable_taps") else None
+            if factors is not None:  # one fused sweep (ntk_toolkit._kernels.matfree2d)
+                from ._kernels.gd import block_width
+
+                self.sep = tuple(np.ascontiguousarray(f, dtype=np.float64) for f in factors)
+                self.center = tuple(int(h) for h in direct[1])
+                self.w = self.v * self.v
+                self.bw = block_width(self.v.size)
+                self.blocks = -(-self.v.size // self.bw)
+        elif direct is not None and self.pattern.dtype == np.uint8:
             from ._kernels.gd import block_width
 
             self.path = "fused"
@@ -80,7 +91,7 @@ class _Products:
     def block(self) -> int:
         """Vectors per batch in :meth:`apply`."""
         k = self.v.size if self.path != "generic" else 1
-        per_vector = 8 * self.n * (self.blocks if self.path == "fused" else 3 * k)
+        per_vector = 8 * self.n * (self.blocks if self.path == "fused" else 1 if self.path == "fused-2d" else 3 * k)
         return max(1, _BLOCK_BYTES // per_vector)
 
     def apply(self, R: np.ndarray) -> np.ndarray:
@@ -101,6 +112,26 @@ class _Products:
         with threads_for(self.pattern.size * R.shape[1] * self.taps.size):
             matfree.kernel_apply(self.taps, self.pattern, self.w, R, gpart, self.bw)
         return gpart.sum(axis=0).T
+
+    def _fused_2d(self, R):
+        out = np.empty((self.n, R.shape[1]))
+        if hasattr(self, "sep"):
+            from ._jit import threads_for
+            from ._kernels import matfree2d
+
+            (a, b), (h1, h2) = self.sep, self.center
+            H, W = self.gen.operator.grid_shape
+            gpart = np.empty((self.blocks, self.n))
+            with threads_for(self.pattern.size * (a.size + b.size)):
+                for q in range(R.shape[1]):
+                    matfree2d.kernel_apply(a, b, h1, h2, H, W, self.pattern, np.ascontiguousarray(R[:, q]), self.w,
+                                           gpart, self.bw)
+                    out[:, q] = gpart.sum(axis=0)
+            return out
+        for q in range(R.shape[1]):  # D = Jᵀ r = Uᵀ(M ∘ r vᵀ), then J D = (M ∘ U D) v: two fused 2-D sweeps
+            D = self.gen.backward(self.pattern, np.ascontiguousarray(R[:, q]))
+            out[:, q] = self.gen.jvp_pattern(self.pattern, D)
+        return out
 
     def _two_layer(self, R):
         op, S, v = self.gen.operator, self.pattern, self.v

@@ -40,7 +40,7 @@ __all__ = [
     "OperatorLike",
     "as_operator",
     "CircularConv",
-    "CircularConv2D",
+    "CircularConv2D",  # noqa: F822 (resolved lazily from ntk_toolkit.convolution2d)
     "DenseOperator",
     "circulant_from_first_row",
 ]

@@ -110,3 +110,24 @@ def test_fused_2d_descent_does_not_depend_on_threads():
             numba.set_num_threads(old)
         np.testing.assert_array_equal(t1.C, t2.C)
         np.testing.assert_array_equal(t1.outputs, t2.outputs)
+
+
+@pytest.mark.parametrize("sep", [True, False])
+def test_matrix_free_kernel_in_2d(sep):
+    """J D from the pattern (fused masked sweep) and K = J Jᵀ as an operator, against dense matrices."""
+    import ntk_toolkit as nt
+    from ntk_toolkit.filters import Filter2D, triangle2d
+
+    filt = triangle2d(2) if sep else Filter2D(np.arange(1.0, 7.0).reshape(3, 2))
+    gen = nt.TwoLayerGenerator(nt.CircularConv2D(filt, (6, 7)), k=130)
+    C = gen.init(seed=3)
+    D = np.random.default_rng(4).standard_normal((gen.n, gen.k))
+    mask = gen.forward_pattern(C)[1]
+    U = gen.operator.todense()
+    ref = ((U @ C > 0) * (U @ D)) @ gen.output_weights
+    np.testing.assert_allclose(gen.jvp_pattern(mask, D), ref, rtol=1e-12, atol=1e-12)
+    K = nt.empirical_kernel(gen, C)
+    R = np.random.default_rng(5).standard_normal((gen.n, 3))
+    np.testing.assert_allclose(nt.kernel_operator(gen, C) @ R, K @ R, rtol=1e-11, atol=1e-11)
+    top = nt.top_eigenpairs(gen, C, 4, method="lanczos", seed=0)
+    np.testing.assert_allclose(top.eigenvalues, np.linalg.eigvalsh(K)[::-1][:4], rtol=1e-8)

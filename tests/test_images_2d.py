@@ -15,11 +15,11 @@ import math
 import naive
 import numpy as np
 import pytest
-from conftest import GD_TOL, PSD_TOL, RTOL, SPECTRUM_TOL, assert_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ntk_toolkit as nt
+from conftest import GD_TOL, PSD_TOL, SPECTRUM_TOL, assert_close
 from ntk_toolkit import filters as F
 from ntk_toolkit.bases import COS, SIN, TrigBasis2D
 from ntk_toolkit.operators import CircularConv, CircularConv2D, DenseOperator
@@ -47,12 +47,12 @@ CASES = [(shape, filt) for shape in SHAPES for filt in FILTERS
          if make_filter(filt).shape[0] <= shape[0] and make_filter(filt).shape[1] <= shape[1]]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def dense_u(shape, filt):
     return naive.conv2d_matrix(make_filter(filt).taps, *shape)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def dense_sigma(shape, filt, k):
     return naive.expected_kernel(dense_u(shape, filt), naive.default_v(k))
 

@@ -24,6 +24,8 @@ number of threads.
 * :func:`forward_mask` — ``Z = U C`` image row by image row, the mask
   ``1{Z > 0}`` (uint8) and the partial outputs, without storing ``Z``.
 * :func:`backward` — ``Uᵀ (mask ∘ r vᵀ)`` into ``out``.
+* :func:`masked_forward` — ``Σ_c v_c M[p, c] (U D)[p, c]``: the Jacobian-vector
+  product ``J D`` for a given pattern (the matrix-free kernel's second half).
 * :func:`step` — one fused gradient-descent step: ``C ← C − η Uᵀ(M ∘ r vᵀ)``
   in place and, in the same sweep, the next mask and partial outputs. A ring
   of the ``L1`` image rows of ``−η M ∘ r 1ᵀ`` (converted to floats once, when
@@ -38,7 +40,7 @@ number of threads.
 import numpy as np
 from numba import prange
 
-from .._jit import jit, pjit, sum_jit
+from .._jit import inline_jit, jit, pjit, sum_jit
 
 
 @jit
@@ -119,7 +121,7 @@ def _mask_relu_sum(Z, i2, vb, mask, p, c0):  # pragma: no cover - compiled
 
 
 @jit
-def _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout):  # pragma: no cover - compiled
+def _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout, linear):  # pragma: no cover - compiled
     """Forward pass of image row ``i1`` on columns ``c0 : c0 + m``: mask row and ``gout[i2] = Σ_c v_c relu(z)``."""
     m = vb.shape[0]
     L1 = A.shape[1]
@@ -134,7 +136,10 @@ def _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout):  # 
         _vertical(T, A, r, C, rows, c0, m, W)
         _horizontal(Z, T, B, r, h2, -1, W, m, r == 0)
     for i2 in range(W):
-        gout[i2] = _mask_relu_sum(Z, i2, vb, mask, i1 * W + i2, c0)
+        if linear:
+            gout[i2] = _masked_sum(Z, i2, vb, mask, i1 * W + i2, c0)
+        else:
+            gout[i2] = _mask_relu_sum(Z, i2, vb, mask, i1 * W + i2, c0)
 
 
 @jit
@@ -174,7 +179,7 @@ def _slots(slots, j1, L1):  # pragma: no cover - compiled
 
 
 # --------------------------------------------------------------------------- separable filters (R = 1)
-@jit
+@inline_jit
 def _taps4(w, g, base, sign, period):  # pragma: no cover - compiled
     """Weights ``w[g … g+3]`` (zero past the end) and their indices ``(base + sign·q) mod period``."""
     L = w.shape[0]
@@ -319,6 +324,34 @@ def _h_mask_relu_sum(z, has_z, T, vb, mask, p, c0, t0, s0, t1, s1, t2, s2, t3, s
     return s
 
 
+@sum_jit
+def _h_masked_sum(z, has_z, T, vb, mask, p, c0, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover
+    """Last horizontal pass fused with ``Σ_c vb[c] mask[p, c0 + c] z_c`` (the mask is read, not written)."""
+    s = 0.0
+    c0 = np.uint64(c0)
+    m = np.uint64(vb.shape[0])
+    chunk = np.uint64(256) if T.itemsize < 8 else m
+    q0 = np.uint64(0)
+    while q0 < m:
+        q1 = min(m, q0 + chunk)
+        sc = vb[0] - vb[0]
+        for c in range(q0, q1):
+            sc += vb[c] * mask[p, c0 + c] * _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
+        s += np.float64(sc)
+        q0 = q1
+    return s
+
+
+@sum_jit
+def _masked_sum(Z, i2, vb, mask, p, c0):  # pragma: no cover - compiled
+    """``Σ_c vb[c] mask[p, c0 + c] Z[i2, c]``."""
+    s = 0.0
+    c0 = np.uint64(c0)
+    for c in range(np.uint64(vb.shape[0])):
+        s += vb[c] * mask[p, c0 + c] * Z[i2, c]
+    return s
+
+
 @jit
 def _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover - compiled
     """``(z[c] +) (((t0 T[s0, c] + t1 T[s1, c]) + t2 T[s2, c]) + t3 T[s3, c])`` (no fast-math; inlined by LLVM)."""
@@ -327,43 +360,65 @@ def _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover - c
 
 
 @jit
-def _forward_row_sep(a, b, h1, h2, H, W, C, vb, mask, c0, i1, T, z, gout, rq):  # pragma: no cover - compiled
-    """Forward pass of image row ``i1`` for a separable filter.
+def _forward_row_sep(a, b, h1, h2, H, W, C, vb, mask, c0, i1, T, z, gout, rq, linear):  # pragma: no cover
+    """Forward pass of image row ``i1`` for a separable filter (:func:`forward_row_from` on the rows of ``C``)."""
+    for q in range(a.shape[0]):
+        rq[q] = _wrap(i1 - q + h1, H)
+    forward_row_from(a, b, h2, W, C, c0, vb, mask, c0, i1 * W, T, z, gout, rq, linear)
 
-    The vertical pass fills ``T`` column by column just ahead of the
-    horizontal one (the ``L2 − 1 − h2`` wrapped-around columns first), so the
-    columns a pixel reads are still in L1 cache; the horizontal pass is fused
-    with the mask and the relu sum (``gout[i2] = Σ_c v_c relu(z)``).
+
+@jit
+def forward_row_from(a, b, h2, W, X, xc0, vb, mask, c0, p0, T, z, gout, rq, linear):  # pragma: no cover
+    """One image row of the forward pass of a separable filter from the image rows ``rq[q]`` of ``X``.
+
+    ``T[col] = Σ_q a[q] X[rq[q] W + col, xc0 : xc0 + m]`` (the vertical pass) fills
+    ``T`` column by column just ahead of the horizontal pass (the
+    ``L2 − 1 − h2`` wrapped-around columns first), so the columns a pixel
+    reads are still in L1 cache; the horizontal pass is fused with the mask
+    (pixels ``p0 … p0 + W − 1``, channels from ``c0``) and the relu sum
+    (``gout[i2] = Σ_c v_c relu(z)``), or with ``linear``, with ``Σ_c v_c M z``
+    for the given mask ``M``.
     """
     m = vb.shape[0]
     L2 = b.shape[0]
-    for q in range(a.shape[0]):
-        rq[q] = _wrap(i1 - q + h1, H)
     behind = L2 - 1 - h2  # columns left of i2 that z[i2] reads
     stop = W - behind
     for col in range(stop, W):
-        _column_from_rows(T, col, a, rq, C, W, c0, m)
+        _column_from_rows(T, col, a, rq, X, W, xc0, m)
     done = 0
     for i2 in range(W):
         while done < stop and done <= i2 + h2:
-            _column_from_rows(T, done, a, rq, C, W, c0, m)
+            _column_from_rows(T, done, a, rq, X, W, xc0, m)
             done += 1
         last = _h_head(z, T, b, i2 + h2, -1, W, m)
         t0, s0, t1, s1, t2, s2, t3, s3 = _taps4(b, last, i2 + h2, -1, W)
-        gout[i2] = _h_mask_relu_sum(z, last > 0, T, vb, mask, i1 * W + i2, c0, t0, s0, t1, s1, t2, s2, t3, s3)
+        if linear:  # Σ_c v_c M z_c with the given mask M
+            gout[i2] = _h_masked_sum(z, last > 0, T, vb, mask, p0 + i2, c0, t0, s0, t1, s1, t2, s2, t3, s3)
+        else:
+            gout[i2] = _h_mask_relu_sum(z, last > 0, T, vb, mask, p0 + i2, c0, t0, s0, t1, s1, t2, s2, t3, s3)
 
 
 @jit
 def _gradient_row_sep(a, b, h1, h2, H, W, mask, r, coef, j1, T, z, out, vb, c0, update, rq):  # pragma: no cover
-    """Image row ``j1`` of ``vb ∘ Uᵀ(coef · mask ∘ r 1ᵀ)`` for a separable filter, added to (``update``) or
-    written into ``out``: the vertical pass read from the mask column by column just ahead of the horizontal
-    one, whose last four taps are fused with the update."""
-    m = vb.shape[0]
-    mm = np.uint64(m)
-    c0u = np.uint64(c0)
-    L2 = b.shape[0]
+    """Image row ``j1`` of ``vb ∘ Uᵀ(coef · mask ∘ r 1ᵀ)`` for a separable filter (:func:`gradient_row_to`)."""
     for q in range(a.shape[0]):
         rq[q] = _wrap(j1 + q - h1, H)
+    gradient_row_to(a, b, h2, W, mask, r, coef, c0, T, z, out, j1, c0, vb, update, rq)
+
+
+@jit
+def gradient_row_to(a, b, h2, W, mask, r, coef, c0, T, z, out, orow, oc0, vb, update, rq):  # pragma: no cover
+    """One image row of ``vb ∘ Uᵀ(coef · mask ∘ r 1ᵀ)`` for a separable filter from the mask rows ``rq[q]``,
+    added to (``update``) or written into ``out[orow W + j2, oc0 + c]``.
+
+    The vertical pass is read from the byte mask (channels from ``c0``)
+    column by column just ahead of the horizontal one, whose last four taps
+    are fused with the update.
+    """
+    m = vb.shape[0]
+    mm = np.uint64(m)
+    oc0u = np.uint64(oc0)
+    L2 = b.shape[0]
     behind = h2  # columns left of j2 that the adjoint reads
     stop = W - behind
     for col in range(stop, W):
@@ -376,17 +431,17 @@ def _gradient_row_sep(a, b, h1, h2, H, W, mask, r, coef, j1, T, z, out, vb, c0, 
             done += 1
         last = _h_head(z, T, b, j2 - h2, 1, W, m)
         t0, s0, t1, s1, t2, s2, t3, s3 = _taps4(b, last, j2 - h2, 1, W)
-        p = j1 * W + j2
+        p = orow * W + j2
         has_z = last > 0
         if update:
             for c in range(mm):
-                out[p, c0u + c] += vb[c] * _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
+                out[p, oc0u + c] += vb[c] * _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
         else:
             for c in range(mm):
-                out[p, c0u + c] = vb[c] * _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
+                out[p, oc0u + c] = vb[c] * _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
 
 
-@jit
+@inline_jit
 def _wrap(i, n):  # pragma: no cover - compiled
     """``i mod n`` for ``i`` at most one period off."""
     while i < 0:
@@ -397,15 +452,16 @@ def _wrap(i, n):  # pragma: no cover - compiled
 
 
 @jit
-def _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gout, sep):  # pragma: no cover - compiled
+def _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gout, sep,
+                 linear=False):  # pragma: no cover - compiled
     if sep:
-        _forward_row_sep(A[0], B[0], h1, h2, H, W, C, vb, mask, c0, i1, T, z, gout, rows)
+        _forward_row_sep(A[0], B[0], h1, h2, H, W, C, vb, mask, c0, i1, T, z, gout, rows, linear)
     else:
-        _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout)
+        _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout, linear)
 
 
 @pjit
-def forward_mask(A, B, h1, h2, H, W, C, v, mask, gpart, bw):  # pragma: no cover - compiled
+def _forward_sweep(A, B, h1, h2, H, W, C, v, mask, gpart, bw, linear):  # pragma: no cover - compiled
     k = C.shape[1]
     sep = A.shape[0] == 1
     nb = gpart.shape[0]
@@ -414,16 +470,23 @@ def forward_mask(A, B, h1, h2, H, W, C, v, mask, gpart, bw):  # pragma: no cover
         c0 = b * bw
         m = min(k, c0 + bw) - c0
         T = np.empty((W, m), dtype=C.dtype)
-        Z = np.empty((W, m), dtype=C.dtype)
+        Z = np.empty((1 if sep else W, m), dtype=C.dtype)
         rows = np.empty(L1, dtype=np.int64)
         z = np.empty(m, dtype=C.dtype)
         vb = v[c0:c0 + m]
         for i1 in range(H):
-            if sep:
-                _forward_row_sep(A[0], B[0], h1, h2, H, W, C, vb, mask, c0, i1, T, z, gpart[b, i1 * W:(i1 + 1) * W],
-                                 rows)
-            else:
-                _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gpart[b, i1 * W:(i1 + 1) * W])
+            _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gpart[b, i1 * W:(i1 + 1) * W], sep,
+                         linear)
+
+
+def forward_mask(A, B, h1, h2, H, W, C, v, mask, gpart, bw):
+    """``Z = U C``: the mask ``1{Z > 0}`` into ``mask`` and ``gpart[b, p] = Σ_{c ∈ b} v_c relu(Z[p, c])``."""
+    _forward_sweep(A, B, h1, h2, H, W, C, v, mask, gpart, bw, False)
+
+
+def masked_forward(A, B, h1, h2, H, W, D, v, mask, gpart, bw):
+    """``gpart[b, p] = Σ_{c ∈ b} v_c mask[p, c] (U D)[p, c]``: ``J D`` for a given pattern (mask not written)."""
+    _forward_sweep(A, B, h1, h2, H, W, D, v, mask, gpart, bw, True)
 
 
 @jit
