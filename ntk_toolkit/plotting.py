@@ -240,6 +240,13 @@ def _eigenvalue_grid(s, shape) -> np.ndarray:
     return full
 
 
+def _root_figure(ax):
+    """The figure that holds ``ax``, also when ``ax`` is in a subfigure."""
+    fig = ax.figure
+    root = getattr(fig, "figure", None)
+    return root if root is not None else fig
+
+
 def _color_floor(values: np.ndarray, vmin) -> float:
     top = float(np.max(values))
     if vmin is not None:
@@ -273,7 +280,9 @@ def plot_spectrum_2d(spec, ax=None, vmin=None, cmap: str = "viridis", title: str
         or the generator itself.
     ax : matplotlib Axes or a pair of Axes, optional
         ``(ax_image, ax_radial)``; a single Axes draws the image only. By
-        default a new figure with both.
+        default a new figure with both. The colour bar takes its room from
+        the image's axes; inside a larger grid, put the two axes in a
+        subfigure of their own (``Figure.subfigures``) to keep the grid aligned.
     vmin : float, optional
         Lower end of the colour scale and of the radial axis; smaller
         eigenvalues are drawn at it. Default: the smallest positive
@@ -322,7 +331,7 @@ def plot_spectrum_2d(spec, ax=None, vmin=None, cmap: str = "viridis", title: str
     from matplotlib.colors import LogNorm
 
     ax_img = axes[0]
-    fig = ax_img.figure
+    fig = ax_img.figure  # a Figure or a SubFigure
     colormap = plt.get_cmap(cmap).with_extremes(under=plt.get_cmap(cmap)(0.0), bad=plt.get_cmap(cmap)(0.0))
     extent = (-(W // 2) - 0.5, W - W // 2 - 0.5, -(H // 2) - 0.5, H - H // 2 - 0.5)
     im = ax_img.imshow(np.fft.fftshift(grid), origin="lower", extent=extent, interpolation="nearest",
@@ -349,7 +358,7 @@ def plot_spectrum_2d(spec, ax=None, vmin=None, cmap: str = "viridis", title: str
         ax_rad.set_title("radial profile")
         ax_rad.grid(True, which="both", alpha=0.3)
         ax_rad.legend(fontsize="small")
-    return fig
+    return _root_figure(ax_img)
 
 
 def plot_eigen_images(spec, indices=8, ncols: int | None = None, axes=None, cmap: str = "RdBu_r"):
@@ -422,7 +431,7 @@ def plot_eigen_images(spec, indices=8, ncols: int | None = None, axes=None, cmap
         panels = list(np.ravel(np.asarray(axes, dtype=object)))
         if len(panels) < len(idx):
             raise ValueError(f"axes must hold at least {len(idx)} Axes (one per eigen-image), got {len(panels)}")
-        fig = panels[0].figure
+        fig = _root_figure(panels[0])
     for ax, i in zip(panels, idx):
         v = s.eigenvector(i).reshape(H, W)
         a = float(np.max(np.abs(v)))
