@@ -264,9 +264,12 @@ def plot_spectrum_2d(spec, ax=None, vmin=None, cmap: str = "viridis", title: str
     """Eigenvalues of an image kernel over the frequency plane, and their radial profile.
 
     Left: the image of ``λ(f1, f2)`` for all ``H·W`` frequencies, arranged as
-    by ``numpy.fft.fftshift`` (``f = 0`` in the centre, ``f1`` vertical from
-    ``−H//2`` upwards, ``f2`` horizontal), on a log colour scale with a
-    colour bar (``docs/theory.md`` §2.4, eq. (2.13)). Right: ``λ`` of each
+    by ``numpy.fft.fftshift`` (``f = 0`` in the centre; ``f1`` vertical,
+    growing downwards from ``−H//2`` like the row index of an image, ``f2``
+    horizontal), on a log colour scale with a colour bar
+    (``docs/theory.md`` §2.4, eq. (2.13)). With this orientation (and square
+    images) the plane wave of frequency ``f``, drawn as an image, varies
+    along the direction of the point ``f`` seen from the centre. Right: ``λ`` of each
     frequency pair against its radius ``|f|``
     (:meth:`~ntk_toolkit.bases.TrigBasis2D.radii`) with the mean over the
     rings ``round(|f|) = r`` as a line; the spread at one radius shows how
@@ -333,12 +336,12 @@ def plot_spectrum_2d(spec, ax=None, vmin=None, cmap: str = "viridis", title: str
     ax_img = axes[0]
     fig = ax_img.figure  # a Figure or a SubFigure
     colormap = plt.get_cmap(cmap).with_extremes(under=plt.get_cmap(cmap)(0.0), bad=plt.get_cmap(cmap)(0.0))
-    extent = (-(W // 2) - 0.5, W - W // 2 - 0.5, -(H // 2) - 0.5, H - H // 2 - 0.5)
-    im = ax_img.imshow(np.fft.fftshift(grid), origin="lower", extent=extent, interpolation="nearest",
+    extent = (-(W // 2) - 0.5, W - W // 2 - 0.5, H - H // 2 - 0.5, -(H // 2) - 0.5)
+    im = ax_img.imshow(np.fft.fftshift(grid), origin="upper", extent=extent, interpolation="nearest",
                        norm=LogNorm(vmin=floor, vmax=float(grid.max())), cmap=colormap)
-    fig.colorbar(im, ax=ax_img, label="eigenvalue λ(f₁, f₂)", extend="min" if grid.min() < floor else "neither")
+    fig.colorbar(im, ax=ax_img, label="λ(f₁, f₂)", extend="min" if grid.min() < floor else "neither")
     ax_img.set_xlabel("frequency f₂ (horizontal)")
-    ax_img.set_ylabel("frequency f₁ (vertical)")
+    ax_img.set_ylabel("frequency f₁ (vertical, downwards)")
     ax_img.set_title(title if title is not None else f"eigenvalues of Σ, {H}×{W}")
     if len(axes) == 2:
         ax_rad = axes[1]

@@ -56,9 +56,11 @@ def test_spectrum_image_holds_every_eigenvalue_centred():
             assert img[r, c] == pytest.approx(_direct_eigenvalue(s_row, f1, f2, (H, W)), rel=1e-10, abs=1e-12)
     assert isinstance(im.norm, LogNorm)
     assert im.norm.vmax == pytest.approx(img.max())
+    # rows from f1 = −H//2 at the top to H − H//2 − 1 at the bottom, like the rows of an image
     left, right, bottom, top = im.get_extent()
-    assert (left, right, bottom, top) == (-W // 2 - 0.5, W - W // 2 - 0.5, -H // 2 - 0.5, H - H // 2 - 0.5)
-    assert im.origin == "lower"
+    assert (left, right, bottom, top) == (-W // 2 - 0.5, W - W // 2 - 0.5, H - H // 2 - 0.5, -H // 2 - 0.5)
+    assert im.origin == "upper"
+    assert ax_img.get_ylim() == (bottom, top)
 
 
 def test_the_image_is_not_symmetric_in_one_axis_for_a_skewed_filter():
