@@ -31,7 +31,7 @@ MAX_EIGEN_IMAGES = 12
 @click.option("--filter", "filter_spec", default="triangle:4", show_default=True,
               help=f"Filter: {FILTER_SPECS}; for images (with --shape) {FILTER_SPECS_2D}.")
 @click.option("--n", type=click.IntRange(min=1), default=256, show_default=True, help="Signal length (1-D filters).")
-@click.option("--shape", type=ImageShape(), default=None,
+@click.option("--shape", type=ImageShape(), default=None, metavar="HxW",
               help="Image shape HxW, e.g. 64x64; required with a 2-D filter, which replaces --n (n = H·W).")
 @click.option("--top", type=click.IntRange(min=1), default=8, show_default=True,
               help="How many leading eigenvalues to print (and, for images, eigen-images to draw, at most 12).")
