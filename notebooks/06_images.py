@@ -120,16 +120,18 @@ for f, row in zip(FILTERS, fig.subfigures(len(FILTERS), 1)):
 plt.show()
 
 # %% [markdown]
-# For the separable filters the largest eigenvalues sit in a square-ish region around $f=0$:
-# the triangle and the Gaussian decay fastest along the axes and more slowly along the
-# diagonals, so at one radius the points spread (the spread in the radial panel measures how
-# far the spectrum is from isotropic). The cone is nearly isotropic — its points hug the ring
-# mean at low frequencies. The oriented Gaussian is long along one diagonal and narrow across
-# it; in frequency the picture turns by 90°: the eigenvalues stay large far out along the
-# other diagonal — the direction in which waves vary when their stripes run parallel to the
-# filter's long axis — and its radial panel spreads over two orders of magnitude. Every spectrum is point-symmetric, $\lambda(-f)=\lambda(f)$, and levels off
-# at a floor: the ReLU part of $\Sigma$ that no filter removes
-# ([theory §2.2](../docs/theory.md)).
+# At low frequencies the spectra of the first four filters are close to rotationally
+# symmetric: the points of the radial panel hug the ring mean. The spread of the points at
+# one radius measures how far a spectrum is from isotropic. The separable triangle spreads at
+# high frequencies, where its spectrum differs between the axes and the diagonals; the
+# separable Gaussian hardly spreads at all (a product of Gaussians is rotationally symmetric),
+# and the non-separable cone behaves much like the triangle of the same radius. The oriented
+# Gaussian is long along one diagonal and narrow across it; in frequency the picture turns by
+# 90°: the eigenvalues stay large far out along the other diagonal — the direction in which
+# waves vary when their stripes run parallel to the filter's long axis — and its radial panel
+# spreads over two orders of magnitude. Every spectrum is point-symmetric,
+# $\lambda(-f)=\lambda(f)$, and levels off at a floor made by the nonlinear (arcsin) part of
+# $\Sigma$, which no filter removes ([theory §2.2, §2.5](../docs/theory.md)).
 #
 # All these kernels have the **same eigenvectors** — the plane waves. The filter only decides
 # their order. Here are the eigen-images at ranks 0, 1, 2, 8, 32, … for each filter
@@ -242,7 +244,7 @@ for name, r in runs.items():
 # network fits the photograph within a few steps and the noise only slowly. The dashed curves
 # are the prediction from $\Sigma$ alone; the network follows it through the fast phase and
 # is slower than predicted on the slowest directions, an effect of the finite width $k$ and of
-# the weights moving ([notebook 05](05_width_and_linearization.ipynb)).
+# the weights moving (notebook 05).
 #
 # ## 3. Denoising a photograph by early stopping
 #

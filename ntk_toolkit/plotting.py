@@ -230,7 +230,7 @@ def _image_spectrum(spec):
 
 
 def _eigenvalue_grid(s, shape) -> np.ndarray:
-    """``λ(f1, f2)`` for every frequency ``f mod (H, W)``, shape ``(H, W)``, from the ``rfft2`` half and ``λ(−f) = λ(f)``."""
+    """``λ(f1, f2)`` for every frequency ``f mod (H, W)``, shape ``(H, W)``: the ``rfft2`` half and ``λ(−f) = λ(f)``."""
     H, W = shape
     half = s.eigenvalues_by_frequency
     full = np.empty((H, W))
