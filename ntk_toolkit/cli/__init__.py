@@ -68,5 +68,6 @@ def main() -> None:
     \b
     Examples:
       ntk-toolkit spectrum --filter triangle:4 --n 256
+      ntk-toolkit spectrum --filter triangle2d:3 --shape 256x256
       ntk-toolkit fit --signal smooth --filter triangle:4 --n 128 --k 1024
     """

@@ -21,6 +21,9 @@ PLOT_FORMATS = ("png", "pdf", "svg")
 #: The forms of a filter specification (:func:`ntk_toolkit.filters.from_spec`).
 FILTER_SPECS = "triangle:P, gaussian:STD[:TRUNCATE|none], box:W, delta, custom:T0,T1,..."
 
+#: The forms of a 2-D (image) filter specification, used with ``--shape HxW``.
+FILTER_SPECS_2D = "triangle2d:P, gaussian2d:STD[:TRUNCATE], box2d:W, bilinear"
+
 
 # --------------------------------------------------------------------------- parameter types
 class FiniteFloatRange(click.FloatRange):
@@ -46,6 +49,25 @@ class PlotPath(click.Path):
             self.fail(f"the figure format is taken from the suffix, which must be one of "
                       f"{', '.join('.' + f for f in PLOT_FORMATS)}; got {str(rv)!r}", param, ctx)
         return rv
+
+
+class ImageShape(click.ParamType):
+    """An image shape ``HxW`` (:func:`ntk_toolkit.filters.parse_shape`), two positive sizes."""
+
+    name = "HxW"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        from ..filters2d import parse_shape
+
+        try:
+            shape = parse_shape(value)
+        except (ValueError, TypeError) as exc:
+            self.fail(str(exc), param, ctx)
+        if len(shape) != 2:
+            self.fail(f"an image shape has two sizes HxW (e.g. 64x64), got {value!r}", param, ctx)
+        return shape
 
 
 # --------------------------------------------------------------------------- shared options
@@ -112,6 +134,36 @@ def build_generator(spec: str, n: int, k: int, option: str = "--filter"):
     from ..generator import TwoLayerGenerator
 
     op = make_operator(spec, n, option)
+    try:
+        return TwoLayerGenerator(op, k)
+    except (ValueError, TypeError) as exc:
+        raise bad("--k", str(exc)) from exc
+
+
+def parse_filter(spec: str, option: str = "--filter"):
+    """The 1-D or 2-D filter of the specification ``spec``, or a usage error naming ``option``."""
+    from ..filters import from_spec
+
+    try:
+        return from_spec(spec)
+    except (ValueError, TypeError) as exc:
+        raise bad(option, str(exc)) from exc
+
+
+def build_image_generator(spec: str, shape: tuple[int, int], k: int, option: str = "--filter"):
+    """``TwoLayerGenerator`` of the 2-D filter ``spec`` on ``H x W`` images (``--shape``) with ``k`` channels."""
+    from ..convolution2d import CircularConv2D
+    from ..generator import TwoLayerGenerator
+
+    filt = parse_filter(spec, option)
+    if getattr(filt, "ndim", 1) != 2:
+        raise bad("--shape", f"--shape HxW is for 2-D filters ({FILTER_SPECS_2D}); {option} {spec!r} is a "
+                             "1-D filter: give the signal length with --n instead")
+    try:
+        op = CircularConv2D(filt, shape)
+    except (ValueError, TypeError) as exc:
+        raise click.BadParameter(f"{spec!r} does not fit --shape {shape[0]}x{shape[1]}: {exc}",
+                                 param_hint=[option, "--shape"]) from exc
     try:
         return TwoLayerGenerator(op, k)
     except (ValueError, TypeError) as exc:
