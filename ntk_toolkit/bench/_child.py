@@ -239,6 +239,20 @@ def _reset_peak_rss() -> bool:
 
 
 def _peak_rss_bytes() -> int:
+    """Peak RSS of this process's address space (``VmHWM``, reset by :func:`_reset_peak_rss`).
+
+    Not ``getrusage().ru_maxrss`` on Linux: the kernel carries the peak RSS of
+    the address space replaced at ``exec`` into it — with ``vfork`` (as
+    :mod:`subprocess` uses) that is the *parent's* — and ``clear_refs`` does not
+    reset it, so a child of a large parent would report the parent's peak.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
