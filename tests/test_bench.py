@@ -300,6 +300,15 @@ def test_peer_memory_estimate_reports_out_of_memory():
     assert res.status == "out of memory" and "estimated" in res.message
 
 
+def test_child_peak_memory_is_its_own():
+    """A child's peak RSS is that of its own address space, not the peak its parent had when it was started."""
+    big = np.ones(2**25)  # 256 MiB held by this (the parent) process while the child runs
+    res = _child.run_child({"task": "kernel", "n": 64, "k": 256, "repeats": 1}, threads=1, time_limit=120)
+    assert res.ok, res.message
+    assert res.result["extra_bytes"] < big.nbytes / 4, res.result
+    assert res.result["peak_rss"] < res.result["rss_before"] + big.nbytes / 4
+
+
 def test_run_child_bad_task():
     res = _child.run_child({"task": "nope"}, threads=1, time_limit=60)
     assert res.status == "error" and "tasks:" in res.message
