@@ -10,11 +10,12 @@ output), or from Python::
 
 Every measurement compares ntk_toolkit with a reference measured in the same
 run: in-repo naive code (the explicit ``J Jᵀ``, a dense-``U`` NumPy
-gradient-descent loop, a full FFT), a memory-bandwidth bound, or, with
-``peers=True``, independent implementations in PyTorch (``torch.func.jacrev``,
-an autograd loop with circular ``conv1d``) and JAX (``jax.jacrev``, a jitted
-loop). Peers are checked to agree with ntk_toolkit to 1e-10 (float64) before
-they are timed, and run in their own processes with the same thread count.
+gradient-descent loop, a full FFT; for images a sparse-``U`` loop and a full
+2-D FFT), a memory-bandwidth bound, or, with ``peers=True``, independent
+implementations in PyTorch (``torch.func.jacrev``, autograd loops with circular
+``conv1d`` / ``conv2d``) and JAX (``jax.jacrev``, jitted loops). Peers are
+checked to agree with ntk_toolkit to 1e-10 (float64) before they are timed,
+and run in their own processes with the same thread count.
 
 The peers are optional: ``pip install "ntk_toolkit[peers]"`` installs torch
 and jax. Use the CPU build of PyTorch (e.g. ``pip install torch --index-url

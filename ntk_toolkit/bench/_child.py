@@ -239,6 +239,20 @@ def _reset_peak_rss() -> bool:
 
 
 def _peak_rss_bytes() -> int:
+    """Peak RSS of this process's address space (``VmHWM``, reset by :func:`_reset_peak_rss`).
+
+    Not ``getrusage().ru_maxrss`` on Linux: the kernel carries the peak RSS of
+    the address space replaced at ``exec`` into it — with ``vfork`` (as
+    :mod:`subprocess` uses) that is the *parent's* — and ``clear_refs`` does not
+    reset it, so a child of a large parent would report the parent's peak.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -265,6 +279,40 @@ def _timed(fn):
     return time.perf_counter() - t0, out
 
 
+def _measure(fn, task: dict) -> dict:
+    """Time ``fn()`` (``task["repeats"]`` calls within ``task["budget"]`` s); peak extra RSS of the first call.
+
+    The peak-RSS counter is reset just before the first call, so ``extra_bytes``
+    (peak RSS minus RSS before) covers that call and what it returns
+    (``out_nbytes``) and nothing that ran before it (``exact_peak`` is False
+    when the counter could not be reset; then the peak may predate the call).
+    """
+    repeats, budget = int(task.get("repeats", 1)), float(task.get("budget", float("inf")))
+    reset = _reset_peak_rss()
+    rss0 = _rss_bytes()
+    t, out = _timed(fn)
+    peak = _peak_rss_bytes()
+    out_nbytes = _nbytes(out)
+    del out
+    times = [t]
+    emit(event="timed", seconds=t)
+    for _ in range(repeats - 1):
+        if sum(times) >= budget:
+            break
+        times.append(_timed(fn)[0])  # the result is dropped before the next call
+        emit(event="timed", seconds=times[-1])
+    return {"times": times, "rss_before": rss0, "peak_rss": peak, "extra_bytes": max(0, peak - rss0),
+            "out_nbytes": out_nbytes, "exact_peak": reset}
+
+
+def _nbytes(out) -> int:
+    """Bytes of the arrays a routine returned (an array, or a result object's array attributes)."""
+    if hasattr(out, "nbytes"):
+        return int(out.nbytes)
+    fields = getattr(out, "__dict__", {}) or {}
+    return int(sum(getattr(v, "nbytes", 0) for v in fields.values()))
+
+
 def _task_kernel(task: dict) -> dict:
     """ntk_toolkit's empirical kernel: time, and peak extra RSS of the first call."""
     import ntk_toolkit as nt
@@ -272,29 +320,57 @@ def _task_kernel(task: dict) -> dict:
     from .reference import benchmark_generator, init_weights
 
     _set_threads()
-    n, k, repeats = int(task["n"]), int(task["k"]), int(task.get("repeats", 1))
+    n, k = int(task["n"]), int(task["k"])
     small = benchmark_generator(64, 16)
     nt.empirical_kernel(small, small.init(0))  # load the compiled kernels outside the measurement
     gen = benchmark_generator(n, k)
     C = init_weights(gen, int(task.get("seed", 0)))
     emit(event="ready", C_nbytes=int(C.nbytes), next_limit=float(task.get("call_limit", 1e9)))
-    reset = _reset_peak_rss()
-    rss0 = _rss_bytes()
-    t, K = _timed(lambda: nt.empirical_kernel(gen, C))
-    peak = _peak_rss_bytes()
-    K_nbytes = int(K.nbytes)
-    del K
-    times = [t]
-    emit(event="timed", seconds=t)
-    for _ in range(repeats - 1):
-        if sum(times) >= float(task.get("budget", float("inf"))):
-            break
-        t, K = _timed(lambda: nt.empirical_kernel(gen, C))
-        del K
-        times.append(t)
-        emit(event="timed", seconds=t)
-    return {"times": times, "rss_before": rss0, "peak_rss": peak, "extra_bytes": max(0, peak - rss0),
-            "C_nbytes": int(C.nbytes), "K_nbytes": K_nbytes, "exact_peak": reset}
+    out = _measure(lambda: nt.empirical_kernel(gen, C), task)
+    return {**out, "C_nbytes": int(C.nbytes), "K_nbytes": out["out_nbytes"]}
+
+
+#: Routines of the ``image`` task (measured on :func:`reference.image_problem`).
+IMAGE_OPS = ("spectrum", "gradient_descent")
+
+
+def _task_image(task: dict) -> dict:
+    """A routine on ``H x W`` images (``op``): time, and peak extra RSS of the first call.
+
+    ``spectrum`` of ``Σ`` for ``triangle2d(3)``; ``gradient_descent`` of
+    ``steps`` steps on :func:`~ntk_toolkit.bench.reference.image_problem`
+    with ``k`` channels, recording only the last ``C``. One untimed call at the
+    same size first (on another generator) loads the compiled kernels, so that
+    their code is not counted as memory of the call.
+    """
+    import ntk_toolkit as nt
+
+    from .reference import IMAGE_SPECTRUM_FILTER_WIDTH, image_generator, image_problem
+
+    _set_threads()
+    op = task["op"]
+    if op not in IMAGE_OPS:
+        raise ValueError(f"unknown image op {op!r}; valid: {', '.join(IMAGE_OPS)}")
+    H, W = (int(x) for x in task["shape"])
+    out: dict = {"op": op}
+    if op == "spectrum":
+        nt.spectrum(image_generator((H, W), 2, p=IMAGE_SPECTRUM_FILTER_WIDTH))
+        gen = image_generator((H, W), 2, p=IMAGE_SPECTRUM_FILTER_WIDTH)
+
+        def fn():
+            return nt.spectrum(gen)
+    else:
+        k, steps = int(task["k"]), int(task["steps"])
+        gen, C0, y, eta = image_problem(H, W, k)
+        nt.gradient_descent(gen, y, C0, eta, 2, record=[2])
+        gen, C0, y, eta = image_problem(H, W, k)
+
+        def fn():
+            return nt.gradient_descent(gen, y, C0, eta, steps, record=[steps]).C
+
+        out.update(C_nbytes=int(C0.nbytes), steps=steps)
+    emit(event="ready", next_limit=float(task.get("call_limit", 1e9)))
+    return {**_measure(fn, task), **out}
 
 
 def _peer_module(name: str):
@@ -374,20 +450,32 @@ def _task_peer_kernel(task: dict) -> dict:
 
 
 def _task_peer_gd(task: dict) -> dict:
-    """A peer's gradient-descent loop: checked against ntk_toolkit, then timed per step."""
+    """A peer's gradient-descent loop: checked against ntk_toolkit, then timed per step.
+
+    1-D (``n``, ``k``: :func:`~ntk_toolkit.bench.reference.benchmark_problem`) or,
+    with ``shape`` ``[H, W]``, images (:func:`~ntk_toolkit.bench.reference.image_problem`).
+    """
     mod = _peer_module(task["peer"])
     import ntk_toolkit as nt
 
-    from .reference import benchmark_problem, rel_diff
+    from .reference import benchmark_problem, image_problem, rel_diff
 
     _set_threads()
-    n, k = int(task["n"]), int(task["k"])
+    k = int(task["k"])
     steps, check = int(task["steps"]), int(task.get("check_steps", 10))
-    gen, C0, y, eta = benchmark_problem(n, k)
-    op = gen.operator
-    emit(event="started", version=mod.version())
     kw = {"form": task.get("form", "roll")} if task["peer"] == "jax" else {}
-    run = mod.make_gradient_descent(op.taps, op.center, gen.output_weights, y, C0, eta, **kw)
+    if task.get("shape") is not None:
+        H, W = (int(x) for x in task["shape"])
+        gen, C0, y, eta = image_problem(H, W, k)
+        op = gen.operator
+        emit(event="started", version=mod.version())
+        kw.pop("form", None)  # one form on images
+        run = mod.make_gradient_descent_2d(op.taps, op.center, (H, W), gen.output_weights, y, C0, eta, **kw)
+    else:
+        gen, C0, y, eta = benchmark_problem(int(task["n"]), k)
+        op = gen.operator
+        emit(event="started", version=mod.version())
+        run = mod.make_gradient_descent(op.taps, op.center, gen.output_weights, y, C0, eta, **kw)
     t_first, C = _timed(lambda: run(check))
     err = rel_diff(C, nt.gradient_descent(gen, y, C0, eta, check, record=[check]).C)
     if not err <= PEER_RTOL:
@@ -464,6 +552,7 @@ def _task_sleep(task: dict) -> dict:
 
 TASKS = {
     "kernel": _task_kernel,
+    "image": _task_image,
     "peer_kernel": _task_peer_kernel,
     "peer_gd": _task_peer_gd,
     "first_call": _task_first_call,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SECTIONS = ("kernel", "gd", "spectrum", "startup")
+SECTIONS = ("kernel", "gd", "spectrum", "images", "startup")
 PEERS = ("torch", "jax")
 PEER_NAMES = {"torch": "PyTorch", "jax": "JAX"}
 #: (peer, form) pairs that are timed: JAX writes U as shifted copies (``roll``) and as a convolution.
@@ -13,6 +13,10 @@ KERNEL_PEER_NAMES = {("torch", None): "torch.func.jacrev J Jᵀ", ("jax", "roll"
                      ("jax", "conv"): "jax.jacrev J Jᵀ (lax.conv, jit)"}
 GD_PEER_NAMES = {("torch", None): "PyTorch autograd loop (F.pad circular + conv1d)",
                  ("jax", "roll"): "JAX jitted fori_loop (jnp.roll)", ("jax", "conv"): "JAX jitted fori_loop (lax.conv)"}
+#: (peer, form) pairs timed on images: one form each (circular padding and a 2-D convolution).
+IMAGE_PEER_VARIANTS = (("torch", None), ("jax", "conv"))
+IMAGE_GD_PEER_NAMES = {("torch", None): "PyTorch autograd loop (F.pad circular + conv2d)",
+                       ("jax", "conv"): "JAX jitted fori_loop (jnp.pad wrap + lax.conv)"}
 INSTALL_HINT = 'pip install "ntk_toolkit[peers]"'
 
 
@@ -29,6 +33,8 @@ class Config:
     ((128, 512), 50, (512, 2048), 200)
     >>> QUICK.largest, FULL.largest  # only the full mode searches the largest kernel
     (False, True)
+    >>> FULL.images_gd, FULL.images_spectrum  # images: (H, W, k) and (H, W)
+    ((128, 128, 256), ((512, 512), (2048, 2048)))
     """
 
     kernel_pair: tuple  # (n, k): ntk_toolkit vs explicit J Jᵀ and the peers
@@ -48,6 +54,16 @@ class Config:
     first_call_isolated: bool  # one fresh process per routine (else one for all, in order)
     bandwidth_bytes: int
     budget: float  # seconds of timed repeats per measurement (at least one repeat)
+    # images: sizes are (H, W) or (H, W, k)
+    images_spectrum: tuple  # ((H, W), ...) spectrum of Σ, triangle2d(3), with peak memory in a fresh process
+    images_gd: tuple  # (H, W, k), triangle2d(2): interleaved float64/float32/bandwidth, peers, peak memory
+    images_gd_steps: int
+    images_naive_steps: int
+    images_peer_steps: int
+    images_top: tuple  # (H, W, k): top_eigenpairs(gen, C, images_top_r)
+    images_top_r: int
+    images_kernel: tuple  # (H, W, k): empirical_kernel
+    images_repeats: int
 
 
 FULL = Config(
@@ -58,6 +74,9 @@ FULL = Config(
     gd=(512, 2048), gd_steps=200, gd_repeats=7, naive_steps=20, peer_steps=50,
     spectrum_n=2**20, spectrum_repeats=5, first_call_size=(64, 256), first_call_isolated=True,
     bandwidth_bytes=256 * 2**20, budget=20.0,
+    images_spectrum=((512, 512), (2048, 2048)), images_gd=(128, 128, 256), images_gd_steps=50,
+    images_naive_steps=5, images_peer_steps=20, images_top=(128, 128, 256), images_top_r=20,
+    images_kernel=(64, 64, 1024), images_repeats=5,
 )
 QUICK = Config(
     kernel_pair=(64, 256), kernel_repeats=5, ref_repeats=3,
@@ -67,6 +86,9 @@ QUICK = Config(
     gd=(128, 512), gd_steps=50, gd_repeats=3, naive_steps=10, peer_steps=20,
     spectrum_n=2**16, spectrum_repeats=5, first_call_size=(64, 256), first_call_isolated=False,
     bandwidth_bytes=64 * 2**20, budget=2.0,
+    images_spectrum=((64, 64), (256, 256)), images_gd=(64, 64, 64), images_gd_steps=20,
+    images_naive_steps=5, images_peer_steps=10, images_top=(32, 32, 64), images_top_r=20,
+    images_kernel=(32, 32, 256), images_repeats=3,
 )
 
 #: Time limit of one call in the search for the largest (n, 16n) kernel.
@@ -87,5 +109,14 @@ TARGETS = {
     ("gd", "bound", (512, 2048)): {"min_ratio": 0.5},
     ("gd", "float32", (512, 2048)): {"min_ratio": 1.6},
     ("spectrum", "time", (2**20,)): {"max_s": 2.0},
+    ("images", "spectrum", (512, 512)): {"max_s": 0.25},
+    ("images", "spectrum", (2048, 2048)): {"max_s": 3.0},
+    ("images", "torch", (128, 128, 256)): {"min_ratio": 3.0},
+    ("images", "jax", (128, 128, 256)): {"min_ratio": 1.0},
+    ("images", "bound", (128, 128, 256)): {"min_ratio": 0.5},
+    ("images", "float32", (128, 128, 256)): {"min_ratio": 1.5},
+    ("images", "top_eigenpairs", (128, 128, 256)): {"max_s": 10.0},
+    ("images", "kernel", (64, 64, 1024)): {"max_s": 5.0},
+    ("images", "memory", (128, 128, 256)): {"max_x_C": 3.0},
     ("startup", "import", ()): {"max_s": 1.0},
 }

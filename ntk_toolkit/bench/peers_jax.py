@@ -20,6 +20,12 @@ rest of the toolkit. Two ways to write the circular convolution (``form``):
 * :func:`make_gradient_descent` — a jitted ``lax.fori_loop`` of
   ``C ← C − η ∇L(C)`` with ``∇`` from ``jax.grad``.
 
+Images (``H x W``, flattened row-major, as in :class:`ntk_toolkit.CircularConv2D`):
+the ``k`` channels are a batch of one-channel images (``(k, 1, H, W)``),
+wrapped around with ``jnp.pad(mode="wrap")`` and convolved with
+``lax.conv_general_dilated`` and the taps flipped in both axes
+(:func:`generator_2d`, :func:`make_gradient_descent_2d`).
+
 Float64 (``jax_enable_x64``). Thread count: set ``XLA_FLAGS`` before the first
 ``import jax`` (the benchmark runs each peer in its own process).
 """
@@ -30,7 +36,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["FORMS", "generator", "kernel", "kernel_fn", "make_gradient_descent", "version"]
+__all__ = ["FORMS", "generator", "generator_2d", "kernel", "kernel_fn", "make_gradient_descent",
+           "make_gradient_descent_2d", "version"]
 
 FORMS = ("roll", "conv")
 
@@ -115,13 +122,34 @@ def kernel(taps: np.ndarray, center: int, v: np.ndarray, C: np.ndarray, form: st
     return np.asarray(kernel_fn(taps, center, v, form)(C))
 
 
-def make_gradient_descent(taps: np.ndarray, center: int, v: np.ndarray, y: np.ndarray, C0: np.ndarray,
-                          eta: float, form: str = "roll") -> Callable[[int], np.ndarray]:
-    """A jitted gradient-descent loop; ``run(steps)`` starts from ``C0`` and returns ``C`` (shape ``(n, k)``)."""
+def generator_2d(taps: np.ndarray, center, shape, v: np.ndarray) -> Callable:
+    """``G`` on images as a function of the weights (shape ``(k, H, W)``), returning shape ``(H·W,)``.
+
+    ``jnp.pad(mode="wrap")`` wraps ``L_j − 1 − h_j`` pixels before and ``h_j``
+    after each axis; ``lax.conv_general_dilated`` (a cross-correlation) with
+    the taps flipped in both axes then gives the circular convolution.
+    """
     jax, jnp = _jax()
-    G = generator(taps, center, v, form)
+    taps = np.asarray(taps, dtype=np.float64)
+    L1, L2 = taps.shape
+    h1, h2 = (int(h) for h in center)
+    H, W = (int(x) for x in shape)
+    w = jnp.asarray(np.ascontiguousarray(taps[::-1, ::-1])).reshape(1, 1, L1, L2)
+    vj = jnp.asarray(np.asarray(v, dtype=np.float64))
+    pads = ((0, 0), (L1 - 1 - h1, h1), (L2 - 1 - h2, h2))
+
+    def G(Wk):
+        X = jnp.pad(Wk, pads, mode="wrap")[:, None]  # (k, 1, H + L1 - 1, W + L2 - 1)
+        Z = jax.lax.conv_general_dilated(X, w, (1, 1), "VALID").reshape(Wk.shape[0], H * W)  # (k, n)
+        return vj @ jnp.where(Z > 0, Z, 0.0)
+
+    return G
+
+
+def _jitted_loop(G, W0, y: np.ndarray, eta: float, to_C: Callable) -> Callable[[int], np.ndarray]:
+    """``run(steps)``: a jitted ``fori_loop`` of ``steps`` steps from ``W0``; ``to_C`` maps the weights to ``C``."""
+    jax, jnp = _jax()
     yj = jnp.asarray(np.asarray(y, dtype=np.float64))
-    W0 = jnp.asarray(_layout(np.asarray(C0), form))
     eta = float(eta)
 
     def loss(W):
@@ -135,7 +163,26 @@ def make_gradient_descent(taps: np.ndarray, center: int, v: np.ndarray, y: np.nd
         return jax.lax.fori_loop(0, steps, lambda _, W: W - eta * grad(W), W)
 
     def run(steps: int) -> np.ndarray:
-        W = np.asarray(loop(W0, steps).block_until_ready())
-        return np.ascontiguousarray(W.T) if form == "conv" else W
+        return to_C(np.asarray(loop(W0, steps).block_until_ready()))
 
     return run
+
+
+def make_gradient_descent(taps: np.ndarray, center: int, v: np.ndarray, y: np.ndarray, C0: np.ndarray,
+                          eta: float, form: str = "roll") -> Callable[[int], np.ndarray]:
+    """A jitted gradient-descent loop; ``run(steps)`` starts from ``C0`` and returns ``C`` (shape ``(n, k)``)."""
+    jax, jnp = _jax()
+    G = generator(taps, center, v, form)
+    W0 = jnp.asarray(_layout(np.asarray(C0), form))
+    return _jitted_loop(G, W0, y, eta, lambda W: np.ascontiguousarray(W.T) if form == "conv" else W)
+
+
+def make_gradient_descent_2d(taps: np.ndarray, center, shape, v: np.ndarray, y: np.ndarray, C0: np.ndarray,
+                             eta: float) -> Callable[[int], np.ndarray]:
+    """The jitted loop on ``H x W`` images; ``run(steps)`` starts from ``C0`` (shape ``(H·W, k)``) and returns ``C``."""
+    jax, jnp = _jax()
+    H, W = (int(x) for x in shape)
+    k = C0.shape[1]
+    W0 = jnp.asarray(np.ascontiguousarray(np.asarray(C0, dtype=np.float64).T).reshape(k, H, W))
+    return _jitted_loop(generator_2d(taps, center, (H, W), v), W0, y, eta,
+                        lambda Wk: np.ascontiguousarray(Wk.reshape(k, H * W).T))

@@ -16,10 +16,10 @@ class Row:
     Attributes
     ----------
     section : str
-        ``kernel``, ``gd``, ``spectrum`` or ``startup``.
+        ``kernel``, ``gd``, ``spectrum``, ``images`` or ``startup``.
     operation : str
     size : tuple of int
-        ``(n, k)``, ``(n,)`` or ``()``.
+        ``(n, k)``, ``(n,)`` or ``()``; for images ``(H, W, k)`` or ``(H, W)``.
     dtype : str
     ours : Stats or None
         ntk_toolkit's time (seconds per call, or per step for gradient descent).

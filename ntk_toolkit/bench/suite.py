@@ -15,6 +15,14 @@ Sections (each compares ntk_toolkit with references measured in the same run):
 ``spectrum``
     :func:`ntk_toolkit.spectrum` of the expected kernel against a full FFT of
     its first row.
+``images``
+    The same on ``H x W`` images (:class:`ntk_toolkit.CircularConv2D`, sizes
+    ``(H, W)`` or ``(H, W, k)``): the spectrum of ``Σ`` against a full 2-D
+    FFT, with its peak memory in a fresh process; gradient descent per step
+    against a sparse-``U`` NumPy loop, the memory-bandwidth bound, float32,
+    with peers PyTorch (circular ``conv2d``) and JAX (``lax.conv``), and the
+    peak memory of one run in a fresh process; ``top_eigenpairs`` and
+    ``empirical_kernel``.
 ``startup``
     ``import ntk_toolkit`` and the first call of each public routine in a
     fresh process with a warm Numba cache.
@@ -34,6 +42,7 @@ from ._child import PEER_RTOL, ChildResult, run_child
 from ._timing import LoadMonitor, Stats, environment, fmt_bytes, load_average, set_blas_threads, wait_until_idle
 from .config import (
     FULL,
+    IMAGE_PEER_VARIANTS,
     INSTALL_HINT,
     PEER_NAMES,
     PEER_VARIANTS,
@@ -44,7 +53,7 @@ from .config import (
     Config,
 )
 from .report import BenchReport, Row
-from .sections import gd, kernel, spectrum, startup
+from .sections import gd, images, kernel, spectrum, startup
 from .sections import has_dtype_argument as has_dtype_argument
 
 __all__ = ["FULL", "PEERS", "QUICK", "SECTIONS", "Config", "run_suite"]
@@ -57,7 +66,8 @@ def peer_available(peer: str) -> bool:
 
 class Run:
     """State of one run: configuration, rows, notes, the child launcher and what one section
-    measures for another (the kernel and float64 step times, the memory runs, the bandwidth)."""
+    measures for another (the kernel time, the memory runs, the interleaved gradient-descent runs
+    of each section, the bandwidth)."""
 
     def __init__(self, cfg: Config, quick: bool, peers: bool, threads: int, time_limit: float,
                  log: Callable[[str], None]):
@@ -69,9 +79,7 @@ class Run:
         self.bandwidth: dict | None = None
         self.kernel_ours: Stats | None = None
         self.memory_results: dict = {}
-        self.gd_stats: dict = {}
-        self.gd32_err: float | None = None
-        self.gd64: Stats | None = None
+        self.gd_runs: dict = {}  # section -> gd.GdRuns
         self._missing: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------
@@ -146,6 +154,16 @@ class Run:
                           for p, f in PEER_VARIANTS]
         if "spectrum" in sections:
             units.append(("spectrum", lambda: spectrum.spectrum(self)))
+        if "images" in sections:
+            units += [("images: spectrum", lambda: images.images_spectrum(self)),
+                      ("images: gradient descent", lambda: images.images_gd(self)),
+                      ("images: gradient descent float32", lambda: gd.gd_float32(self, "images"))]
+            if self.peers:
+                units += [(f"images: gradient descent vs {p}", lambda p=p, f=f: gd.gd_peer(self, p, f, "images"))
+                          for p, f in IMAGE_PEER_VARIANTS]
+            units += [("images: gradient descent memory", lambda: images.images_gd_memory(self)),
+                      ("images: top eigenpairs", lambda: images.images_top(self)),
+                      ("images: empirical kernel", lambda: images.images_kernel(self))]
         if "startup" in sections:
             units.append(("start-up", lambda: startup.startup(self)))
         return units
@@ -215,7 +233,7 @@ def run_suite(*, quick: bool = False, peers: bool = False, threads: int | None =
     >>> run_suite(sections=["gpu"])
     Traceback (most recent call last):
         ...
-    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, startup; got ['gpu']
+    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, images, startup; got ['gpu']
     """
     import numba
 

@@ -61,19 +61,24 @@ def kernel_times(state: Run) -> None:
         del C
 
 
-def memory_row(n: int, k: int, res: ChildResult, operation: str = "empirical_kernel") -> Row:
-    """The row of a kernel measured in a fresh process: time and peak extra memory (RSS)."""
-    row = Row("kernel", operation, (n, k))
+def memory_row(size: tuple, res: ChildResult, operation: str = "empirical_kernel", section: str = "kernel",
+               per: int = 1) -> Row:
+    """The row of a routine measured in a fresh process: time (divided by ``per``) and peak extra memory (RSS).
+
+    ``peak_x_C`` is set when the child reports ``C_nbytes``.
+    """
+    row = Row(section, operation, tuple(size))
     if not res.ok:
         row.status = res.status
         row.details["message"] = res.message
         return row
     r = res.result
-    row.ours = Stats.from_times(r["times"], res.other_cores)
+    row.ours = Stats.from_times(r["times"], res.other_cores, per=per)
     row.peak_bytes = int(r["extra_bytes"])
-    row.peak_x_C = r["extra_bytes"] / r["C_nbytes"]
-    row.details.update(C_nbytes=r["C_nbytes"], K_nbytes=r["K_nbytes"], exact_peak=r["exact_peak"],
-                       measured_in="fresh process (RSS)")
+    if r.get("C_nbytes"):
+        row.peak_x_C = r["extra_bytes"] / r["C_nbytes"]
+    row.details.update({key: r[key] for key in ("C_nbytes", "K_nbytes", "out_nbytes", "exact_peak") if key in r})
+    row.details["measured_in"] = "fresh process (RSS)"
     return row
 
 
@@ -83,7 +88,7 @@ def kernel_memory(state: Run) -> None:
     for (n, k), repeats in state.cfg.kernel_memory:
         res = state.child({"task": "kernel", "n": n, "k": k, "repeats": repeats, "budget": state.cfg.budget})
         state.memory_results[(n, k)] = res
-        row = state.add(memory_row(n, k, res), ("kernel", "memory", (n, k)))
+        row = state.add(memory_row((n, k), res), ("kernel", "memory", (n, k)))
         if row.status == "ok":
             state.notes.append(f"empirical_kernel at {(n, k)}: peak extra memory {fmt_bytes(row.peak_bytes)} "
                                f"= {row.peak_x_C:.2f}× C.nbytes ({fmt_bytes(row.details['C_nbytes'])}), "
@@ -126,7 +131,7 @@ def kernel_largest(state: Run) -> None:
     if best is None:
         row = Row("kernel", op, (), status="none completed", details={"tried": tried, "stopped": reason})
     else:
-        row = memory_row(best[0], best[1], best[2], operation=op)
+        row = memory_row((best[0], best[1]), best[2], operation=op)
         row.details.update(tried=tried, stopped=reason)
     state.add(row)
     state.notes.append(f"largest (n, 16n) kernel within {LARGEST_SECONDS:g} s: "
