@@ -249,7 +249,7 @@ def plot_denoising(result, title: str | None = None):
     """
     plt = pyplot()
     r = result
-    fig = plt.figure(figsize=(10.5, 7.4))
+    fig = plt.figure(figsize=(10.5, 6.6))
     gs = fig.add_gridspec(2, 4, height_ratios=(1.0, 1.25), hspace=0.3)
     _image_row(fig, [gs[0, j] for j in range(4)], (
         (r.clean, "clean"), (r.noisy, f"noisy: {r.noisy_psnr:.2f} dB"),
@@ -360,7 +360,7 @@ def plot_inpainting(result, title: str | None = None):
         with np.errstate(divide="ignore"):
             return float(10.0 * np.log10(n / (rel ** 2 * nx2)))
 
-    fig = plt.figure(figsize=(10.5, 7.4))
+    fig = plt.figure(figsize=(10.5, 6.6))
     gs = fig.add_gridspec(2, 4, height_ratios=(1.0, 1.25), hspace=0.3)
     _image_row(fig, [gs[0, j] for j in range(4)], (
         (r.clean, "clean"), (r.observed, f"A⁺y (m = {r.m} of {n}): {r.psnr_min_l2:.2f} dB"),

@@ -101,7 +101,7 @@ def _plot_trig2d(res):
     im = ax2.imshow(np.log10(np.abs(d["WSW"]) + 1e-300), cmap="magma", vmin=-18, interpolation="nearest")
     fig.colorbar(im, ax=ax2, label="log10 |(Wᵀ Σ W)_ij|")
     finish_axes(ax2, "basis column j", "basis column i",
-                f"log10 |Wᵀ Σ W| for {d['labels'][-1]} (not axis-symmetric)", legend=False)
+                f"log10 |Wᵀ Σ W| for {d['WSW_label']} (neither separable nor symmetric)", legend=False)
     ax2.grid(False)
     fig.tight_layout()
     return [("", fig)]
@@ -156,7 +156,8 @@ def trig_basis_2d(profile: str, seed: int, fault: str | None = None):
                 mirrored = np.stack([freqs[:, 0], -freqs[:, 1]], axis=1)
                 asym.append(float(np.max(np.abs(_fft_at(lam, freqs, H) - _fft_at(lam, mirrored, H)))) / scale)
             if i == 0:
-                shown.setdefault("WSW", D)
+                if filt is rand:
+                    shown["WSW"], shown["WSW_label"] = D, filt.name
                 shown["labels"].append(filt.name)
                 shown["diagonals"].append(diag)
                 shown["predicted"].append(pred)

@@ -131,7 +131,7 @@ def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAU
     descent on ``½‖G(C) − y‖²`` from the mirrored ``C_0`` (``G(C_0) = 0``), and the PSNR
     of ``G(C_τ)`` against the clean ``x``; the prediction is the PSNR of the linear model
     ``f_τ = y − (I − ηΣ)^τ (y − G(C_0))`` for the same ``y`` (``docs/theory.md`` §4.1,
-    eq. (4.4); its error decomposition is §4.2).
+    eq. (4.2); its error decomposition is §4.2).
 
     Parameters
     ----------

@@ -176,8 +176,9 @@ def inpaint_image(gen, image, keep: float | None = None, *, A=None, seed=0, omeg
     Cost: the interpolant and the linear model each take ``Σ Aᵀ`` by FFT (O(n m log n)),
     the dense ``(m, n)`` ``A`` and an ``eigh`` of the ``m x m`` matrix ``A Σ Aᵀ`` (O(m³)):
     measured about 0.3 s at 32×32 (m ≈ 340) and 1 s at 64×64 (m ≈ 1350, 45 MB per
-    ``(m, n)`` array) on 2 cores; at 128×128 (m ≈ 5460) the ``eigh`` takes about a minute
-    and 1 GB, and 256×256 (m ≈ 21850, 3.8 GB per ``m x m`` matrix) is out of reach.
+    ``(n, m)`` array) on 2 cores, for each of the two (three with ``gaussian_reference``).
+    Scaled from there: 128×128 (m ≈ 5460) needs about 3 GB (three ``(n, m)`` arrays of
+    0.7 GB) and half a minute per ``eigh``; 256×256 (m ≈ 21850) is out of reach.
     ``A⁺y`` is ``Aᵀy`` for a mask or a subsampled DCT (orthonormal rows), a least-squares
     solve (O(m² n)) otherwise. Plus up to ``max_steps`` gradient-descent steps.
 
