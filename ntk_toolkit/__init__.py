@@ -8,7 +8,7 @@ convolutional generators with fixed interpolating filters.
 
 from __future__ import annotations
 
-from . import bases, filters, images, measurements, operators, signals
+from . import bases, filters, image_experiments, images, measurements, operators, signals
 from ._memory import memory_budget, set_memory_budget
 from .convolution2d import CircularConv2D
 from .dynamics import (
@@ -77,6 +77,7 @@ __all__ = [
     "filters",
     "frequency_energy",
     "images",
+    "image_experiments",
     "gradient_descent",
     "gradient_flow",
     "linearized",

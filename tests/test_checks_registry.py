@@ -20,6 +20,7 @@ EXPECTED_ORDER = (
     "denoising.early-stopping-curve", "denoising.oracle", "denoising.three-term-bound",
     "cs.gd-limit", "cs.smoothest-beats-min-l2", "cs.recovery-law", "cs.rank-p-exact", "cs.noise-amplification",
     "cs.discrepancy-principle",
+    "image.trig-basis-2d", "image.structure-vs-noise", "image.early-stopping", "image.inpainting",
 )
 
 TOY_FAMILY = '''
@@ -57,7 +58,7 @@ def test_name_prefix_is_the_family_of_the_defining_module():
 
 
 def test_discover_lists_families_in_report_order():
-    assert discover() == ["kernel", "dynamics", "denoising", "cs"]
+    assert discover() == ["kernel", "dynamics", "denoising", "cs", "image"]
     assert family_of("ntk_toolkit.checks.cs.limit") == "cs"
     assert family_of("ntk_toolkit.checks.runner") is None
     assert family_of("ntk_toolkit.checks._common") is None
