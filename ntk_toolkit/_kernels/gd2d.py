@@ -219,7 +219,7 @@ def _taps4(w, g, base, sign, period):  # pragma: no cover - compiled
     return t0, i0, t1, i1, t2, i2, t3, i3
 
 
-@jit
+@inline_jit
 def _column_from_rows(T, col, a, rq, X, W, c0, m):  # pragma: no cover - compiled
     """``T[col, c] = Σ_q a[q] X[rq[q] W + col, c0 + c]``: one column of the vertical pass, four rows per pass."""
     L1 = a.shape[0]
@@ -251,7 +251,7 @@ def _column_from_rows(T, col, a, rq, X, W, c0, m):  # pragma: no cover - compile
                 T[col, c] += ((t0 * X[p0, c0 + c] + t1 * X[p1, c0 + c]) + t2 * X[p2, c0 + c]) + t3 * X[p3, c0 + c]
 
 
-@jit
+@inline_jit
 def _column_from_mask(T, col, a, coef, rq, r, mask, W, c0, m):  # pragma: no cover - compiled
     """``T[col, c] = Σ_q a[q] coef r[p_q] mask[p_q, c0 + c]`` with ``p_q = rq[q] W + col``: a column of the
     vertical pass of the gradient, read straight from the byte mask (four rows per pass)."""
