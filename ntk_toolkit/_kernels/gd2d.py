@@ -41,6 +41,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import inline_jit, jit, pjit, sum_jit
+from .rows import group
 
 
 @jit
@@ -180,46 +181,6 @@ def _slots(slots, j1, L1):  # pragma: no cover - compiled
 
 # --------------------------------------------------------------------------- separable filters (R = 1)
 @inline_jit
-def _taps4(w, g, base, sign, period):  # pragma: no cover - compiled
-    """Weights ``w[g … g+3]`` (zero past the end) and their indices ``(base + sign·q) mod period``."""
-    L = w.shape[0]
-    t0 = w[g]
-    i0 = base + sign * g
-    while i0 < 0:
-        i0 += period
-    while i0 >= period:
-        i0 -= period
-    t1 = t0 - t0
-    t2 = t1
-    t3 = t1
-    i1 = i0
-    i2 = i0
-    i3 = i0
-    if g + 1 < L:
-        t1 = w[g + 1]
-        i1 = base + sign * (g + 1)
-        while i1 < 0:
-            i1 += period
-        while i1 >= period:
-            i1 -= period
-    if g + 2 < L:
-        t2 = w[g + 2]
-        i2 = base + sign * (g + 2)
-        while i2 < 0:
-            i2 += period
-        while i2 >= period:
-            i2 -= period
-    if g + 3 < L:
-        t3 = w[g + 3]
-        i3 = base + sign * (g + 3)
-        while i3 < 0:
-            i3 += period
-        while i3 >= period:
-            i3 -= period
-    return t0, i0, t1, i1, t2, i2, t3, i3
-
-
-@inline_jit
 def _column_from_rows(T, col, a, rq, X, W, c0, m):  # pragma: no cover - compiled
     """``T[col, c] = Σ_q a[q] X[rq[q] W + col, c0 + c]``: one column of the vertical pass, four rows per pass."""
     L1 = a.shape[0]
@@ -293,7 +254,7 @@ def _h_head(z, T, b, base, sign, W, m):  # pragma: no cover - compiled
     last = ((L2 - 1) // 4) * 4
     mm = np.uint64(m)
     for g in range(0, last, 4):
-        t0, s0, t1, s1, t2, s2, t3, s3 = _taps4(b, g, base, sign, W)
+        t0, s0, t1, s1, t2, s2, t3, s3 = group(b, base, sign, W, g)
         if g == 0:
             for c in range(mm):
                 z[c] = ((t0 * T[s0, c] + t1 * T[s1, c]) + t2 * T[s2, c]) + t3 * T[s3, c]
@@ -391,7 +352,7 @@ def forward_row_from(a, b, h2, W, X, xc0, vb, mask, c0, p0, T, z, gout, rq, line
             _column_from_rows(T, done, a, rq, X, W, xc0, m)
             done += 1
         last = _h_head(z, T, b, i2 + h2, -1, W, m)
-        t0, s0, t1, s1, t2, s2, t3, s3 = _taps4(b, last, i2 + h2, -1, W)
+        t0, s0, t1, s1, t2, s2, t3, s3 = group(b, i2 + h2, -1, W, last)
         if linear:  # Σ_c v_c M z_c with the given mask M
             gout[i2] = _h_masked_sum(z, last > 0, T, vb, mask, p0 + i2, c0, t0, s0, t1, s1, t2, s2, t3, s3)
         else:
@@ -430,7 +391,7 @@ def gradient_row_to(a, b, h2, W, mask, r, coef, c0, T, z, out, orow, oc0, vb, up
             _column_from_mask(T, done, a, coef, rq, r, mask, W, c0, m)
             done += 1
         last = _h_head(z, T, b, j2 - h2, 1, W, m)
-        t0, s0, t1, s1, t2, s2, t3, s3 = _taps4(b, last, j2 - h2, 1, W)
+        t0, s0, t1, s1, t2, s2, t3, s3 = group(b, j2 - h2, 1, W, last)
         p = orow * W + j2
         has_z = last > 0
         if update:
