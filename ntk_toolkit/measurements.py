@@ -19,8 +19,8 @@ from ._memory import check_memory
 from ._validation import as_float_array, as_rng, check_int
 from .operators import Operator
 
-__all__ = ["GaussianMeasurement", "RandomMask", "SubsampledDCT", "MatrixMeasurement", "Identity",
-           "as_measurement"]
+__all__ = ["GaussianMeasurement", "RandomMask", "SubsampledDCT", "SubsampledDCT2D", "MatrixMeasurement",
+           "Identity", "as_measurement"]
 
 
 def _check_dense(m: int, n: int) -> None:
@@ -298,6 +298,111 @@ class SubsampledDCT(_Measurement):
 
     def norm(self) -> float:
         return 1.0
+
+
+class SubsampledDCT2D(_Measurement):
+    """``m`` random coefficients of the orthonormal 2-D DCT-II of an ``H x W`` image, applied with
+    ``scipy.fft.dctn`` / ``idctn`` in O(n log n), ``n = H W``.
+
+    The image is the signal ``x = image.reshape(-1)`` (row-major, as everywhere in the
+    toolkit). The 2-D DCT-II is separable, ``D_H X D_Wᵀ``, so row ``i`` of ``A`` is the
+    product ``d_{f1}[t1] d_{f2}[t2]`` of two 1-D orthonormal DCT-II basis functions
+    (:meth:`SubsampledDCT.todense`), flattened, for the coefficient
+    ``(f1, f2) = divmod(indices[i], W)``.
+
+    Parameters
+    ----------
+    m : int
+        Number of measurements, ``1 <= m <= H W``.
+    shape : (int, int)
+        Image shape ``(H, W)``.
+    seed : int, numpy.random.Generator or None
+
+    Attributes
+    ----------
+    indices : ndarray of int, shape (m,)
+        The kept coefficients as flat (row-major) indices into the ``(H, W)`` grid of
+        frequencies, increasing. Rows are orthonormal, ``‖A‖ = 1``, so ``A⁺ = Aᵀ``.
+    grid_shape : tuple (H, W)
+    frequencies : ndarray of int, shape (m, 2)
+        ``(f1, f2)`` of each kept coefficient (``f1`` along the height).
+
+    Notes
+    -----
+    Cost: one ``dctn`` (``apply``) or ``idctn`` (``apply_T``) of the image, O(n log n), per
+    column; no matrix is stored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit.measurements import SubsampledDCT2D
+    >>> A = SubsampledDCT2D(5, (4, 6), seed=0)
+    >>> A.shape, A.grid_shape, A.norm()
+    ((5, 24), (4, 6), 1.0)
+    >>> M = A.todense()
+    >>> bool(np.allclose(M @ M.T, np.eye(5)))  # orthonormal rows
+    True
+    >>> img = np.random.default_rng(1).random((4, 6))
+    >>> from scipy.fft import dctn
+    >>> bool(np.allclose(A.apply(img.reshape(-1)), dctn(img, norm="ortho").reshape(-1)[A.indices]))
+    True
+    >>> bool(np.allclose(A.apply(np.eye(24)), M))  # apply (FFT) agrees with the matrix
+    True
+    """
+
+    def __init__(self, m: int, shape, seed=None):
+        if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+            raise TypeError(f"shape must be a pair (H, W) of positive ints, got {shape!r}")
+        H = check_int("shape[0]", shape[0], minimum=1)
+        W = check_int("shape[1]", shape[1], minimum=1)
+        self._grid = (H, W)
+        self.n = H * W
+        self.m = check_int("m", m, minimum=1)
+        if self.m > self.n:
+            raise ValueError(f"m must be <= n={self.n} (the pixels of a {H}x{W} image), got {self.m}")
+        self.indices = np.sort(as_rng(seed).choice(self.n, size=self.m, replace=False)).astype(np.int64)
+
+    @property
+    def grid_shape(self) -> tuple[int, int]:
+        return self._grid
+
+    @property
+    def frequencies(self) -> np.ndarray:
+        return np.stack(np.divmod(self.indices, self._grid[1]), axis=1)
+
+    def apply(self, x) -> np.ndarray:
+        x = self._x(x)
+        coef = _lazy.fft().dctn(x.reshape(self._grid + x.shape[1:]), type=2, norm="ortho", axes=(0, 1))
+        return coef.reshape(x.shape)[self.indices]
+
+    def apply_T(self, y) -> np.ndarray:
+        y = self._y(y)
+        full = np.zeros((self.n,) + y.shape[1:])
+        full[self.indices] = y
+        img = _lazy.fft().idctn(full.reshape(self._grid + y.shape[1:]), type=2, norm="ortho", axes=(0, 1))
+        return img.reshape(full.shape)
+
+    def todense(self) -> np.ndarray:
+        """The ``m x n`` matrix (O(mn) memory: small cases and tests): row ``i`` is
+        ``d_{f1} ⊗ d_{f2}`` flattened, ``d_f[t] = s_f cos(π f (2t + 1) / (2N))``, ``s_0 = √(1/N)``,
+        ``s_f = √(2/N)`` with ``N = H`` resp. ``W``."""
+        _check_dense(self.m, self.n)
+        H, W = self._grid
+
+        def rows(f, N):
+            f = np.asarray(f, dtype=float)[:, None]
+            t = np.arange(N, dtype=float)[None, :]
+            scale = np.where(f == 0, np.sqrt(1.0 / N), np.sqrt(2.0 / N))
+            return scale * np.cos(np.pi * f * (2.0 * t + 1.0) / (2.0 * N))
+
+        f1, f2 = np.divmod(self.indices, W)
+        return (rows(f1, H)[:, :, None] * rows(f2, W)[:, None, :]).reshape(self.m, self.n)
+
+    def norm(self) -> float:
+        return 1.0
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(m={self.m}, shape={self._grid[0]}x{self._grid[1]})"
 
 
 class Identity(_Measurement):

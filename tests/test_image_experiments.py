@@ -18,7 +18,7 @@ from ntk_toolkit.image_experiments import (
     fit_image_vs_noise,
     inpaint_image,
 )
-from ntk_toolkit.measurements import GaussianMeasurement, RandomMask, SubsampledDCT
+from ntk_toolkit.measurements import GaussianMeasurement, RandomMask, SubsampledDCT, SubsampledDCT2D
 
 SHAPE = (8, 10)
 #: PSNR and outputs computed two ways (FFT eigenbasis vs dense Σ and matrix powers): rounding only.
@@ -159,12 +159,12 @@ def _dense_interpolant(S, A, y):
     return S @ A.T @ np.linalg.solve(M, y)
 
 
-@pytest.mark.parametrize("kind", ["mask", "gaussian", "dct"])
+@pytest.mark.parametrize("kind", ["mask", "gaussian", "dct", "dct2d"])
 def test_inpaint_interpolant_and_psnr(kind, gen, clean, sigma_dense):
     n = clean.size
     x = clean.reshape(-1)
     A = {"mask": RandomMask(n, m=30, seed=1), "gaussian": GaussianMeasurement(30, n, seed=1),
-         "dct": SubsampledDCT(30, n, seed=1)}[kind]
+         "dct": SubsampledDCT(30, n, seed=1), "dct2d": SubsampledDCT2D(30, SHAPE, seed=1)}[kind]
     r = inpaint_image(gen, clean, A=A, max_steps=3000, rtol=1e-6, seed=0)
     y = A.apply(x)
     xh = r.interpolant.reshape(-1)

@@ -27,6 +27,7 @@ from ntk_toolkit.measurements import (
     MatrixMeasurement,
     RandomMask,
     SubsampledDCT,
+    SubsampledDCT2D,
     as_measurement,
 )
 from ntk_toolkit.operators import CircularConv
@@ -43,7 +44,7 @@ NORM_RTOL = 1e-12
 GAUSS_VAR_RTOL = 0.05
 GAUSS_MEAN_SIGMAS = 5.0
 
-KINDS = ("gaussian", "mask_m", "mask_keep", "dct", "identity", "matrix")
+KINDS = ("gaussian", "mask_m", "mask_keep", "dct", "dct2d", "identity", "matrix")
 
 
 def naive_dct_matrix(n: int) -> np.ndarray:
@@ -56,6 +57,12 @@ def naive_dct_matrix(n: int) -> np.ndarray:
     return D
 
 
+def grid_of(n: int) -> tuple[int, int]:
+    """An image shape ``(H, W)`` with ``H W = n``, ``H`` the largest divisor ``<= √n`` (``(1, n)`` for a prime)."""
+    h = max(d for d in range(1, math.isqrt(n) + 1) if n % d == 0)
+    return h, n // h
+
+
 def make(kind: str, m: int, n: int, seed: int):
     """An operator of the given kind with ``m`` rows (``mask_keep`` draws its own ``m``)."""
     if kind == "gaussian":
@@ -66,6 +73,8 @@ def make(kind: str, m: int, n: int, seed: int):
         return RandomMask(n, keep=0.5, seed=seed) if n >= 8 else RandomMask(n, keep=1.0, seed=seed)
     if kind == "dct":
         return SubsampledDCT(m, n, seed=seed)
+    if kind == "dct2d":
+        return SubsampledDCT2D(m, grid_of(n), seed=seed)
     if kind == "identity":
         return Identity(n)
     if kind == "matrix":
@@ -84,6 +93,44 @@ def test_subsampled_dct_todense_is_rows_of_the_orthonormal_dct(n):
         assert_close(A.todense(), D[A.indices], what=f"DCT rows n={n} m={m}")
         # the rows are orthonormal: A Aᵀ = I_m
         assert_close(A.todense() @ A.todense().T, np.eye(m), what="A Aᵀ")
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (4, 4), (5, 8), (9, 6)])
+def test_subsampled_dct2d_todense_is_rows_of_the_kronecker_dct(shape):
+    """The 2-D DCT-II of a row-major image is ``D_H ⊗ D_W``; the kept rows are orthonormal."""
+    H, W = shape
+    D = np.kron(naive_dct_matrix(H), naive_dct_matrix(W))
+    n = H * W
+    for m in sorted({1, max(1, n // 3), n}):
+        A = SubsampledDCT2D(m, shape, seed=m)
+        assert A.shape == (m, n) and A.grid_shape == shape
+        assert A.indices.shape == (m,) and np.all(np.diff(A.indices) > 0)
+        assert A.frequencies.tolist() == [list(divmod(int(i), W)) for i in A.indices]
+        assert_close(A.todense(), D[A.indices], what=f"2-D DCT rows {shape} m={m}")
+        assert_close(A.todense() @ A.todense().T, np.eye(m), what="A Aᵀ")
+
+
+def test_subsampled_dct2d_matches_scipy_dctn_and_its_inverse():
+    from scipy.fft import dctn, idctn
+
+    H, W, m = 6, 10, 25
+    A = SubsampledDCT2D(m, (H, W), seed=3)
+    rng = np.random.default_rng(0)
+    img = rng.random((H, W))
+    assert_close(A.apply(img.reshape(-1)), dctn(img, norm="ortho").reshape(-1)[A.indices], what="dctn")
+    # a batch of images as the columns of an (n, B) array
+    imgs = rng.random((3, H, W))
+    X = imgs.reshape(3, -1).T
+    assert_close(A.apply(X), np.stack([dctn(a, norm="ortho").reshape(-1)[A.indices] for a in imgs], axis=1),
+                 what="batched dctn")
+    y = rng.standard_normal(m)
+    full = np.zeros(H * W)
+    full[A.indices] = y
+    assert_close(A.apply_T(y), idctn(full.reshape(H, W), norm="ortho").reshape(-1), what="idctn")
+    # all coefficients: A is the orthonormal 2-D DCT, Aᵀ A = I
+    F = SubsampledDCT2D(H * W, (H, W), seed=0)
+    assert_close(F.apply_T(F.apply(img.reshape(-1))), img.reshape(-1), what="Aᵀ A x = x")
+    assert repr(A) == "SubsampledDCT2D(m=25, shape=6x10)"
 
 
 @pytest.mark.parametrize("n", [1, 9, 32])
@@ -220,7 +267,7 @@ def test_variance_scales_with_m_not_n():
         assert abs(float(A.var()) * m - 1.0) <= GAUSS_VAR_RTOL
 
 
-@pytest.mark.parametrize("kind", ["gaussian", "mask_m", "mask_keep", "dct"])
+@pytest.mark.parametrize("kind", ["gaussian", "mask_m", "mask_keep", "dct", "dct2d"])
 def test_same_seed_same_operator_different_seed_different_operator(kind):
     a, b, c = (make(kind, 6, 30, seed=s) for s in (11, 11, 12))
     assert np.array_equal(a.todense(), b.todense())
@@ -248,6 +295,10 @@ def test_mask_keep_fraction_is_about_keep():
         (lambda: RandomMask(10, m=0), ValueError, ["m", "0"]),
         (lambda: SubsampledDCT(11, 10), ValueError, ["m", "11", "n=10"]),
         (lambda: SubsampledDCT(0, 10), ValueError, ["m", "0"]),
+        (lambda: SubsampledDCT2D(13, (3, 4)), ValueError, ["m", "13", "n=12", "3x4"]),
+        (lambda: SubsampledDCT2D(0, (3, 4)), ValueError, ["m", "0"]),
+        (lambda: SubsampledDCT2D(2, (0, 4)), ValueError, ["shape[0]", "0"]),
+        (lambda: SubsampledDCT2D(2, 12), TypeError, ["shape", "(H, W)", "12"]),
         (lambda: GaussianMeasurement(0, 10), ValueError, ["m", "0"]),
         (lambda: GaussianMeasurement(3, 0), ValueError, ["n", "0"]),
         (lambda: GaussianMeasurement(3.5, 10), TypeError, ["m", "3.5"]),
@@ -410,3 +461,18 @@ def test_linearized_with_A_matches_repeated_products(gen, kind):
     assert_close(lin.limit(), naive.linearized_limit(K, y, f0=f0, A=D), LINEARIZED_TOL, what=f"{kind} limit")
     # the same with the dense matrix and with the kernel matrix
     assert_close(nt.linearized(K, y, eta, f0=f0, A=D).output(taus), outs[taus], LINEARIZED_TOL, what="dense")
+
+
+def test_subsampled_dct2d_with_an_image_generator_matches_naive():
+    """Gradient descent on ½‖A G(C) − y‖² with 2-D DCT measurements of an image, against the dense A."""
+    g2 = nt.TwoLayerGenerator(nt.CircularConv2D(nt.filters.from_spec("triangle2d:2"), (6, 5)), 8)
+    A = SubsampledDCT2D(12, (6, 5), seed=1)
+    D, U, v = A.todense(), g2.operator.todense(), g2.output_weights
+    C0 = g2.init(seed=2, omega=0.4)
+    y = D @ np.random.default_rng(3).random(30)
+    eta = nt.max_step_size(g2, A)
+    traj = nt.gradient_descent(g2, y, C0, eta, 25, A=A, record=list(range(26)))
+    losses, outputs, C = naive.gradient_descent(U, v, y, C0, eta, 25, A=D)
+    assert_close(traj.losses, losses, GD_TOL, what="2-D DCT losses")
+    assert_close(traj.outputs, outputs, GD_TOL, what="2-D DCT outputs")
+    assert_close(traj.C, C, GD_TOL, what="2-D DCT final weights")

@@ -7,10 +7,13 @@ A thin layer over the library: one module per command group, each importing only
 module        commands                    library functions
 ============  ==========================  ===============================================
 spectrum      ``spectrum``                :func:`ntk_toolkit.spectrum`
-fit           ``fit``                     :func:`ntk_toolkit.gradient_descent`, :func:`ntk_toolkit.linearized`
+fit           ``fit``                     :func:`ntk_toolkit.gradient_descent`, :func:`ntk_toolkit.linearized`;
+                                          with ``--image`` :func:`~ntk_toolkit.image_experiments.fit_image_vs_noise`
+denoise       ``denoise``                 :func:`ntk_toolkit.image_experiments.denoise_image`
 verify        ``verify``, ``checks``      :mod:`ntk_toolkit.checks`
 bench         ``bench``                   :mod:`ntk_toolkit.bench`
-cs            ``cs``, ``cs-curve``        :func:`ntk_toolkit.run_to_convergence`, :func:`ntk_toolkit.recovery_curve`
+cs            ``cs``, ``cs-curve``        :func:`ntk_toolkit.run_to_convergence`, :func:`ntk_toolkit.recovery_curve`;
+                                          with ``--image`` :func:`~ntk_toolkit.image_experiments.inpaint_image`
 ============  ==========================  ===============================================
 
 A command's module is imported when the command is looked up (running it, or
@@ -34,6 +37,7 @@ COMMANDS = {
     "checks": ("verify", "checks"),
     "cs": ("cs", "cs"),
     "cs-curve": ("cs", "cs_curve"),
+    "denoise": ("denoise", "denoise"),
     "fit": ("fit", "fit"),
     "spectrum": ("spectrum", "spectrum"),
     "verify": ("verify", "verify"),
@@ -70,4 +74,6 @@ def main() -> None:
       ntk-toolkit spectrum --filter triangle:4 --n 256
       ntk-toolkit spectrum --filter triangle2d:3 --shape 256x256
       ntk-toolkit fit --signal smooth --filter triangle:4 --n 128 --k 1024
+      ntk-toolkit denoise --image camera --size 128 --sigma 0.1 --filter triangle2d:2 --k 256
+      ntk-toolkit cs --image camera --size 32 --measurement mask --keep 0.33
     """

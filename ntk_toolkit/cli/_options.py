@@ -24,6 +24,9 @@ FILTER_SPECS = "triangle:P, gaussian:STD[:TRUNCATE|none], box:W, delta, custom:T
 #: The forms of a 2-D (image) filter specification, used with ``--shape HxW``.
 FILTER_SPECS_2D = "triangle2d:P, gaussian2d:STD[:TRUNCATE], box2d:W, bilinear"
 
+#: The filter of the image commands when ``--filter`` is not given.
+IMAGE_FILTER = "triangle2d:2"
+
 
 # --------------------------------------------------------------------------- parameter types
 class FiniteFloatRange(click.FloatRange):
@@ -70,6 +73,41 @@ class ImageShape(click.ParamType):
         return shape
 
 
+class ImageSize(ImageShape):
+    """The size of an image: ``S`` (an ``S x S`` image) or ``HxW``."""
+
+    name = "S|HxW"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str) and value.strip().isdigit():
+            side = int(value)
+            if side < 1:
+                self.fail(f"an image size must be >= 1, got {value!r}", param, ctx)
+            return side, side
+        return super().convert(value, param, ctx)
+
+
+class ImageName(click.ParamType):
+    """The name of an image shipped with scikit-image (:func:`ntk_toolkit.images.available`),
+    checked when the command runs, so that ``--help`` does not need scikit-image."""
+
+    name = "NAME"
+
+    def convert(self, value, param, ctx):
+        from ..images import available
+
+        try:
+            names = available()
+        except ImportError as exc:
+            self.fail(str(exc), param, ctx)
+        if value not in names:
+            self.fail(f"{value!r} is not one of the images shipped with scikit-image: {', '.join(names)}",
+                      param, ctx)
+        return value
+
+
 # --------------------------------------------------------------------------- shared options
 def filter_option(default: str = "triangle:4"):
     return click.option("--filter", "filter_spec", default=default, show_default=True, help=f"Filter: {FILTER_SPECS}")
@@ -85,6 +123,17 @@ def plot_option(help: str = "Write a figure (PNG/PDF by suffix)."):
 
 def quiet_option():
     return click.option("--quiet", is_flag=True, help="No progress bar.")
+
+
+def image_option(help: str, default: str | None = None):
+    return click.option("--image", type=ImageName(), default=default, show_default=default is not None,
+                        help=f"{help} One of ntk_toolkit.images.available(), e.g. camera, astronaut, "
+                             "shepp_logan_phantom.")
+
+
+def size_option(default: int | None, help: str = "Image size: S (S x S) or HxW (center crop, then resize)."):
+    return click.option("--size", type=ImageSize(), default=None if default is None else str(default),
+                        show_default=default is not None, metavar="S|HxW", help=help)
 
 
 def seed_option():
@@ -150,24 +199,64 @@ def parse_filter(spec: str, option: str = "--filter"):
         raise bad(option, str(exc)) from exc
 
 
-def build_image_generator(spec: str, shape: tuple[int, int], k: int, option: str = "--filter"):
-    """``TwoLayerGenerator`` of the 2-D filter ``spec`` on ``H x W`` images (``--shape``) with ``k`` channels."""
+def build_image_generator(spec: str, shape: tuple[int, int], k: int, option: str = "--filter",
+                          shape_option: str = "--shape"):
+    """``TwoLayerGenerator`` of the 2-D filter ``spec`` on ``H x W`` images (``shape_option``, e.g. ``--shape``
+    or ``--size``) with ``k`` channels; usage errors name the options."""
     from ..convolution2d import CircularConv2D
     from ..generator import TwoLayerGenerator
 
     filt = parse_filter(spec, option)
     if getattr(filt, "ndim", 1) != 2:
-        raise bad("--shape", f"--shape HxW is for 2-D filters ({FILTER_SPECS_2D}); {option} {spec!r} is a "
-                             "1-D filter: give the signal length with --n instead")
+        if shape_option == "--shape":
+            raise bad("--shape", f"--shape HxW is for 2-D filters ({FILTER_SPECS_2D}); {option} {spec!r} is a "
+                                 "1-D filter: give the signal length with --n instead")
+        raise bad(option, f"{spec!r} is a 1-D filter; images need a 2-D filter: {FILTER_SPECS_2D}")
     try:
         op = CircularConv2D(filt, shape)
     except (ValueError, TypeError) as exc:
-        raise click.BadParameter(f"{spec!r} does not fit --shape {shape[0]}x{shape[1]}: {exc}",
-                                 param_hint=[option, "--shape"]) from exc
+        raise click.BadParameter(f"{spec!r} does not fit {shape_option} {shape[0]}x{shape[1]}: {exc}",
+                                 param_hint=[option, shape_option]) from exc
     try:
         return TwoLayerGenerator(op, k)
     except (ValueError, TypeError) as exc:
         raise bad("--k", str(exc)) from exc
+
+
+def check_1d_filter(spec: str, option: str = "--filter") -> None:
+    """A usage error if ``spec`` is a 2-D (image) filter in the 1-D form of a command (no ``--image``)."""
+    if getattr(parse_filter(spec, option), "ndim", 1) == 2:
+        raise bad(option, f"{spec!r} is a 2-D (image) filter: give an image with --image NAME "
+                          f"(and --size), or a 1-D filter ({FILTER_SPECS})")
+
+
+def given(ctx: click.Context, name: str) -> bool:
+    """Whether the parameter ``name`` was given on the command line (or by the environment), not defaulted."""
+    from click.core import ParameterSource
+
+    return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+
+
+def reject_given(ctx: click.Context, options: dict[str, str], reason: str) -> None:
+    """A usage error naming the first of ``options`` (parameter name -> ``--option``) given on the command line."""
+    for name, option in options.items():
+        if given(ctx, name):
+            raise bad(option, f"{option} {reason}")
+
+
+def load_image(name: str, shape: tuple[int, int]):
+    """:func:`ntk_toolkit.images.load` ``(name, size=shape)`` as a gray image, or a usage error naming ``--size``."""
+    from ..images import load
+
+    try:
+        return load(name, size=shape)
+    except ValueError as exc:  # a size larger than the image (the command line does not upsample)
+        raise bad("--size", str(exc).replace(" or upsample=True", "")) from exc
+
+
+def image_json(result, options: dict, seconds: float, plot: str | None) -> dict:
+    """The JSON of an image command: the options, the result's ``to_dict()``, run time and figure path."""
+    return {**options, "result": result.to_dict(), "seconds": seconds, "plot": plot}
 
 
 # --------------------------------------------------------------------------- output

@@ -13,7 +13,11 @@ cs
     One recovery: the network trained to convergence against the smoothest
     interpolant, the minimum-l2 interpolant ``A⁺y`` and l1 recovery in the
     DCT basis; relative errors, steps to converge, distance of the network
-    to the smoothest interpolant.
+    to the smoothest interpolant. With ``--image NAME`` the same for an image
+    (:func:`ntk_toolkit.image_experiments.inpaint_image`): a random pixel mask,
+    Gaussian measurements or random 2-D DCT coefficients, PSNR of the smoothest
+    interpolant, the network and ``A⁺y``, and the recovery law's prediction for
+    Gaussian measurements with the same ``m``.
 cs-curve
     Error against the number of measurements ``m`` for several filters
     (:func:`ntk_toolkit.recovery_curve`): Monte-Carlo RMS error of the
@@ -34,6 +38,7 @@ Shell::
 
     ntk-toolkit cs --filter triangle:4 --n 64 --m 24 --k 1024
     ntk-toolkit cs --measurement mask --signal step --noise 0.01 --json
+    ntk-toolkit cs --image camera --size 32 --measurement mask --keep 0.33 --filter bilinear
     ntk-toolkit cs-curve --filters triangle:2,triangle:6,gaussian:3 --n 128 --ms 8,16,32,64 --trials 20
 """
 
@@ -42,24 +47,34 @@ from __future__ import annotations
 import math
 import sys
 import time
+import unicodedata
 
 import click
 import numpy as np
 
 from ._options import (
     FILTER_SPECS,
+    FILTER_SPECS_2D,
+    IMAGE_FILTER,
     FiniteFloatRange,
     bad,
+    build_image_generator,
+    check_1d_filter,
     check_at_most,
     check_even_k,
     emit_json,
-    filter_option,
+    given,
+    image_json,
+    image_option,
     json_option,
+    load_image,
     make_operator,
     plot_option,
     quiet_option,
+    reject_given,
     save_plot,
     seed_option,
+    size_option,
 )
 
 __all__ = ["cs", "cs_curve"]
@@ -68,6 +83,10 @@ SIGNALS = ("smooth", "step", "piecewise-smooth")
 MEASUREMENTS = ("gaussian", "mask", "dct")
 
 _P_HELP = "Smooth signal: random combination of the p lowest-frequency trigonometric functions."
+
+#: Defaults of ``cs`` that differ between the 1-D form and the image form (``--image``).
+CS_DEFAULTS_1D = {"m": 24, "measurement": "gaussian", "omega": 1.0, "max_steps": 50_000}
+CS_DEFAULTS_IMAGE = {"size": (32, 32), "measurement": "mask", "keep": 1 / 3, "max_steps": 5000}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -142,30 +161,41 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
 
 # --------------------------------------------------------------------------- cs
 @click.command("cs")
-@filter_option()
+@click.option("--filter", "filter_spec", default="triangle:4", show_default=True,
+              help=f"Filter: {FILTER_SPECS}; with --image a 2-D filter, {FILTER_SPECS_2D} "
+                   f"[default with --image: {IMAGE_FILTER}].")
 @click.option("--n", type=click.IntRange(min=2), default=64, show_default=True, help="Signal length.")
-@click.option("--m", type=click.IntRange(min=1), default=24, show_default=True,
-              help="Number of measurements, 1 <= m <= n.")
+@image_option("Recover this image (inpainting) instead of a signal; replaces --n, --signal, --p, --noise.")
+@size_option(None, "Image size with --image: S (S x S) or HxW (center crop, then resize)  [default: 32].")
+@click.option("--m", type=click.IntRange(min=1), default=None,
+              help="Number of measurements, 1 <= m <= n  [default: 24; with --image see --keep].")
+@click.option("--keep", type=FiniteFloatRange(min=0, max=1, min_open=True), default=None,
+              help="With --image: a mask keeps each pixel with this probability; gaussian and dct take "
+                   "m = round(keep·n) measurements. Give --keep or --m  [default: 1/3].")
 @click.option("--k", type=click.IntRange(min=2), default=1024, show_default=True, help="Number of channels (even).")
-@click.option("--measurement", type=click.Choice(MEASUREMENTS), default="gaussian", show_default=True,
-              help="A: i.i.d. N(0, 1/m) entries, a random sample mask, or random rows of the orthonormal DCT.")
+@click.option("--measurement", type=click.Choice(MEASUREMENTS), default=None,
+              help="A: i.i.d. N(0, 1/m) entries, a random sample mask, or random rows of the orthonormal DCT "
+                   "(with --image: random coefficients of the 2-D DCT of the image)  "
+                   "[default: gaussian; with --image mask].")
 @click.option("--noise", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
               help="Standard deviation σ of the noise e ~ N(0, σ² I_m) added to y = A x.")
 @click.option("--signal", type=click.Choice(SIGNALS), default="smooth", show_default=True,
               help="Truth x (unit norm).")
 @click.option("--p", type=click.IntRange(min=1), default=9, show_default=True, help=_P_HELP)
-@click.option("--omega", type=FiniteFloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              help="Initialisation scale ω (mirrored init, so G(C_0) = 0 for every ω; larger ω is lazier).")
-@click.option("--max-steps", type=click.IntRange(min=1), default=50_000, show_default=True,
-              help="Step cap of gradient descent.")
+@click.option("--omega", type=FiniteFloatRange(min=0, min_open=True), default=None,
+              help="Initialisation scale ω (mirrored init, so G(C_0) = 0 for every ω; larger ω is lazier)  "
+                   "[default: 1; with --image 16].")
+@click.option("--max-steps", type=click.IntRange(min=1), default=None,
+              help="Step cap of gradient descent  [default: 50000; with --image 5000].")
 @click.option("--rtol", type=FiniteFloatRange(min=0, max=1, min_open=True, max_open=True), default=1e-6,
               show_default=True, help="Converged when the loss falls below rtol × the initial loss.")
 @seed_option()
 @json_option()
-@plot_option("Write a figure (PNG/PDF by suffix): truth, network, smoothest interpolant and A⁺y.")
+@plot_option("Write a figure (PNG/PDF by suffix): truth, network, smoothest interpolant and A⁺y "
+             "(with --image: those images and the PSNR against the iteration).")
 @quiet_option()
-def cs(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rtol, seed, as_json, plot,
-       quiet) -> None:
+def cs(filter_spec, n, image, size, m, keep, k, measurement, noise, signal, p, omega, max_steps, rtol, seed, as_json,
+       plot, quiet) -> None:
     """Recover a signal from m < n measurements with an un-trained network.
 
     Draws a unit-norm truth x and y = A x (+ noise), trains G(C) = relu(U C) v
@@ -176,19 +206,52 @@ def cs(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rt
     recovery in the DCT basis. For Gaussian A the recovery law's prediction
     of the smoothest interpolant's RMS error is printed too (§5.2).
 
+    With --image NAME (and --size) the truth is the image (noise-free
+    measurements): the PSNR of the smoothest interpolant, of the network after
+    gradient descent, of the linear model after as many steps and of A⁺y (the
+    observed pixels, zeros elsewhere, for a mask), and the recovery law's
+    prediction, which is for Gaussian A with the same m whatever --measurement
+    (next to the interpolant from one Gaussian A). The measurement operator is
+    drawn from the stream that inpaint_image draws its mask from.
+
     \b
     Examples:
       ntk-toolkit cs --filter triangle:4 --n 64 --m 24 --k 1024
       ntk-toolkit cs --measurement mask --signal step --noise 0.01 --plot cs.png
       ntk-toolkit cs --n 128 --m 40 --json --quiet
+      ntk-toolkit cs --image camera --size 32 --measurement mask --keep 0.33 --filter bilinear
+      ntk-toolkit cs --image shepp_logan_phantom --size 32 --measurement dct --m 400 --plot cs-image.png
     """
+    ctx = click.get_current_context()
+    check_even_k(k)
+    if image is not None:
+        reject_given(ctx, {"n": "--n", "signal": "--signal", "p": "--p", "noise": "--noise"},
+                     "is for the 1-D form; with --image the truth is the image (noise-free), sized by --size: drop it")
+        if keep is not None and m is not None:
+            raise click.UsageError("give one of --keep (a fraction) and --m (a number of measurements), not both")
+        d = CS_DEFAULTS_IMAGE
+        keep = None if m is not None else (d["keep"] if keep is None else keep)
+        spec = filter_spec if given(ctx, "filter_spec") else IMAGE_FILTER
+        _cs_image(image, size or d["size"], spec, m, keep, k, measurement or d["measurement"], omega,
+                  max_steps or d["max_steps"], rtol, seed, as_json, plot, quiet)
+        return
+    reject_given(ctx, {"size": "--size", "keep": "--keep"}, "is for images: give one with --image NAME")
+    check_1d_filter(filter_spec)
+    d = CS_DEFAULTS_1D
+    m, measurement = d["m"] if m is None else m, measurement or d["measurement"]
+    omega, max_steps = d["omega"] if omega is None else omega, max_steps or d["max_steps"]
+    _cs_signal(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rtol, seed, as_json, plot,
+               quiet)
+
+
+def _cs_signal(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rtol, seed, as_json, plot,
+               quiet) -> None:
     from ..dynamics import DivergenceError, run_to_convergence
     from ..generator import TwoLayerGenerator
     from ..recovery import l1_recovery, min_l2_interpolant, recovery_law, smoothest_interpolant
     from ..spectrum import spectrum
 
     check_at_most("--m", m, n, "n")
-    check_even_k(k)
     check_at_most("--p", p, n, "n")
     op = make_operator(filter_spec, n)
 
@@ -276,6 +339,91 @@ def cs(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_steps, rt
     click.echo(f"    min-l2 interpolant A⁺y       {err['min_l2']:.4g}")
     click.echo(f"    l1 in the DCT basis          {err['l1_dct']:.4g}")
     click.echo(f"  network vs smoothest interpolant: ‖G(C) − x̂‖/‖x̂‖ = {info['network_to_smoothest']:.4g}")
+    if plot:
+        click.echo(f"  figure: {plot}")
+
+
+# --------------------------------------------------------------------------- cs --image
+def _image_measurement(kind: str, m: int, shape: tuple[int, int], seed: int):
+    """The operator ``A`` of ``cs --image`` with ``m`` rows, drawn from the first stream spawned from ``seed``
+    (the one :func:`~ntk_toolkit.image_experiments.inpaint_image` draws its mask from)."""
+    from ..measurements import GaussianMeasurement, RandomMask, SubsampledDCT2D
+
+    rng = np.random.default_rng(seed).spawn(1)[0]
+    n = shape[0] * shape[1]
+    if kind == "gaussian":
+        return GaussianMeasurement(m, n, seed=rng)
+    if kind == "mask":
+        return RandomMask(n, m=m, seed=rng)
+    return SubsampledDCT2D(m, shape, seed=rng)
+
+
+def _psnr_of_relative_error(rel: float, x: np.ndarray) -> float:
+    """PSNR (peak 1) of an estimate whose relative error against ``x`` is ``rel``: MSE = rel² ‖x‖² / n."""
+    mse = rel * rel * float(np.sum(x * x)) / x.size
+    return 10.0 * math.log10(1.0 / mse) if mse > 0 else math.inf
+
+
+def _cs_image(image, size, filter_spec, m, keep, k, measurement, omega, max_steps, rtol, seed, as_json, plot,
+              quiet) -> None:
+    from ..dynamics import DivergenceError
+    from ..image_experiments import inpaint_image
+
+    gen = build_image_generator(filter_spec, size, k, shape_option="--size")
+    x = load_image(image, size)
+    n = x.size
+    if m is not None:
+        check_at_most("--m", m, n, f"the pixels of the {size[0]}x{size[1]} image, n")
+    operator = None
+    if measurement != "mask" or m is not None:
+        operator = _image_measurement(measurement, max(1, round(keep * n)) if m is None else m, size, seed)
+    extra = {} if omega is None else {"omega": omega}
+    t0 = time.perf_counter()
+    try:
+        res = inpaint_image(gen, x, keep if operator is None else None, A=operator, seed=seed, max_steps=max_steps,
+                            rtol=rtol, progress=not (quiet or as_json), **extra)
+    except DivergenceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ValueError as exc:
+        if operator is None and "kept no sample" in str(exc):
+            raise bad("--keep", str(exc).replace("m=", "--m")) from exc
+        raise
+    seconds = time.perf_counter() - t0
+    options = {"image": image, "size": list(size), "filter": gen.operator.filter.name, "filter_spec": filter_spec,
+               "k": k, "measurement": measurement, "keep": keep, "m": m, "omega": res.omega, "eta": res.eta,
+               "rtol": rtol, "max_steps": max_steps, "seed": seed}
+    law_psnr = _psnr_of_relative_error(res.law_error, x)
+    gauss_psnr = _psnr_of_relative_error(res.gaussian_error, x) if math.isfinite(res.gaussian_error) else math.nan
+    if plot:
+        from ..plotting import plot_inpainting
+
+        save_plot(plot_inpainting(res), plot)
+    if as_json:
+        emit_json({**image_json(res, options, seconds, plot), "law_psnr": law_psnr, "gaussian_psnr": gauss_psnr})
+        return
+    H, W = size
+    how = {"mask": "pixels kept by a random mask", "gaussian": "Gaussian measurements",
+           "dct": "random 2-D DCT coefficients"}[measurement]
+    click.echo(f"recovering {image} ({H}x{W}, n={n}) from m={res.m} {how} ({100 * res.m / n:.1f} %"
+               + (f", keep {keep:.3g}" if keep is not None else "") + f"), noise-free, seed {seed}")
+    click.echo(f"network: {options['filter']}, k={k}, ω={res.omega:g}, mirrored init, η={res.eta:.4g}")
+    click.echo(f"  converged: {'yes' if res.converged else 'NO'} — {res.steps} steps, loss "
+               + ("<=" if res.converged else ">") + f" rtol={rtol:g} × initial ({seconds:.1f} s)")
+    click.echo(f"  {'against the clean image:':<42} {'PSNR':>6}     relative error")
+    rows = (("smoothest interpolant x̂ = ΣAᵀ(AΣAᵀ)⁻¹y", res.psnr_interpolant, res.error_interpolant),
+            ("network (gradient descent)", res.psnr_network, res.error_network),
+            ("linear model after as many steps", res.psnr_predicted, res.error_predicted),
+            ("A⁺y" + (" (zero filling)" if measurement == "mask" else ""), res.psnr_min_l2, res.error_min_l2),
+            (f"recovery law, Gaussian A with m={res.m}", law_psnr, res.law_error))
+    if math.isfinite(res.gaussian_error):
+        rows += (("x̂ from one Gaussian A (same m)", gauss_psnr, res.gaussian_error),)
+    for label, value, err in rows:
+        pad = 40 + sum(1 for c in label if unicodedata.combining(c))  # x̂: two code points, one column
+        click.echo(f"    {label:<{pad}} {value:6.2f} dB  {err:.4g}")
+    if measurement != "gaussian":
+        click.echo(f"  (the recovery law is the Gaussian-measurement prediction; A here: {how})")
+    click.echo(f"  network vs smoothest interpolant: ‖G(C) − x̂‖/‖x‖ = {res.distance_to_interpolant:.4g}")
     if plot:
         click.echo(f"  figure: {plot}")
 

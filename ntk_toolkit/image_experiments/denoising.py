@@ -124,7 +124,7 @@ def _denoise_record(steps: int, tau_pred: int, n: int) -> np.ndarray:
 
 
 def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAULT_OMEGA, eta: float | None = None,
-                  record=None, noisy=None, clip: bool = False, kernel=None) -> ImageDenoising:
+                  record=None, noisy=None, clip: bool = False, kernel=None, progress: bool = False) -> ImageDenoising:
     """Denoise an image by early-stopped gradient descent on the network, next to the linearized prediction.
 
     ``y = x + σz`` (:func:`ntk_toolkit.images.add_noise`, unclipped by default), gradient
@@ -164,6 +164,8 @@ def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAU
     kernel : ndarray (n, n), Spectrum or generator, optional
         Kernel of the prediction; default the generator's expected kernel ``Σ``
         (:func:`ntk_toolkit.spectrum`, O(n log n)). E.g. ``J(C_0) J(C_0)ᵀ``.
+    progress : bool, default False
+        Show a tqdm progress bar over the gradient-descent steps.
 
     Returns
     -------
@@ -216,7 +218,7 @@ def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAU
     pred_all = psnr_from_mse(mse)
     tau_pred = int(np.argmax(pred_all))
     rec = _denoise_record(steps, tau_pred, x.size) if record is None else record
-    traj = gradient_descent(gen, y, C0, eta, steps, record=rec)
+    traj = gradient_descent(gen, y, C0, eta, steps, record=rec, progress=progress)
     its = traj.iterations
     ps = psnr_rows(traj.outputs, x)
     i_best = int(np.argmax(ps))
@@ -313,15 +315,16 @@ class ImageVsNoiseFit:
                 "residual_image": self.residual_image.tolist(), "residual_noise": self.residual_noise.tolist()}
 
 
-def _fit_run(gen, y, C0, eta, steps, delta, lin):
-    traj = gradient_descent(gen, y, C0, eta, steps, record=[0], stop_at=delta**2)
+def _fit_run(gen, y, C0, eta, steps, delta, lin, progress=False):
+    traj = gradient_descent(gen, y, C0, eta, steps, record=[0], stop_at=delta**2, progress=progress)
     rel = np.sqrt(traj.losses / traj.losses[0])
     hits = np.flatnonzero(rel <= delta)
     return (float(hits[0]) if hits.size else math.inf), rel, float(lin.fit_time(delta))
 
 
 def fit_image_vs_noise(gen, image, steps: int, *, seed=0, delta: float = 0.1, noise: str = "gaussian",
-                       omega: float = DEFAULT_OMEGA, eta: float | None = None, kernel=None) -> ImageVsNoiseFit:
+                       omega: float = DEFAULT_OMEGA, eta: float | None = None, kernel=None,
+                       progress: bool = False) -> ImageVsNoiseFit:
     """Fit an image and noise of the same norm separately: iterations to a relative residual ``δ``.
 
     The network fits, from the same mirrored ``C_0``, the image ``x`` and a noise image
@@ -351,6 +354,8 @@ def fit_image_vs_noise(gen, image, steps: int, *, seed=0, delta: float = 0.1, no
         Default :func:`ntk_toolkit.max_step_size` ``(gen)``.
     kernel : ndarray (n, n), Spectrum or generator, optional
         Kernel of the prediction; default ``Σ`` of ``gen``.
+    progress : bool, default False
+        Show a tqdm progress bar over the steps of each of the two runs.
 
     Returns
     -------
@@ -389,7 +394,8 @@ def fit_image_vs_noise(gen, image, steps: int, *, seed=0, delta: float = 0.1, no
     C0 = gen.init(seed=r_init, omega=omega, symmetric=True)
     f0 = np.asarray(gen.forward(C0), dtype=float)
     lins = [linearized(spec, y, eta, f0=f0) for y in (x, z)]
-    (ti, ri, pi), (tn, rn, pn) = (_fit_run(gen, y, C0, eta, steps, delta, lin) for y, lin in zip((x, z), lins))
+    (ti, ri, pi), (tn, rn, pn) = (_fit_run(gen, y, C0, eta, steps, delta, lin, progress)
+                                     for y, lin in zip((x, z), lins))
     T = max(ri.size, rn.size) - 1
     T = max([T] + [int(t) for t in (pi, pn) if t <= steps])
     taus = np.arange(T + 1)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._validation import as_rng, check_positive
 from ..dynamics import max_step_size, run_to_convergence
-from ..measurements import GaussianMeasurement, RandomMask, SubsampledDCT, as_measurement
+from ..measurements import GaussianMeasurement, RandomMask, SubsampledDCT, SubsampledDCT2D, as_measurement
 from ..prediction import linearized
 from ..recovery import min_l2_interpolant, recovery_law, smoothest_interpolant
 from ._setup import DEFAULT_OMEGA, channels, check_setup, prediction_spectrum, psnr_rows
@@ -119,12 +119,13 @@ class ImageInpainting:
 
 def _orthonormal_rows(A) -> bool:
     """``A Aᵀ = I`` is known for these operators, so ``A⁺ = Aᵀ``."""
-    return isinstance(A, (RandomMask, SubsampledDCT))
+    return isinstance(A, (RandomMask, SubsampledDCT, SubsampledDCT2D))
 
 
 def inpaint_image(gen, image, keep: float | None = None, *, A=None, seed=0, omega: float = DEFAULT_OMEGA,
                   eta: float | None = None, max_steps: int = 5000, rtol: float = 1e-6, record=50,
-                  kernel=None, pinv: bool = True, gaussian_reference: bool = True) -> ImageInpainting:
+                  kernel=None, pinv: bool = True, gaussian_reference: bool = True,
+                  progress: bool = False) -> ImageInpainting:
     """Recover an image from a random pixel mask (or any ``A``): the network run to convergence vs the
     smoothest interpolant and the recovery law.
 
@@ -148,6 +149,7 @@ def inpaint_image(gen, image, keep: float | None = None, *, A=None, seed=0, omeg
         P2's Fig. 1 keeps 1/3). Give exactly one of ``keep`` and ``A``.
     A : measurement operator or ndarray (m, n), optional
         E.g. :class:`~ntk_toolkit.measurements.GaussianMeasurement`,
+        :class:`~ntk_toolkit.measurements.SubsampledDCT2D` (random 2-D DCT coefficients of the image) or
         :class:`~ntk_toolkit.measurements.SubsampledDCT` (1-D DCT of the flattened image).
     seed : int, numpy.random.Generator or None
         Spawns three streams: the mask, ``C_0``, the Gaussian reference.
@@ -166,6 +168,8 @@ def inpaint_image(gen, image, keep: float | None = None, *, A=None, seed=0, omeg
         Pseudo-inverse of ``A Σ Aᵀ`` in the interpolant (see :func:`~ntk_toolkit.smoothest_interpolant`).
     gaussian_reference : bool, default True
         Also compute the smoothest interpolant from one Gaussian ``A`` with the same ``m``.
+    progress : bool, default False
+        Show a tqdm progress bar over the gradient-descent steps.
 
     Returns
     -------
@@ -179,7 +183,7 @@ def inpaint_image(gen, image, keep: float | None = None, *, A=None, seed=0, omeg
     ``(n, m)`` array) on 2 cores, for each of the two (three with ``gaussian_reference``).
     Scaled from there: 128×128 (m ≈ 5460) needs about 3 GB (three ``(n, m)`` arrays of
     0.7 GB) and half a minute per ``eigh``; 256×256 (m ≈ 21850) is out of reach.
-    ``A⁺y`` is ``Aᵀy`` for a mask or a subsampled DCT (orthonormal rows), a least-squares
+    ``A⁺y`` is ``Aᵀy`` for a mask or a subsampled (1-D or 2-D) DCT (orthonormal rows), a least-squares
     solve (O(m² n)) otherwise. Plus up to ``max_steps`` gradient-descent steps.
 
     Examples
@@ -210,7 +214,8 @@ def inpaint_image(gen, image, keep: float | None = None, *, A=None, seed=0, omeg
     x_hat = smoothest_interpolant(spec, A, y, pinv=pinv)
     observed = A.apply_T(y) if _orthonormal_rows(A) else min_l2_interpolant(A, y)
     C0 = gen.init(seed=r_init, omega=omega, symmetric=True)
-    conv = run_to_convergence(gen, y, C0, eta=eta, A=A, rtol=rtol, max_steps=max_steps, record=record)
+    conv = run_to_convergence(gen, y, C0, eta=eta, A=A, rtol=rtol, max_steps=max_steps, record=record,
+                              progress=progress)
     traj = conv.trajectory
     lin = linearized(spec, y, eta, f0=traj.outputs[0], A=A)
     predicted = lin.output(traj.iterations)
