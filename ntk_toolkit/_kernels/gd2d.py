@@ -247,7 +247,7 @@ def _column_from_mask(T, col, a, coef, rq, r, mask, W, c0, m):  # pragma: no cov
                     + t3 * mask[p3, c0 + c]
 
 
-@jit
+@inline_jit
 def _h_head(z, T, b, base, sign, W, m):  # pragma: no cover - compiled
     """All passes of four horizontal taps but the last into ``z``; returns the first tap of the last pass."""
     L2 = b.shape[0]
@@ -264,7 +264,7 @@ def _h_head(z, T, b, base, sign, W, m):  # pragma: no cover - compiled
     return last
 
 
-@sum_jit
+@inline_jit
 def _h_mask_relu_sum(z, has_z, T, vb, mask, p, c0, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover
     """Last horizontal pass fused with the mask row and ``Σ_c vb[c] relu(z_c)`` (``z`` not stored)."""
     s = 0.0
@@ -285,7 +285,7 @@ def _h_mask_relu_sum(z, has_z, T, vb, mask, p, c0, t0, s0, t1, s1, t2, s2, t3, s
     return s
 
 
-@sum_jit
+@inline_jit
 def _h_masked_sum(z, has_z, T, vb, mask, p, c0, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover
     """Last horizontal pass fused with ``Σ_c vb[c] mask[p, c0 + c] z_c`` (the mask is read, not written)."""
     s = 0.0
@@ -313,9 +313,9 @@ def _masked_sum(Z, i2, vb, mask, p, c0):  # pragma: no cover - compiled
     return s
 
 
-@jit
+@inline_jit
 def _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover - compiled
-    """``(z[c] +) (((t0 T[s0, c] + t1 T[s1, c]) + t2 T[s2, c]) + t3 T[s3, c])`` (no fast-math; inlined by LLVM)."""
+    """``(z[c] +) (((t0 T[s0, c] + t1 T[s1, c]) + t2 T[s2, c]) + t3 T[s3, c])`` (inlined at IR level into its callers)."""
     y = ((t0 * T[s0, c] + t1 * T[s1, c]) + t2 * T[s2, c]) + t3 * T[s3, c]
     return z[c] + y if has_z else y
 
@@ -328,7 +328,7 @@ def _forward_row_sep(a, b, h1, h2, H, W, C, vb, mask, c0, i1, T, z, gout, rq, li
     forward_row_from(a, b, h2, W, C, c0, vb, mask, c0, i1 * W, T, z, gout, rq, linear)
 
 
-@jit
+@sum_jit
 def forward_row_from(a, b, h2, W, X, xc0, vb, mask, c0, p0, T, z, gout, rq, linear):  # pragma: no cover
     """One image row of the forward pass of a separable filter from the image rows ``rq[q]`` of ``X``.
 
