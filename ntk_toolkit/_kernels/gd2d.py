@@ -14,6 +14,12 @@ other filter ``A[r] = u[:, r]``, ``B[r] = e_r``, ``R = L2``), and
 (``docs/theory.md`` §2.4): ``L1 + L2`` multiply-adds per entry for a
 separable filter, ``L2 (L1 + 1)`` otherwise. Zero taps of ``B`` are skipped.
 
+The row sweeps of a separable filter are compiled with reassociable sums
+(:func:`~ntk_toolkit._jit.sum_jit`, no assumption about NaN or inf), so the
+order of the additions inside a row is LLVM's, fixed for a given build; the
+forward pass, the step and the gradient share these functions, so their
+masks agree, and the oracle tests hold them to 1e-12.
+
 As in 1-D (:mod:`ntk_toolkit._kernels.gd`), work is split over blocks of
 channels (:func:`~ntk_toolkit._kernels.gd.block_width`, depending on ``k``
 only); a thread owns whole blocks and walks down the image rows; the
