@@ -8,7 +8,7 @@ convolutional generators with fixed interpolating filters.
 
 from __future__ import annotations
 
-from . import bases, filters, image_experiments, images, measurements, operators, signals
+from . import bases, filters, measurements, operators, signals
 from ._memory import memory_budget, set_memory_budget
 from .convolution2d import CircularConv2D
 from .dynamics import (
@@ -90,3 +90,16 @@ __all__ = [
     "spectrum",
     "trig_basis",
 ]
+
+
+#: Submodules imported on first access (``ntk_toolkit.images``), so that importing the
+#: toolkit does not load the image workflows.
+_LAZY_SUBMODULES = ("images", "image_experiments")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

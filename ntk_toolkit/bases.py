@@ -92,17 +92,24 @@ class TrigBasis:
 
     # ------------------------------------------------------------------ labels
     def frequencies(self) -> np.ndarray:
-        """Frequency of each basis function in basis order, shape ``(n, 1)``, values ``0 … n//2``."""
-        n = self.n
-        half = (n - 1) // 2
-        f = np.concatenate([[0], np.repeat(np.arange(1, half + 1), 2), [n // 2] if n % 2 == 0 else []])
-        return f.astype(np.int64)[:, None]
+        """Frequency of each basis function in basis order, shape ``(n, 1)``, values ``0 … n//2`` (cached)."""
+        if self.__dict__.get("_frequencies") is None:
+            n = self.n
+            half = (n - 1) // 2
+            f = np.concatenate([[0], np.repeat(np.arange(1, half + 1), 2), [n // 2] if n % 2 == 0 else []])
+            f = f.astype(np.int64)[:, None]
+            f.flags.writeable = False
+            self._frequencies = f
+        return self._frequencies
 
     def kinds(self) -> np.ndarray:
-        """:data:`COS` or :data:`SIN` for each basis function in basis order, shape ``(n,)``."""
-        kinds = np.zeros(self.n, dtype=np.int8)
-        kinds[2:2 * ((self.n - 1) // 2) + 1:2] = SIN
-        return kinds
+        """:data:`COS` or :data:`SIN` for each basis function in basis order, shape ``(n,)`` (read-only, cached)."""
+        if self.__dict__.get("_kinds") is None:
+            kinds = np.zeros(self.n, dtype=np.int8)
+            kinds[2:2 * ((self.n - 1) // 2) + 1:2] = SIN
+            kinds.flags.writeable = False
+            self._kinds = kinds
+        return self._kinds
 
     # ------------------------------------------------------------------ transforms
     def _check(self, name: str, x) -> np.ndarray:
@@ -209,7 +216,11 @@ class TrigBasis:
 
     def eigenvalues(self, first_row) -> np.ndarray:
         """Eigenvalue of each basis function (basis order) of the matrix with this first row, shape ``(n,)``."""
-        return self.eigenvalues_by_frequency(first_row)[self.frequencies()[:, 0]]
+        return self.expand(self.eigenvalues_by_frequency(first_row))
+
+    def expand(self, by_frequency) -> np.ndarray:
+        """The eigenvalue of each basis function (basis order) from :meth:`eigenvalues_by_frequency`'s output."""
+        return np.asarray(by_frequency)[self.frequencies()[:, 0]]
 
     def matrix_from_first_row(self, first_row) -> np.ndarray:
         """The dense circulant ``M[i, j] = s[(j − i) mod n]``. O(n²) memory: small cases and tests."""

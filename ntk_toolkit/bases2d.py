@@ -369,7 +369,11 @@ class TrigBasis2D:
 
     def eigenvalues(self, first_row) -> np.ndarray:
         """Eigenvalue of each basis function (basis order) of the matrix with this first row, shape ``(n,)``."""
-        return self.eigenvalues_by_frequency(first_row).ravel()[self._tables()["position"]]
+        return self.expand(self.eigenvalues_by_frequency(first_row))
+
+    def expand(self, by_frequency) -> np.ndarray:
+        """The eigenvalue of each basis function (basis order) from :meth:`eigenvalues_by_frequency`'s output."""
+        return np.asarray(by_frequency).ravel()[self._tables()["position"]]
 
     def matrix_from_first_row(self, first_row) -> np.ndarray:
         """The dense block-circulant ``M[i, j] = s((j1 − i1) mod H, (j2 − i2) mod W)``. Small cases and tests."""

@@ -320,7 +320,7 @@ def basis_spectrum(basis, first_row) -> Spectrum:
     [2.0, 0.5, 0.5]
     """
     lam_by_f = basis.eigenvalues_by_frequency(first_row)
-    lam = basis.eigenvalues(first_row)
+    lam = basis.expand(lam_by_f)
     freqs, kinds = basis.frequencies(), basis.kinds()
     if _in_frequency_order(freqs, kinds):  # ties keep the basis order: a stable sort is the lexsort below
         order = np.argsort(-lam, kind="stable")

@@ -321,7 +321,7 @@ def _masked_sum(Z, i2, vb, mask, p, c0):  # pragma: no cover - compiled
 
 @inline_jit
 def _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover - compiled
-    """``(z[c] +) (((t0 T[s0, c] + t1 T[s1, c]) + t2 T[s2, c]) + t3 T[s3, c])`` (inlined at IR level into its callers)."""
+    """``(z[c] +) (((t0 T[s0, c] + t1 T[s1, c]) + t2 T[s2, c]) + t3 T[s3, c])`` (inlined into its callers)."""
     y = ((t0 * T[s0, c] + t1 * T[s1, c]) + t2 * T[s2, c]) + t3 * T[s3, c]
     return z[c] + y if has_z else y
 
