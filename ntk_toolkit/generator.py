@@ -39,7 +39,9 @@ class Generator(Protocol):
     * ``forward_pattern(C)`` → ``(G(C), pattern)`` and ``backward(pattern, r)``
       → ``J(C)ᵀ r``: a forward pass that keeps what the backward pass needs
       (the activation pattern), so that a step of gradient descent costs one
-      forward and one backward pass (default: ``forward`` and ``vjp``);
+      forward and one backward pass (default: ``forward`` and ``vjp``), and
+      ``jvp_pattern(pattern, D)`` → ``J(C) vec(D)`` from the same pattern (the
+      matrix-free kernel ``J Jᵀ`` uses the pair);
     * ``fused_step(eta, dtype)`` → a :class:`FusedStep` or ``None``;
     * ``kernel_norm_bound()`` → a bound ``β`` with ``J(C) J(C)ᵀ ⪯ β I`` for
       every ``C``, from which :func:`ntk_toolkit.max_step_size` gives a step
