@@ -478,6 +478,20 @@ def _ring_start(ring, mask, r, coef, h1, H, W, c0, m, sep):  # pragma: no cover 
             _ring_fill(ring, q, mask, r, coef, (q - h1) % H, W, c0, m)
 
 
+@jit
+def _work_buffers(sep, L1, W, m, like):  # pragma: no cover - compiled
+    """Per-block work arrays of the gradient sweeps (dtype of ``like``): the ring of image rows (general
+    filters only), the vertical pass ``T``, the horizontal one ``Z`` (general filters), row and slot
+    indices, and one row ``z`` of partial sums."""
+    ring = np.empty((1 if sep else L1, W, m), dtype=like.dtype)
+    T = np.empty((W, m), dtype=like.dtype)
+    Z = np.empty((1 if sep else W, m), dtype=like.dtype)
+    slots = np.empty(L1, dtype=np.int64)
+    rows = np.empty(L1, dtype=np.int64)
+    z = np.empty(m, dtype=like.dtype)
+    return ring, T, Z, slots, rows, z
+
+
 @pjit
 def backward(A, B, h1, h2, H, W, mask, r, v, one, out, bw):  # pragma: no cover - compiled
     k = mask.shape[1]
@@ -487,12 +501,7 @@ def backward(A, B, h1, h2, H, W, mask, r, v, one, out, bw):  # pragma: no cover 
     for b in prange(nb):
         c0 = b * bw
         m = min(k, c0 + bw) - c0
-        ring = np.empty((1 if sep else L1, W, m), dtype=out.dtype)
-        T = np.empty((W, m), dtype=out.dtype)
-        Z = np.empty((1 if sep else W, m), dtype=out.dtype)
-        slots = np.empty(L1, dtype=np.int64)
-        rows = np.empty(L1, dtype=np.int64)
-        z = np.empty(m, dtype=out.dtype)
+        ring, T, Z, slots, rows, z = _work_buffers(sep, L1, W, m, out)
         vb = v[c0:c0 + m]
         _ring_start(ring, mask, r, one, h1, H, W, c0, m, sep)
         for j1 in range(H):
@@ -511,12 +520,7 @@ def step(A, B, h1, h2, H, W, mask, r, v, eta, C, gpart, bw):  # pragma: no cover
     for b in prange(nb):
         c0 = b * bw
         m = min(k, c0 + bw) - c0
-        ring = np.empty((1 if sep else L1, W, m), dtype=C.dtype)
-        T = np.empty((W, m), dtype=C.dtype)
-        Z = np.empty((1 if sep else W, m), dtype=C.dtype)
-        slots = np.empty(L1, dtype=np.int64)
-        rows = np.empty(L1, dtype=np.int64)
-        z = np.empty(m, dtype=C.dtype)
+        ring, T, Z, slots, rows, z = _work_buffers(sep, L1, W, m, C)
         vb = v[c0:c0 + m]
         _ring_start(ring, mask, r, neg, h1, H, W, c0, m, sep)
         for j1 in range(H):
