@@ -353,7 +353,18 @@ def forward_row_from(a, b, h2, W, X, xc0, vb, mask, c0, p0, T, z, gout, rq, line
     for col in range(stop, W):
         _column_from_rows(T, col, a, rq, X, W, xc0, m)
     done = 0
-    for i2 in range(W):
+    i2 = 0
+    if L2 <= 4 and not linear:  # pixels two at a time (the relu pass of a filter of at most four columns)
+        while i2 + 1 < W:
+            while done < stop and done <= i2 + 1 + h2:
+                _column_from_rows(T, done, a, rq, X, W, xc0, m)
+                done += 1
+            t0, t1, t2, t3, u0, u1, u2, u3, u4 = _pair_columns(b, i2 + 1 + h2, -1, W)
+            ga, gb = _pair_mask_relu_sum(T, vb, mask, p0 + i2, c0, t0, t1, t2, t3, u0, u1, u2, u3, u4)
+            gout[i2] = ga
+            gout[i2 + 1] = gb
+            i2 += 2
+    for i2 in range(i2, W):
         while done < stop and done <= i2 + h2:
             _column_from_rows(T, done, a, rq, X, W, xc0, m)
             done += 1
@@ -392,7 +403,30 @@ def gradient_row_to(a, b, h2, W, mask, r, coef, c0, T, z, out, orow, oc0, vb, up
         _column_from_mask(T, col, a, coef, rq, r, mask, W, c0, m)
     done = 0
     ahead = L2 - 1 - h2
-    for j2 in range(W):
+    j2 = 0
+    if L2 <= 4:  # pixels two at a time: five column loads for two gradient rows instead of eight
+        while j2 + 1 < W:
+            while done < stop and done <= j2 + 1 + ahead:
+                _column_from_mask(T, done, a, coef, rq, r, mask, W, c0, m)
+                done += 1
+            t0, t1, t2, t3, w0, w1, w2, w3, w4 = _pair_columns(b, j2 - h2, 1, W)
+            p = orow * W + j2
+            for c in range(mm):
+                x0 = T[w0, c]
+                x1 = T[w1, c]
+                x2 = T[w2, c]
+                x3 = T[w3, c]
+                x4 = T[w4, c]
+                ya = ((t0 * x0 + t1 * x1) + t2 * x2) + t3 * x3
+                yb = ((t0 * x1 + t1 * x2) + t2 * x3) + t3 * x4
+                if update:
+                    out[p, oc0u + c] += vb[c] * ya
+                    out[p + 1, oc0u + c] += vb[c] * yb
+                else:
+                    out[p, oc0u + c] = vb[c] * ya
+                    out[p + 1, oc0u + c] = vb[c] * yb
+            j2 += 2
+    for j2 in range(j2, W):
         while done < stop and done <= j2 + ahead:
             _column_from_mask(T, done, a, coef, rq, r, mask, W, c0, m)
             done += 1
@@ -406,6 +440,69 @@ def gradient_row_to(a, b, h2, W, mask, r, coef, c0, T, z, out, orow, oc0, vb, up
         else:
             for c in range(mm):
                 out[p, oc0u + c] = vb[c] * _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
+
+
+@inline_jit
+def _pair_columns(b, base, sign, W):  # pragma: no cover - compiled
+    """Four taps of ``b`` (zero past its end) and the five columns ``(base + sign·q) mod W``, ``q = 0 … 4``, that
+    two neighbouring pixels read (one of them ``q = 0 … 3``, the other ``q = 1 … 4``); past the taps, column 1."""
+    L2 = b.shape[0]
+    t0 = b[0]
+    t1 = t0 - t0
+    t2 = t1
+    t3 = t1
+    if L2 > 1:
+        t1 = b[1]
+    if L2 > 2:
+        t2 = b[2]
+    if L2 > 3:
+        t3 = b[3]
+    u0 = _wrap(base, W)
+    u1 = _wrap(base + sign, W)
+    u2 = u1
+    u3 = u1
+    u4 = u1
+    if L2 > 1:
+        u2 = _wrap(base + 2 * sign, W)
+    if L2 > 2:
+        u3 = _wrap(base + 3 * sign, W)
+    if L2 > 3:
+        u4 = _wrap(base + 4 * sign, W)
+    return t0, t1, t2, t3, u0, u1, u2, u3, u4
+
+
+@inline_jit
+def _pair_mask_relu_sum(T, vb, mask, p, c0, t0, t1, t2, t3, ua, ub, uc, ud, ue):  # pragma: no cover - compiled
+    """Pixels ``p`` (columns ``ub … ue``) and ``p + 1`` (columns ``ua … ud``) of the last horizontal pass, fused
+    with both mask rows and both relu sums: five column loads for two pixels instead of eight."""
+    s0 = 0.0
+    s1 = 0.0
+    c0 = np.uint64(c0)
+    m = np.uint64(vb.shape[0])
+    chunk = np.uint64(256) if T.itemsize < 8 else m  # float32: partial sums over 256 channels
+    q0 = np.uint64(0)
+    while q0 < m:
+        q1 = min(m, q0 + chunk)
+        sa = vb[0] - vb[0]
+        sb = sa
+        for c in range(q0, q1):
+            xa = T[ua, c]
+            xb = T[ub, c]
+            xc = T[uc, c]
+            xd = T[ud, c]
+            xe = T[ue, c]
+            za = ((t0 * xb + t1 * xc) + t2 * xd) + t3 * xe
+            zb = ((t0 * xa + t1 * xb) + t2 * xc) + t3 * xd
+            pa = za > 0
+            pb = zb > 0
+            mask[p, c0 + c] = np.uint8(pa)
+            mask[p + 1, c0 + c] = np.uint8(pb)
+            sa += vb[c] * (za if pa else za - za)
+            sb += vb[c] * (zb if pb else zb - zb)
+        s0 += np.float64(sa)
+        s1 += np.float64(sb)
+        q0 = q1
+    return s0, s1
 
 
 @inline_jit
