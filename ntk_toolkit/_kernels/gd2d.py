@@ -364,7 +364,8 @@ def forward_row_from(a, b, h2, W, X, xc0, vb, mask, c0, p0, T, z, gout, rq, line
             gout[i2] = ga
             gout[i2 + 1] = gb
             i2 += 2
-    for i2 in range(i2, W):
+    first = i2
+    for i2 in range(first, W):
         while done < stop and done <= i2 + h2:
             _column_from_rows(T, done, a, rq, X, W, xc0, m)
             done += 1
@@ -426,7 +427,8 @@ def gradient_row_to(a, b, h2, W, mask, r, coef, c0, T, z, out, orow, oc0, vb, up
                     out[p, oc0u + c] = vb[c] * ya
                     out[p + 1, oc0u + c] = vb[c] * yb
             j2 += 2
-    for j2 in range(j2, W):
+    first = j2
+    for j2 in range(first, W):
         while done < stop and done <= j2 + ahead:
             _column_from_mask(T, done, a, coef, rq, r, mask, W, c0, m)
             done += 1
