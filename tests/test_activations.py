@@ -9,11 +9,11 @@ import math
 import naive
 import numpy as np
 import pytest
-from conftest import FD_TOL, RTOL, assert_close
 from hypothesis import given
 from hypothesis import strategies as st
 
 import ntk_toolkit as nt
+from conftest import FD_TOL, RTOL, assert_close
 from ntk_toolkit import filters as F
 from ntk_toolkit.activations import ACTIVATIONS, Activation, as_activation, correlation_row, expected_product
 from ntk_toolkit.operators import CircularConv, DenseOperator
@@ -193,7 +193,7 @@ def test_expected_kernel_matches_nested_quadrature(name, trained):
                                   pytest.param("softplus", marks=pytest.mark.slow)])
 def test_expected_kernel_dense_operator_matches_nested_quadrature(name):
     """A dense ``U`` (rows of different norms: every entry has its own variances) with a trained output layer."""
-    gen = _gen(name, n=4, k=2, op="dense", trained=True)
+    gen = _gen(name, n=5, k=2, op="dense", trained=True, filt=F.triangle(2))
     U = gen.operator.todense()
     want = naive.expected_kernel_activation(U, gen.output_weights, name, omega=0.7, trained=True)
     assert_close(nt.expected_kernel(gen, omega=0.7), want, rtol=INTEGRAL_TOL, what=name)
