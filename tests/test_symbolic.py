@@ -13,11 +13,11 @@ import naive
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import assert_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ntk_toolkit as nt
+from conftest import assert_close
 from ntk_toolkit import filters as F
 from ntk_toolkit import symbolic as sy
 from ntk_toolkit.activations import expected_product
