@@ -223,16 +223,34 @@ def _hermite_cached(key, order: int, derivative: bool):
         total = sp.Integer(0)
         for e, lo, hi in pieces:
             integrand = e * he * _GAUSS
-            if e.is_polynomial(x) or e.has(sp.erf) or e.has(sp.exp):
+            if _integrable(e):
                 value = sp.integrate(integrand, (x, lo, hi))
             else:
                 value = sp.Integral(integrand, (x, lo, hi))
             if value.has(sp.Integral):
-                value = sp.Float(sp.Integral(integrand, (x, lo, hi)).evalf(30), 30)
+                value = _numeric_integral(integrand, lo, hi)
             total += value
         out.append(sp.nsimplify(sp.simplify(total / sp.sqrt(sp.factorial(k)))) if not total.is_Float
                    else total / sp.sqrt(sp.factorial(k)).evalf(30))
     return tuple(out)
+
+
+def _integrable(e) -> bool:
+    """Whether sympy integrates ``e · He_m · φ`` in closed form: polynomials, ``erf(x)``, polynomials times ``e^{−x²}``."""
+    if e.is_polynomial(x) or e == sp.erf(x):
+        return True
+    return bool(e.has(sp.exp) and sp.simplify(e * sp.exp(x**2)).is_polynomial(x))
+
+
+def _numeric_integral(integrand, lo, hi) -> sp.Float:
+    """``∫ integrand dx`` over ``(lo, hi)`` by mpmath's tanh-sinh quadrature at 30 digits, split at 0."""
+    import mpmath
+
+    fn = sp.lambdify(x, integrand, "mpmath")
+    with mpmath.workdps(30):
+        points = [mpmath.mpf(lo) if lo != -sp.oo else -mpmath.inf, 0, mpmath.mpf(hi) if hi != sp.oo else mpmath.inf]
+        points = [p for i, p in enumerate(points) if i != 1 or (lo < 0 < hi)]
+        return sp.Float(mpmath.quad(fn, points), 30)
 
 
 def hermite_coefficients(activation, order: int, derivative: bool = False) -> list:
