@@ -236,7 +236,7 @@ def _hermite_cached(key, order: int, derivative: bool):
 
 
 def _integrable(e) -> bool:
-    """Whether sympy integrates ``e · He_m · φ`` in closed form: polynomials, ``erf(x)``, polynomials times ``e^{−x²}``."""
+    """Whether sympy integrates ``e · He_m · φ`` exactly: polynomials, ``erf(x)``, polynomials times ``e^{−x²}``."""
     if e.is_polynomial(x) or e == sp.erf(x):
         return True
     return bool(e.has(sp.exp) and sp.simplify(e * sp.exp(x**2)).is_polynomial(x))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SECTIONS = ("kernel", "gd", "spectrum", "images", "startup")
+SECTIONS = ("kernel", "gd", "spectrum", "images", "symbolic", "startup")
 PEERS = ("torch", "jax")
 PEER_NAMES = {"torch": "PyTorch", "jax": "JAX"}
 #: (peer, form) pairs that are timed: JAX writes U as shifted copies (``roll``) and as a convolution.
@@ -119,4 +119,13 @@ TARGETS = {
     ("images", "kernel", (64, 64, 1024)): {"max_s": 5.0},
     ("images", "memory", (128, 128, 256)): {"max_x_C": 3.0},
     ("startup", "import", ()): {"max_s": 1.0},
+    # other activations: at most twice ReLU's time (ratio = ReLU time / ours), cached derivations, no sympy on import
+    ("symbolic", "first_row:erf", (2**20,)): {"min_ratio": 0.5},
+    ("symbolic", "first_row:tanh", (2**20,)): {"min_ratio": 0.5},
+    ("symbolic", "first_row:softplus", (2**20,)): {"min_ratio": 0.5},
+    ("symbolic", "spectrum:erf", (2**20,)): {"min_ratio": 0.5},
+    ("symbolic", "spectrum:tanh", (2**20,)): {"min_ratio": 0.5},
+    ("symbolic", "spectrum:softplus", (2**20,)): {"min_ratio": 0.5},
+    ("symbolic", "dual", ()): {"max_s": 1e-3},
+    ("symbolic", "import", ()): {"max_s": 0.5},
 }
