@@ -87,6 +87,10 @@ def test_correlation_row_uses_quadrature_at_distinct_values():
 def _gen(name, n=12, k=6, op="direct", trained=False, filt=None):
     filt = F.triangle(3) if filt is None else filt
     U = CircularConv(filt, n, method="fft" if op == "fft" else "direct")
+    if op == "2d":
+        from ntk_toolkit.filters import triangle2d
+
+        U = nt.CircularConv2D(triangle2d(2), (n // 4, 4))
     if op == "dense":
         U = DenseOperator(U.todense() + 0.05 * np.random.default_rng(3).standard_normal((n, n)))
     return nt.TwoLayerGenerator(U, k, activation=name, train_output=trained)
@@ -131,7 +135,7 @@ def test_jvp_vjp_match_finite_differences(name, trained):
     assert math.isclose(float(np.sum(gen.vjp(W, r) * D)), float(gen.jvp(W, D) @ r), rel_tol=1e-12, abs_tol=1e-12)
 
 
-@pytest.mark.parametrize("op", ["direct", "fft", "dense"])
+@pytest.mark.parametrize("op", ["direct", "fft", "dense", "2d"])
 @pytest.mark.parametrize("trained", [False, True])
 @pytest.mark.parametrize("name", NAMES)
 def test_empirical_kernel_matches_dense_jacobian(name, trained, op):
@@ -322,3 +326,13 @@ def test_activation_names_and_equality():
     import pickle
 
     assert pickle.loads(pickle.dumps(as_activation("leaky_relu:0.25"))) is as_activation("leaky_relu:0.25")
+
+
+@pytest.mark.parametrize("trained", [False, True])
+@pytest.mark.parametrize("name", ["leaky_relu:0.1", "tanh"])
+def test_matrix_free_kernel_operator(name, trained):
+    gen = _gen(name, n=16, k=8, trained=trained, op="fft")
+    W = gen.init(seed=3)
+    K = nt.empirical_kernel(gen, W)
+    X = np.random.default_rng(4).standard_normal((16, 3))
+    assert_close(nt.kernel_operator(gen, W) @ X, K @ X, what=name)
