@@ -133,6 +133,12 @@ def test_jvp_vjp_match_finite_differences(name, trained):
     assert_close(gen.jvp(W, D), fd, rtol=tol, what="jvp")
     r = np.random.default_rng(7).standard_normal(gen.n)
     assert math.isclose(float(np.sum(gen.vjp(W, r) * D)), float(gen.jvp(W, D) @ r), rel_tol=1e-12, abs_tol=1e-12)
+    g = gen.vjp(W, r)  # entry by entry: ∂⟨r, G⟩/∂W[j, l] by central differences
+    for j, ell in [(0, 0), (3, 1), (gen.n - 1, gen.k - 1)] + ([(gen.n, 2)] if trained else []):
+        E = np.zeros_like(W)
+        E[j, ell] = h
+        fd_entry = (gen.forward(W + E) - gen.forward(W - E)) @ r / (2 * h)
+        assert math.isclose(g[j, ell], fd_entry, rel_tol=tol, abs_tol=tol * np.abs(g).max())
 
 
 @pytest.mark.parametrize("op", ["direct", "fft", "dense", "2d"])
