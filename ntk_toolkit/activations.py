@@ -499,9 +499,9 @@ def gauss_hermite(fn, rho, q1, q2, nodes: int | None = None) -> np.ndarray:
 def correlation_row(activation, rho, q: float, derivative: bool = False) -> np.ndarray:
     """:func:`expected_product` at many correlations ``ρ`` and one variance ``q`` (the first row of a circulant ``Σ``).
 
-    With a closed form, evaluated at every entry (O(n)). Otherwise by
-    quadrature at the distinct nonzero ``ρ`` only, plus one value for all
-    ``ρ = 0`` (a filter of ``L`` taps gives at most ``2L − 1`` nonzero
+    With a closed form, evaluated at the nonzero ``ρ`` plus once at ``ρ = 0``
+    (at every entry when most are nonzero). Otherwise by quadrature at the
+    distinct nonzero ``ρ`` only, plus one value for all ``ρ = 0`` (a filter of ``L`` taps gives at most ``2L − 1`` nonzero
     correlations), cached per activation, ``q`` and correlations, so that a
     second spectrum of the same generator and ``ω`` costs O(n).
 
@@ -514,9 +514,13 @@ def correlation_row(activation, rho, q: float, derivative: bool = False) -> np.n
     """
     act = as_activation(activation)
     rho = np.asarray(rho, dtype=np.float64)
-    if act.closed_form:
-        return expected_product(act, rho, q, q, derivative=derivative)
     nz = np.flatnonzero(rho)
+    if act.closed_form:
+        if 2 * nz.size >= rho.size:
+            return expected_product(act, rho, q, q, derivative=derivative)
+        out = np.full(rho.shape, float(expected_product(act, 0.0, q, q, derivative=derivative)))
+        out[nz] = expected_product(act, rho[nz], q, q, derivative=derivative)
+        return out
     out = np.full(rho.shape, _cached_quadrature(act, float(q), bool(derivative), np.zeros(1).tobytes())[0])
     out[nz] = _cached_quadrature(act, float(q), bool(derivative), np.ascontiguousarray(rho[nz]).tobytes())
     return out
