@@ -501,9 +501,10 @@ def correlation_row(activation, rho, q: float, derivative: bool = False) -> np.n
 
     With a closed form, evaluated at the nonzero ``ρ`` plus once at ``ρ = 0``
     (at every entry when most are nonzero). Otherwise by quadrature at the
-    distinct nonzero ``ρ`` only, plus one value for all ``ρ = 0`` (a filter of ``L`` taps gives at most ``2L − 1`` nonzero
-    correlations), cached per activation, ``q`` and correlations, so that a
-    second spectrum of the same generator and ``ω`` costs O(n).
+    distinct nonzero ``ρ`` only, plus one value for all ``ρ = 0`` (a filter
+    of ``L`` taps gives at most ``2L − 1`` nonzero correlations), cached per
+    activation, ``q`` and correlations, so that a second spectrum of the
+    same generator and ``ω`` costs O(n).
 
     Examples
     --------
