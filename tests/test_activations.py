@@ -239,7 +239,6 @@ def test_expected_kernel_matches_monte_carlo(name, trained):
     _mc_case(name, trained, k=64, draws=30)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ["erf", "tanh", "abs"])
 def test_monte_carlo_error_falls_like_inverse_sqrt_k(name):
     """The standard error of one draw's kernel falls like ``k^(−1/2)``: 16x the channels, about 1/4 the error."""

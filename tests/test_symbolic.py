@@ -49,11 +49,10 @@ def test_relu_two_layer_kernel_equals_theory_section_2_2():
 
 
 @pytest.mark.parametrize("derivative", [False, True])
-@pytest.mark.parametrize("name", ["relu", "leaky_relu:0.1", "abs", "step", "quadratic",
-                                  pytest.param("erf", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("name", ["relu", "leaky_relu:0.1", "abs", "step", "quadratic", "erf"])
 def test_closed_forms_equal_sympy_hermite_series(name, derivative):
     """Mehler: E[φ(a)φ(b)] = Σ c_m² ρ^m at unit variances, with c_m sympy's exact integrals of φ He_m."""
-    order = 3 if name == "erf" else ORDER  # sympy integrates erf·He_m slowly (about 10 s per order)
+    order = 3 if name == "erf" else ORDER  # sympy integrates erf·He_m slowly (seconds per order beyond 3)
     c = sy.hermite_coefficients(name, order, derivative=derivative)
     series = sp.series(_unit(sy.dual(name, derivative)), sy.rho, 0, order + 1).removeO()
     for m in range(order + 1):
