@@ -50,7 +50,7 @@ from .._jit import inline_jit, jit, pjit, sum_jit
 from .rows import group
 
 
-@jit
+@jit(contract=True)
 def _vertical(T, A, r, X, rows, c0, m, W):  # pragma: no cover - compiled
     """``T[i2, c] = Σ_q A[r, q] X[rows[q] W + i2, c0 + c]`` for all ``i2 < W``, ``c < m``."""
     L1 = A.shape[1]
@@ -65,7 +65,7 @@ def _vertical(T, A, r, X, rows, c0, m, W):  # pragma: no cover - compiled
                 T[i2, c] += a * X[p, c0 + c]
 
 
-@jit
+@jit(contract=True)
 def _vertical_ring(T, A, r, ring, slots, m, W):  # pragma: no cover - compiled
     """``T[i2, c] = Σ_q A[r, q] ring[slots[q], i2, c]``."""
     L1 = A.shape[1]
@@ -79,7 +79,7 @@ def _vertical_ring(T, A, r, ring, slots, m, W):  # pragma: no cover - compiled
                 T[i2, c] += a * ring[s, i2, c]
 
 
-@jit
+@jit(contract=True)
 def _horizontal(Z, T, B, r, h2, sign, W, m, first):  # pragma: no cover - compiled
     """``Z[i2, c] (=|+=) Σ_q B[r, q] T[(i2 + sign (q − h2)) mod W, c]`` (zero taps skipped)."""
     L2 = B.shape[1]
@@ -106,7 +106,7 @@ def _horizontal(Z, T, B, r, h2, sign, W, m, first):  # pragma: no cover - compil
                 Z[i2, c] = 0.0
 
 
-@sum_jit
+@sum_jit(contract=True)
 def _mask_relu_sum(Z, i2, vb, mask, p, c0):  # pragma: no cover - compiled
     """``mask[p, c0 + c] = 1{Z[i2, c] > 0}`` and ``Σ_c vb[c] relu(Z[i2, c])`` (NaN and ±inf kept visible)."""
     s = 0.0
@@ -127,7 +127,7 @@ def _mask_relu_sum(Z, i2, vb, mask, p, c0):  # pragma: no cover - compiled
     return s
 
 
-@jit
+@jit(contract=True)
 def _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout, linear):  # pragma: no cover - compiled
     """Forward pass of image row ``i1`` on columns ``c0 : c0 + m``: mask row and ``gout[i2] = Σ_c v_c relu(z)``."""
     m = vb.shape[0]
@@ -149,7 +149,7 @@ def _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout, line
             gout[i2] = _mask_relu_sum(Z, i2, vb, mask, i1 * W + i2, c0)
 
 
-@jit
+@jit(contract=True)
 def _ring_fill(ring, slot, mask, r, coef, s1, W, c0, m):  # pragma: no cover - compiled
     """``ring[slot, i2, c] = coef · r[s1 W + i2] · mask[s1 W + i2, c0 + c]``: one image row entering the ring."""
     c0 = np.uint64(c0)
@@ -160,7 +160,7 @@ def _ring_fill(ring, slot, mask, r, coef, s1, W, c0, m):  # pragma: no cover - c
             ring[slot, i2, c] = w * mask[p, c0 + c]
 
 
-@jit
+@jit(contract=True)
 def _gradient_row(A, B, h2, W, ring, j1, slots, T, Z, out, vb, c0, update):  # pragma: no cover - compiled
     """Image row ``j1`` of ``vb ∘ Uᵀ(ring)`` added to (``update``) or written into ``out``."""
     m = vb.shape[0]
@@ -178,7 +178,7 @@ def _gradient_row(A, B, h2, W, ring, j1, slots, T, Z, out, vb, c0, update):  # p
                 out[p, c0u + c] = vb[c] * Z[i2, c]
 
 
-@jit
+@jit(contract=True)
 def _slots(slots, j1, L1):  # pragma: no cover - compiled
     """Ring slots of the source image rows ``j1 − h1 + q`` (``q < L1``): ``(j1 + q) mod L1``."""
     for q in range(L1):
@@ -186,7 +186,7 @@ def _slots(slots, j1, L1):  # pragma: no cover - compiled
 
 
 # --------------------------------------------------------------------------- separable filters (R = 1)
-@inline_jit
+@inline_jit(contract=True)
 def _column_from_rows(T, col, a, rq, X, W, c0, m):  # pragma: no cover - compiled
     """``T[col, c] = Σ_q a[q] X[rq[q] W + col, c0 + c]``: one column of the vertical pass, four rows per pass."""
     L1 = a.shape[0]
@@ -218,7 +218,7 @@ def _column_from_rows(T, col, a, rq, X, W, c0, m):  # pragma: no cover - compile
                 T[col, c] += ((t0 * X[p0, c0 + c] + t1 * X[p1, c0 + c]) + t2 * X[p2, c0 + c]) + t3 * X[p3, c0 + c]
 
 
-@inline_jit
+@inline_jit(contract=True)
 def _column_from_mask(T, col, a, coef, rq, r, mask, W, c0, m):  # pragma: no cover - compiled
     """``T[col, c] = Σ_q a[q] coef r[p_q] mask[p_q, c0 + c]`` with ``p_q = rq[q] W + col``: a column of the
     vertical pass of the gradient, read straight from the byte mask (four rows per pass)."""
@@ -253,7 +253,7 @@ def _column_from_mask(T, col, a, coef, rq, r, mask, W, c0, m):  # pragma: no cov
                     + t3 * mask[p3, c0 + c]
 
 
-@inline_jit
+@inline_jit(contract=True)
 def _h_head(z, T, b, base, sign, W, m):  # pragma: no cover - compiled
     """All passes of four horizontal taps but the last into ``z``; returns the first tap of the last pass."""
     L2 = b.shape[0]
@@ -270,7 +270,7 @@ def _h_head(z, T, b, base, sign, W, m):  # pragma: no cover - compiled
     return last
 
 
-@inline_jit
+@inline_jit(contract=True)
 def _h_mask_relu_sum(z, has_z, T, vb, mask, p, c0, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover
     """Last horizontal pass fused with the mask row and ``Σ_c vb[c] relu(z_c)`` (``z`` not stored)."""
     s = 0.0
@@ -291,7 +291,7 @@ def _h_mask_relu_sum(z, has_z, T, vb, mask, p, c0, t0, s0, t1, s1, t2, s2, t3, s
     return s
 
 
-@inline_jit
+@inline_jit(contract=True)
 def _h_masked_sum(z, has_z, T, vb, mask, p, c0, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover
     """Last horizontal pass fused with ``Σ_c vb[c] mask[p, c0 + c] z_c`` (the mask is read, not written)."""
     s = 0.0
@@ -309,7 +309,7 @@ def _h_masked_sum(z, has_z, T, vb, mask, p, c0, t0, s0, t1, s1, t2, s2, t3, s3):
     return s
 
 
-@sum_jit
+@sum_jit(contract=True)
 def _masked_sum(Z, i2, vb, mask, p, c0):  # pragma: no cover - compiled
     """``Σ_c vb[c] mask[p, c0 + c] Z[i2, c]``."""
     s = 0.0
@@ -319,14 +319,14 @@ def _masked_sum(Z, i2, vb, mask, p, c0):  # pragma: no cover - compiled
     return s
 
 
-@inline_jit
+@inline_jit(contract=True)
 def _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover - compiled
     """``(z[c] +) (((t0 T[s0, c] + t1 T[s1, c]) + t2 T[s2, c]) + t3 T[s3, c])`` (inlined into its callers)."""
     y = ((t0 * T[s0, c] + t1 * T[s1, c]) + t2 * T[s2, c]) + t3 * T[s3, c]
     return z[c] + y if has_z else y
 
 
-@jit
+@jit(contract=True)
 def _forward_row_sep(a, b, h1, h2, H, W, C, vb, mask, c0, i1, T, z, gout, rq, linear):  # pragma: no cover
     """Forward pass of image row ``i1`` for a separable filter (:func:`forward_row_from` on the rows of ``C``)."""
     for q in range(a.shape[0]):
@@ -334,7 +334,7 @@ def _forward_row_sep(a, b, h1, h2, H, W, C, vb, mask, c0, i1, T, z, gout, rq, li
     forward_row_from(a, b, h2, W, C, c0, vb, mask, c0, i1 * W, T, z, gout, rq, linear)
 
 
-@sum_jit
+@sum_jit(contract=True)
 def forward_row_from(a, b, h2, W, X, xc0, vb, mask, c0, p0, T, z, gout, rq, linear):  # pragma: no cover
     """One image row of the forward pass of a separable filter from the image rows ``rq[q]`` of ``X``.
 
@@ -377,7 +377,7 @@ def forward_row_from(a, b, h2, W, X, xc0, vb, mask, c0, p0, T, z, gout, rq, line
             gout[i2] = _h_mask_relu_sum(z, last > 0, T, vb, mask, p0 + i2, c0, t0, s0, t1, s1, t2, s2, t3, s3)
 
 
-@jit
+@jit(contract=True)
 def _gradient_row_sep(a, b, h1, h2, H, W, mask, r, coef, j1, T, z, out, vb, c0, update, rq):  # pragma: no cover
     """Image row ``j1`` of ``vb ∘ Uᵀ(coef · mask ∘ r 1ᵀ)`` for a separable filter (:func:`gradient_row_to`)."""
     for q in range(a.shape[0]):
@@ -385,7 +385,7 @@ def _gradient_row_sep(a, b, h1, h2, H, W, mask, r, coef, j1, T, z, out, vb, c0, 
     gradient_row_to(a, b, h2, W, mask, r, coef, c0, T, z, out, j1, c0, vb, update, rq)
 
 
-@jit
+@jit(contract=True)
 def gradient_row_to(a, b, h2, W, mask, r, coef, c0, T, z, out, orow, oc0, vb, update, rq):  # pragma: no cover
     """One image row of ``vb ∘ Uᵀ(coef · mask ∘ r 1ᵀ)`` for a separable filter from the mask rows ``rq[q]``,
     added to (``update``) or written into ``out[orow W + j2, oc0 + c]``.
@@ -444,7 +444,7 @@ def gradient_row_to(a, b, h2, W, mask, r, coef, c0, T, z, out, orow, oc0, vb, up
                 out[p, oc0u + c] = vb[c] * _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
 
 
-@inline_jit
+@inline_jit(contract=True)
 def _pair_columns(b, base, sign, W):  # pragma: no cover - compiled
     """Four taps of ``b`` (zero past its end) and the five columns ``(base + sign·q) mod W``, ``q = 0 … 4``, that
     two neighbouring pixels read (one of them ``q = 0 … 3``, the other ``q = 1 … 4``); past the taps, column 1."""
@@ -473,7 +473,7 @@ def _pair_columns(b, base, sign, W):  # pragma: no cover - compiled
     return t0, t1, t2, t3, u0, u1, u2, u3, u4
 
 
-@inline_jit
+@inline_jit(contract=True)
 def _pair_mask_relu_sum(T, vb, mask, p, c0, t0, t1, t2, t3, ua, ub, uc, ud, ue):  # pragma: no cover - compiled
     """Pixels ``p`` (columns ``ub … ue``) and ``p + 1`` (columns ``ua … ud``) of the last horizontal pass, fused
     with both mask rows and both relu sums: five column loads for two pixels instead of eight."""
@@ -507,7 +507,7 @@ def _pair_mask_relu_sum(T, vb, mask, p, c0, t0, t1, t2, t3, ua, ub, uc, ud, ue):
     return s0, s1
 
 
-@inline_jit
+@inline_jit(contract=True)
 def _wrap(i, n):  # pragma: no cover - compiled
     """``i mod n`` for ``i`` at most one period off."""
     while i < 0:
@@ -517,7 +517,7 @@ def _wrap(i, n):  # pragma: no cover - compiled
     return i
 
 
-@jit
+@jit(contract=True)
 def _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gout, sep,
                  linear=False):  # pragma: no cover - compiled
     if sep:
@@ -526,7 +526,7 @@ def _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gout, s
         _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout, linear)
 
 
-@pjit
+@pjit(contract=True)
 def _forward_sweep(A, B, h1, h2, H, W, C, v, mask, gpart, bw, linear):  # pragma: no cover - compiled
     k = C.shape[1]
     sep = A.shape[0] == 1
@@ -555,7 +555,7 @@ def masked_forward(A, B, h1, h2, H, W, D, v, mask, gpart, bw):
     _forward_sweep(A, B, h1, h2, H, W, D, v, mask, gpart, bw, True)
 
 
-@jit
+@jit(contract=True)
 def _gradient_any(A, B, h1, h2, H, W, mask, r, coef, j1, ring, slots, T, Z, z, rows, out, vb, c0, update,
                   sep):  # pragma: no cover - compiled
     """Image row ``j1`` of the gradient: from the mask directly (separable), or through the ring (in which
@@ -569,7 +569,7 @@ def _gradient_any(A, B, h1, h2, H, W, mask, r, coef, j1, ring, slots, T, Z, z, r
         _gradient_row(A, B, h2, W, ring, j1, slots, T, Z, out, vb, c0, update)
 
 
-@jit
+@jit(contract=True)
 def _ring_start(ring, mask, r, coef, h1, H, W, c0, m, sep):  # pragma: no cover - compiled
     """Slots ``0 … L1 − 2`` of the ring (source rows ``−h1 … L1 − 2 − h1``); no ring for a separable filter."""
     if not sep:
@@ -577,7 +577,7 @@ def _ring_start(ring, mask, r, coef, h1, H, W, c0, m, sep):  # pragma: no cover 
             _ring_fill(ring, q, mask, r, coef, (q - h1) % H, W, c0, m)
 
 
-@jit
+@jit(contract=True)
 def _work_buffers(sep, L1, W, m, like):  # pragma: no cover - compiled
     """Per-block work arrays of the gradient sweeps (dtype of ``like``): the ring of image rows (general
     filters only), the vertical pass ``T``, the horizontal one ``Z`` (general filters), row and slot
@@ -591,7 +591,7 @@ def _work_buffers(sep, L1, W, m, like):  # pragma: no cover - compiled
     return ring, T, Z, slots, rows, z
 
 
-@pjit
+@pjit(contract=True)
 def backward(A, B, h1, h2, H, W, mask, r, v, one, out, bw):  # pragma: no cover - compiled
     k = mask.shape[1]
     sep = A.shape[0] == 1
@@ -607,7 +607,7 @@ def backward(A, B, h1, h2, H, W, mask, r, v, one, out, bw):  # pragma: no cover 
             _gradient_any(A, B, h1, h2, H, W, mask, r, one, j1, ring, slots, T, Z, z, rows, out, vb, c0, False, sep)
 
 
-@pjit
+@pjit(contract=True)
 def step(A, B, h1, h2, H, W, mask, r, v, eta, C, gpart, bw):  # pragma: no cover - compiled
     k = C.shape[1]
     sep = A.shape[0] == 1
