@@ -21,8 +21,7 @@ forward pass, the step and the gradient share these functions, so their
 masks agree, and the oracle tests hold them to 1e-12.
 
 As in 1-D (:mod:`ntk_toolkit._kernels.gd`), work is split over blocks of
-channels (:func:`~ntk_toolkit._kernels.gd.block_width`, depending on ``k``
-only) and, when there are fewer blocks than threads, over regions of image
+channels (:func:`block_width_for`, depending on ``k`` and ``W`` only) and, when there are fewer blocks than threads, over regions of image
 rows (:func:`regions`); a task owns one block of one region and walks down its
 image rows; the per-block partial outputs ``gpart[b, p] = Σ_{c ∈ b} v_c
 relu(z_pc)`` are summed by the wrapper in a fixed order, so results do not
@@ -60,6 +59,28 @@ def _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gout, s
         _forward_row_sep(A[0], B[0], h1, h2, H, W, C, vb, mask, c0, i1, T, z, gout, rows, linear)
     else:
         _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout, linear)
+
+
+#: Bytes that the vertical pass ``T`` of one block (``W x bw`` entries, 8 bytes each) may take: it stays in the
+#: core's L2 cache. Below it a block holds all ``k`` channels, so that the ``k`` weights of a pixel are one
+#: contiguous run of ``C`` and a sweep streams through memory; threads then share the work by regions of rows.
+BLOCK_BYTES = 1 << 20
+
+
+def block_width_for(k: int, stencil: tuple) -> int:
+    """Channels per block of the 2-D sweeps for ``k`` channels and the ``stencil`` ``(A, B, h1, h2, H, W)``.
+
+    All ``k`` when ``W k`` entries fit in :data:`BLOCK_BYTES`; otherwise the
+    fewest blocks that fit, of equal width (a multiple of 8, at least 64).
+    Depends on ``k`` and ``W`` only, so results do not depend on the number of
+    threads.
+    """
+    W = int(stencil[5])
+    cap = max(64, BLOCK_BYTES // (8 * W))
+    if k <= cap:
+        return int(k)
+    nb = -(-k // cap)
+    return int(8 * -(-k // (8 * nb)))
 
 
 #: Fewest image rows in a region of the row split (:func:`regions`): each region defers the forward pass of
