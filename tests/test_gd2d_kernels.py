@@ -90,13 +90,14 @@ def test_2d_float32_within_documented_tolerance(method):
 
 
 def test_fused_2d_descent_does_not_depend_on_threads():
+    """One block of all channels: two threads split the 32 image rows into two regions, one thread does not."""
     import numba
 
     import ntk_toolkit as nt
     from ntk_toolkit.filters import Filter2D, triangle2d
 
     for filt in (triangle2d(2), Filter2D(np.arange(1.0, 7.0).reshape(2, 3))):
-        gen = nt.TwoLayerGenerator(nt.CircularConv2D(filt, (16, 12)), k=200)
+        gen = nt.TwoLayerGenerator(nt.CircularConv2D(filt, (32, 12)), k=200)
         assert gen.fused_step(0.1) is not None
         C0 = gen.init(seed=1, omega=0.1)
         y = np.random.default_rng(2).standard_normal(gen.n)
