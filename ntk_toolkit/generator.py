@@ -118,13 +118,12 @@ class FusedStep:
     (True, True)
     """
 
-    def __init__(self, kernel: Callable, stencil: tuple, v: np.ndarray, eta: float, n: int, k: int, work: int):
-        from ._kernels import gd
-
+    def __init__(self, kernel: Callable, stencil: tuple, v: np.ndarray, eta: float, n: int, k: int, work: int,
+                 bw: int):
         self._kernel, self._stencil, self._v = kernel, stencil, v
         self.dtype = v.dtype
         self._eta = self.dtype.type(eta)
-        self._bw = gd.block_width(k)
+        self._bw = bw
         self._gpart = np.empty((-(-k // self._bw), n))
         self.work = work
 
@@ -391,10 +390,8 @@ class TwoLayerGenerator:
         """
         fused = self._fused_kernels(C.dtype)
         if fused is not None:
-            from ._kernels.gd import block_width
-
             kernels, stencil, v, taps = fused
-            bw = block_width(self.k)
+            bw = kernels.block_width_for(self.k, stencil)
             gpart = np.empty((-(-self.k // bw), self.n))
             mask = np.empty(C.shape, dtype=np.uint8)
             with threads_for(C.size * taps):
@@ -424,13 +421,11 @@ class TwoLayerGenerator:
             return _output_layer.backward(self, pattern, r)
         fused = self._fused_kernels(np.float64)
         if fused is not None:
-            from ._kernels.gd import block_width
-
             kernels, stencil, v, taps = fused
             out = np.empty((self.n, self.k))
             with threads_for(pattern.size * taps):
                 kernels.backward(*stencil, pattern, np.ascontiguousarray(r, dtype=np.float64), v, 1.0, out,
-                                 block_width(self.k))
+                                 kernels.block_width_for(self.k, stencil))
             return out
         W = pattern * r[:, None]
         W *= self.output_weights[None, :]
@@ -457,10 +452,8 @@ class TwoLayerGenerator:
             return _output_layer.jvp_pattern(self, pattern, D)
         fused = self._fused_kernels(np.float64)
         if fused is not None and hasattr(fused[0], "masked_forward"):
-            from ._kernels.gd import block_width
-
             kernels, stencil, v, taps = fused
-            bw = block_width(self.k)
+            bw = kernels.block_width_for(self.k, stencil)
             gpart = np.empty((-(-self.k // bw), self.n))
             with threads_for(pattern.size * taps):
                 kernels.masked_forward(*stencil, D, v, pattern, gpart, bw)
@@ -507,7 +500,8 @@ class TwoLayerGenerator:
             if paired is not None:
                 stencil, kernel = paired, kernels.step_pairs
             taps = stencil[0].size
-        return FusedStep(kernel, stencil, v, eta, self.n, self.k, self.n * self.k * taps)
+        return FusedStep(kernel, stencil, v, eta, self.n, self.k, self.n * self.k * taps,
+                         kernels.block_width_for(self.k, stencil))
 
     def jvp(self, C, D) -> np.ndarray:
         """Jacobian-vector product ``J(C) vec(D) = (φ'(U C) ∘ U D) v`` (eq. (2.2)).

@@ -90,13 +90,14 @@ def test_2d_float32_within_documented_tolerance(method):
 
 
 def test_fused_2d_descent_does_not_depend_on_threads():
+    """One block of all channels: two threads split the 32 image rows into two regions, one thread does not."""
     import numba
 
     import ntk_toolkit as nt
     from ntk_toolkit.filters import Filter2D, triangle2d
 
     for filt in (triangle2d(2), Filter2D(np.arange(1.0, 7.0).reshape(2, 3))):
-        gen = nt.TwoLayerGenerator(nt.CircularConv2D(filt, (16, 12)), k=200)
+        gen = nt.TwoLayerGenerator(nt.CircularConv2D(filt, (32, 12)), k=200)
         assert gen.fused_step(0.1) is not None
         C0 = gen.init(seed=1, omega=0.1)
         y = np.random.default_rng(2).standard_normal(gen.n)
@@ -131,3 +132,51 @@ def test_matrix_free_kernel_in_2d(sep):
     np.testing.assert_allclose(nt.kernel_operator(gen, C) @ R, K @ R, rtol=1e-11, atol=1e-11)
     top = nt.top_eigenpairs(gen, C, 4, method="lanczos", seed=0)
     np.testing.assert_allclose(top.eigenvalues, np.linalg.eigvalsh(K)[::-1][:4], rtol=1e-8)
+
+
+REGION_CASES = [((16, 6), (3, 3), True), ((13, 5), (4, 2), False), ((12, 4), (1, 3), True), ((14, 7), (5, 5), True),
+                ((15, 3), (2, 4), False)]
+
+
+def _partitions(H, L1):
+    """Region starts: one region, two, and uneven splits into regions of at least L1 − 1 rows."""
+    size = max(L1 - 1, 1)
+    cuts = [[0, H], [0, H // 2, H], [0, size, H - size, H], list(range(0, H - size + 1, size)) + [H]]
+    return [np.array(sorted(set(c)), dtype=np.int64) for c in cuts if all(b - a >= size for a, b in zip(c, c[1:]))]
+
+
+@pytest.mark.parametrize("shape,tshape,sep", REGION_CASES)
+def test_row_regions_give_the_same_bits(shape, tshape, sep):
+    """Splitting the image rows into regions (more tasks than blocks) changes no bit of any sweep."""
+    H, W = shape
+    rng = np.random.default_rng(3)
+    taps = np.outer(*(rng.standard_normal(t) for t in tshape)) if sep else rng.standard_normal(tshape)
+    A, B = factors(taps, sep)
+    h1, h2 = (tshape[0] - 1) // 2, (tshape[1] - 1) // 2
+    n, k, bw = H * W, 24, 16
+    nb = -(-k // bw)
+    C = rng.standard_normal((n, k))
+    v = rng.standard_normal(k)
+    r = rng.standard_normal(n)
+    runs = []
+    for starts in _partitions(H, tshape[0]):
+        mask = np.empty((n, k), np.uint8)
+        gpart = np.empty((nb, n))
+        gd2d._forward_sweep(A, B, h1, h2, H, W, C, v, mask, gpart, bw, False, starts)
+        g0 = gpart.copy()
+        out = np.empty((n, k))
+        gd2d._backward(A, B, h1, h2, H, W, mask, r, v, 1.0, out, bw, starts)
+        C1 = C.copy()
+        gd2d._step(A, B, h1, h2, H, W, mask, r, v, 0.3, C1, gpart, bw, starts)
+        runs.append((g0, out, C1, mask, gpart))
+    assert len(runs) >= 3
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("H,L1,nb,threads,expected", [(128, 3, 1, 2, [0, 64, 128]), (128, 3, 2, 2, [0, 128]),
+                                                      (20, 3, 1, 2, [0, 20]), (64, 3, 1, 8, [0, 16, 32, 48, 64]),
+                                                      (40, 30, 1, 2, [0, 40])])
+def test_regions_split_rows_only_when_blocks_are_fewer_than_threads(H, L1, nb, threads, expected):
+    assert gd2d.regions(H, L1, nb, threads).tolist() == expected

@@ -95,6 +95,11 @@ def block_width(k: int) -> int:
     return min(1024, max(64, 8 * -(-k // 16)))
 
 
+def block_width_for(k: int, stencil: tuple) -> int:
+    """:func:`block_width` (the fused kernels' common name: the 2-D kernels' width also depends on the stencil)."""
+    return block_width(k)
+
+
 @inline_jit
 def _g4_update(out, j, c0, vb, acc, has_acc, W, t0, r0, t1, r1, t2, r2, t3, r3):  # pragma: no cover - compiled
     """``out[j, c0 + c] += vb[c] ((acc[c] +) t0 W[r0, c] + … + t3 W[r3, c])``.

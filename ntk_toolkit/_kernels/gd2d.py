@@ -21,11 +21,12 @@ forward pass, the step and the gradient share these functions, so their
 masks agree, and the oracle tests hold them to 1e-12.
 
 As in 1-D (:mod:`ntk_toolkit._kernels.gd`), work is split over blocks of
-channels (:func:`~ntk_toolkit._kernels.gd.block_width`, depending on ``k``
-only); a thread owns whole blocks and walks down the image rows; the
-per-block partial outputs ``gpart[b, p] = Σ_{c ∈ b} v_c relu(z_pc)`` are
-summed by the wrapper in a fixed order, so results do not depend on the
-number of threads.
+channels (:func:`block_width_for`, depending on ``k`` and ``W`` only) and, when there are fewer blocks than threads, over regions of image
+rows (:func:`regions`); a task owns one block of one region and walks down its
+image rows; the per-block partial outputs ``gpart[b, p] = Σ_{c ∈ b} v_c
+relu(z_pc)`` are summed by the wrapper in a fixed order, so results do not
+depend on the number of threads. The row kernels are in
+:mod:`ntk_toolkit._kernels.gd2d_rows`.
 
 * :func:`forward_mask` — ``Z = U C`` image row by image row, the mask
   ``1{Z > 0}`` (uint8) and the partial outputs, without storing ``Z``.
@@ -37,8 +38,9 @@ number of threads.
   of the ``L1`` image rows of ``−η M ∘ r 1ᵀ`` (converted to floats once, when
   they enter it) feeds the gradient of image row ``j1``; the forward pass of
   image row ``i1 = j1 − h1`` follows as soon as the rows it reads are
-  updated, when no later gradient row still reads mask row ``i1``; the image
-  rows whose window wraps around are done at the end of the sweep. Each
+  updated, when no later gradient row still reads mask row ``i1``; the first
+  ``L1 − 1`` forward rows of each region (whose window reaches into the
+  region before, or wraps around) are done at the end of the sweep. Each
   entry of ``C`` is read and written once per sweep (plus the ``L1`` rows of
   the forward window in cache).
 """
@@ -46,478 +48,11 @@ number of threads.
 import numpy as np
 from numba import prange
 
-from .._jit import inline_jit, jit, pjit, sum_jit
-from .rows import group
+from .._jit import jit, pjit
+from .gd2d_rows import _forward_row, _forward_row_sep, _gradient_row, _gradient_row_sep, _ring_fill, _slots
 
 
-@jit
-def _vertical(T, A, r, X, rows, c0, m, W):  # pragma: no cover - compiled
-    """``T[i2, c] = Σ_q A[r, q] X[rows[q] W + i2, c0 + c]`` for all ``i2 < W``, ``c < m``."""
-    L1 = A.shape[1]
-    c0 = np.uint64(c0)
-    for i2 in range(W):
-        for c in range(np.uint64(m)):
-            T[i2, c] = A[r, 0] * X[rows[0] * W + i2, c0 + c]
-        for q in range(1, L1):
-            a = A[r, q]
-            p = rows[q] * W + i2
-            for c in range(np.uint64(m)):
-                T[i2, c] += a * X[p, c0 + c]
-
-
-@jit
-def _vertical_ring(T, A, r, ring, slots, m, W):  # pragma: no cover - compiled
-    """``T[i2, c] = Σ_q A[r, q] ring[slots[q], i2, c]``."""
-    L1 = A.shape[1]
-    for i2 in range(W):
-        for c in range(np.uint64(m)):
-            T[i2, c] = A[r, 0] * ring[slots[0], i2, c]
-        for q in range(1, L1):
-            a = A[r, q]
-            s = slots[q]
-            for c in range(np.uint64(m)):
-                T[i2, c] += a * ring[s, i2, c]
-
-
-@jit
-def _horizontal(Z, T, B, r, h2, sign, W, m, first):  # pragma: no cover - compiled
-    """``Z[i2, c] (=|+=) Σ_q B[r, q] T[(i2 + sign (q − h2)) mod W, c]`` (zero taps skipped)."""
-    L2 = B.shape[1]
-    for i2 in range(W):
-        started = not first
-        for q in range(L2):
-            b = B[r, q]
-            if b == 0:
-                continue
-            s = i2 + sign * (q - h2)
-            while s < 0:
-                s += W
-            while s >= W:
-                s -= W
-            if started:
-                for c in range(np.uint64(m)):
-                    Z[i2, c] += b * T[s, c]
-            else:
-                for c in range(np.uint64(m)):
-                    Z[i2, c] = b * T[s, c]
-                started = True
-        if not started:
-            for c in range(np.uint64(m)):
-                Z[i2, c] = 0.0
-
-
-@sum_jit
-def _mask_relu_sum(Z, i2, vb, mask, p, c0):  # pragma: no cover - compiled
-    """``mask[p, c0 + c] = 1{Z[i2, c] > 0}`` and ``Σ_c vb[c] relu(Z[i2, c])`` (NaN and ±inf kept visible)."""
-    s = 0.0
-    c0 = np.uint64(c0)
-    m = np.uint64(vb.shape[0])
-    chunk = np.uint64(256) if Z.itemsize < 8 else m  # float32: partial sums over 256 channels
-    q0 = np.uint64(0)
-    while q0 < m:
-        q1 = min(m, q0 + chunk)
-        sc = vb[0] - vb[0]  # zero in the dtype of the weights
-        for c in range(q0, q1):
-            zc = Z[i2, c]
-            pos = zc > 0
-            mask[p, c0 + c] = np.uint8(pos)
-            sc += vb[c] * (zc if pos else zc - zc)
-        s += np.float64(sc)
-        q0 = q1
-    return s
-
-
-@jit
-def _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout, linear):  # pragma: no cover - compiled
-    """Forward pass of image row ``i1`` on columns ``c0 : c0 + m``: mask row and ``gout[i2] = Σ_c v_c relu(z)``."""
-    m = vb.shape[0]
-    L1 = A.shape[1]
-    for q in range(L1):
-        s = i1 - q + h1
-        while s < 0:
-            s += H
-        while s >= H:
-            s -= H
-        rows[q] = s
-    for r in range(A.shape[0]):
-        _vertical(T, A, r, C, rows, c0, m, W)
-        _horizontal(Z, T, B, r, h2, -1, W, m, r == 0)
-    for i2 in range(W):
-        if linear:
-            gout[i2] = _masked_sum(Z, i2, vb, mask, i1 * W + i2, c0)
-        else:
-            gout[i2] = _mask_relu_sum(Z, i2, vb, mask, i1 * W + i2, c0)
-
-
-@jit
-def _ring_fill(ring, slot, mask, r, coef, s1, W, c0, m):  # pragma: no cover - compiled
-    """``ring[slot, i2, c] = coef · r[s1 W + i2] · mask[s1 W + i2, c0 + c]``: one image row entering the ring."""
-    c0 = np.uint64(c0)
-    for i2 in range(W):
-        p = s1 * W + i2
-        w = coef * r[p]
-        for c in range(np.uint64(m)):
-            ring[slot, i2, c] = w * mask[p, c0 + c]
-
-
-@jit
-def _gradient_row(A, B, h2, W, ring, j1, slots, T, Z, out, vb, c0, update):  # pragma: no cover - compiled
-    """Image row ``j1`` of ``vb ∘ Uᵀ(ring)`` added to (``update``) or written into ``out``."""
-    m = vb.shape[0]
-    for r in range(A.shape[0]):
-        _vertical_ring(T, A, r, ring, slots, m, W)
-        _horizontal(Z, T, B, r, h2, 1, W, m, r == 0)
-    c0u = np.uint64(c0)
-    for i2 in range(W):
-        p = j1 * W + i2
-        if update:
-            for c in range(np.uint64(m)):
-                out[p, c0u + c] += vb[c] * Z[i2, c]
-        else:
-            for c in range(np.uint64(m)):
-                out[p, c0u + c] = vb[c] * Z[i2, c]
-
-
-@jit
-def _slots(slots, j1, L1):  # pragma: no cover - compiled
-    """Ring slots of the source image rows ``j1 − h1 + q`` (``q < L1``): ``(j1 + q) mod L1``."""
-    for q in range(L1):
-        slots[q] = (j1 + q) % L1
-
-
-# --------------------------------------------------------------------------- separable filters (R = 1)
-@inline_jit
-def _column_from_rows(T, col, a, rq, X, W, c0, m):  # pragma: no cover - compiled
-    """``T[col, c] = Σ_q a[q] X[rq[q] W + col, c0 + c]``: one column of the vertical pass, four rows per pass."""
-    L1 = a.shape[0]
-    c0 = np.uint64(c0)
-    mm = np.uint64(m)
-    for g in range(0, L1, 4):
-        t0 = a[g]
-        p0 = rq[g] * W + col
-        t1 = t0 - t0
-        t2 = t1
-        t3 = t1
-        p1 = p0
-        p2 = p0
-        p3 = p0
-        if g + 1 < L1:
-            t1 = a[g + 1]
-            p1 = rq[g + 1] * W + col
-        if g + 2 < L1:
-            t2 = a[g + 2]
-            p2 = rq[g + 2] * W + col
-        if g + 3 < L1:
-            t3 = a[g + 3]
-            p3 = rq[g + 3] * W + col
-        if g == 0:
-            for c in range(mm):
-                T[col, c] = ((t0 * X[p0, c0 + c] + t1 * X[p1, c0 + c]) + t2 * X[p2, c0 + c]) + t3 * X[p3, c0 + c]
-        else:
-            for c in range(mm):
-                T[col, c] += ((t0 * X[p0, c0 + c] + t1 * X[p1, c0 + c]) + t2 * X[p2, c0 + c]) + t3 * X[p3, c0 + c]
-
-
-@inline_jit
-def _column_from_mask(T, col, a, coef, rq, r, mask, W, c0, m):  # pragma: no cover - compiled
-    """``T[col, c] = Σ_q a[q] coef r[p_q] mask[p_q, c0 + c]`` with ``p_q = rq[q] W + col``: a column of the
-    vertical pass of the gradient, read straight from the byte mask (four rows per pass)."""
-    L1 = a.shape[0]
-    c0 = np.uint64(c0)
-    mm = np.uint64(m)
-    for g in range(0, L1, 4):
-        p0 = rq[g] * W + col
-        t0 = a[g] * coef * r[p0]
-        t1 = t0 - t0
-        t2 = t1
-        t3 = t1
-        p1 = p0
-        p2 = p0
-        p3 = p0
-        if g + 1 < L1:
-            p1 = rq[g + 1] * W + col
-            t1 = a[g + 1] * coef * r[p1]
-        if g + 2 < L1:
-            p2 = rq[g + 2] * W + col
-            t2 = a[g + 2] * coef * r[p2]
-        if g + 3 < L1:
-            p3 = rq[g + 3] * W + col
-            t3 = a[g + 3] * coef * r[p3]
-        if g == 0:
-            for c in range(mm):
-                T[col, c] = ((t0 * mask[p0, c0 + c] + t1 * mask[p1, c0 + c]) + t2 * mask[p2, c0 + c]) \
-                    + t3 * mask[p3, c0 + c]
-        else:
-            for c in range(mm):
-                T[col, c] += ((t0 * mask[p0, c0 + c] + t1 * mask[p1, c0 + c]) + t2 * mask[p2, c0 + c]) \
-                    + t3 * mask[p3, c0 + c]
-
-
-@inline_jit
-def _h_head(z, T, b, base, sign, W, m):  # pragma: no cover - compiled
-    """All passes of four horizontal taps but the last into ``z``; returns the first tap of the last pass."""
-    L2 = b.shape[0]
-    last = ((L2 - 1) // 4) * 4
-    mm = np.uint64(m)
-    for g in range(0, last, 4):
-        t0, s0, t1, s1, t2, s2, t3, s3 = group(b, base, sign, W, g)
-        if g == 0:
-            for c in range(mm):
-                z[c] = ((t0 * T[s0, c] + t1 * T[s1, c]) + t2 * T[s2, c]) + t3 * T[s3, c]
-        else:
-            for c in range(mm):
-                z[c] += ((t0 * T[s0, c] + t1 * T[s1, c]) + t2 * T[s2, c]) + t3 * T[s3, c]
-    return last
-
-
-@inline_jit
-def _h_mask_relu_sum(z, has_z, T, vb, mask, p, c0, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover
-    """Last horizontal pass fused with the mask row and ``Σ_c vb[c] relu(z_c)`` (``z`` not stored)."""
-    s = 0.0
-    c0 = np.uint64(c0)
-    m = np.uint64(vb.shape[0])
-    chunk = np.uint64(256) if T.itemsize < 8 else m  # float32: partial sums over 256 channels
-    q0 = np.uint64(0)
-    while q0 < m:
-        q1 = min(m, q0 + chunk)
-        sc = vb[0] - vb[0]  # zero in the dtype of the weights
-        for c in range(q0, q1):
-            zc = _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
-            pos = zc > 0
-            mask[p, c0 + c] = np.uint8(pos)
-            sc += vb[c] * (zc if pos else zc - zc)
-        s += np.float64(sc)
-        q0 = q1
-    return s
-
-
-@inline_jit
-def _h_masked_sum(z, has_z, T, vb, mask, p, c0, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover
-    """Last horizontal pass fused with ``Σ_c vb[c] mask[p, c0 + c] z_c`` (the mask is read, not written)."""
-    s = 0.0
-    c0 = np.uint64(c0)
-    m = np.uint64(vb.shape[0])
-    chunk = np.uint64(256) if T.itemsize < 8 else m
-    q0 = np.uint64(0)
-    while q0 < m:
-        q1 = min(m, q0 + chunk)
-        sc = vb[0] - vb[0]
-        for c in range(q0, q1):
-            sc += vb[c] * mask[p, c0 + c] * _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
-        s += np.float64(sc)
-        q0 = q1
-    return s
-
-
-@sum_jit
-def _masked_sum(Z, i2, vb, mask, p, c0):  # pragma: no cover - compiled
-    """``Σ_c vb[c] mask[p, c0 + c] Z[i2, c]``."""
-    s = 0.0
-    c0 = np.uint64(c0)
-    for c in range(np.uint64(vb.shape[0])):
-        s += vb[c] * mask[p, c0 + c] * Z[i2, c]
-    return s
-
-
-@inline_jit
-def _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3):  # pragma: no cover - compiled
-    """``(z[c] +) (((t0 T[s0, c] + t1 T[s1, c]) + t2 T[s2, c]) + t3 T[s3, c])`` (inlined into its callers)."""
-    y = ((t0 * T[s0, c] + t1 * T[s1, c]) + t2 * T[s2, c]) + t3 * T[s3, c]
-    return z[c] + y if has_z else y
-
-
-@jit
-def _forward_row_sep(a, b, h1, h2, H, W, C, vb, mask, c0, i1, T, z, gout, rq, linear):  # pragma: no cover
-    """Forward pass of image row ``i1`` for a separable filter (:func:`forward_row_from` on the rows of ``C``)."""
-    for q in range(a.shape[0]):
-        rq[q] = _wrap(i1 - q + h1, H)
-    forward_row_from(a, b, h2, W, C, c0, vb, mask, c0, i1 * W, T, z, gout, rq, linear)
-
-
-@sum_jit
-def forward_row_from(a, b, h2, W, X, xc0, vb, mask, c0, p0, T, z, gout, rq, linear):  # pragma: no cover
-    """One image row of the forward pass of a separable filter from the image rows ``rq[q]`` of ``X``.
-
-    ``T[col] = Σ_q a[q] X[rq[q] W + col, xc0 : xc0 + m]`` (the vertical pass) fills
-    ``T`` column by column just ahead of the horizontal pass (the
-    ``L2 − 1 − h2`` wrapped-around columns first), so the columns a pixel
-    reads are still in L1 cache; the horizontal pass is fused with the mask
-    (pixels ``p0 … p0 + W − 1``, channels from ``c0``) and the relu sum
-    (``gout[i2] = Σ_c v_c relu(z)``), or with ``linear``, with ``Σ_c v_c M z``
-    for the given mask ``M``.
-    """
-    m = vb.shape[0]
-    L2 = b.shape[0]
-    behind = L2 - 1 - h2  # columns left of i2 that z[i2] reads
-    stop = W - behind
-    for col in range(stop, W):
-        _column_from_rows(T, col, a, rq, X, W, xc0, m)
-    done = 0
-    i2 = 0
-    if L2 <= 4 and not linear:  # pixels two at a time (the relu pass of a filter of at most four columns)
-        while i2 + 1 < W:
-            while done < stop and done <= i2 + 1 + h2:
-                _column_from_rows(T, done, a, rq, X, W, xc0, m)
-                done += 1
-            t0, t1, t2, t3, u0, u1, u2, u3, u4 = _pair_columns(b, i2 + 1 + h2, -1, W)
-            ga, gb = _pair_mask_relu_sum(T, vb, mask, p0 + i2, c0, t0, t1, t2, t3, u0, u1, u2, u3, u4)
-            gout[i2] = ga
-            gout[i2 + 1] = gb
-            i2 += 2
-    first = i2
-    for i2 in range(first, W):
-        while done < stop and done <= i2 + h2:
-            _column_from_rows(T, done, a, rq, X, W, xc0, m)
-            done += 1
-        last = _h_head(z, T, b, i2 + h2, -1, W, m)
-        t0, s0, t1, s1, t2, s2, t3, s3 = group(b, i2 + h2, -1, W, last)
-        if linear:  # Σ_c v_c M z_c with the given mask M
-            gout[i2] = _h_masked_sum(z, last > 0, T, vb, mask, p0 + i2, c0, t0, s0, t1, s1, t2, s2, t3, s3)
-        else:
-            gout[i2] = _h_mask_relu_sum(z, last > 0, T, vb, mask, p0 + i2, c0, t0, s0, t1, s1, t2, s2, t3, s3)
-
-
-@jit
-def _gradient_row_sep(a, b, h1, h2, H, W, mask, r, coef, j1, T, z, out, vb, c0, update, rq):  # pragma: no cover
-    """Image row ``j1`` of ``vb ∘ Uᵀ(coef · mask ∘ r 1ᵀ)`` for a separable filter (:func:`gradient_row_to`)."""
-    for q in range(a.shape[0]):
-        rq[q] = _wrap(j1 + q - h1, H)
-    gradient_row_to(a, b, h2, W, mask, r, coef, c0, T, z, out, j1, c0, vb, update, rq)
-
-
-@jit
-def gradient_row_to(a, b, h2, W, mask, r, coef, c0, T, z, out, orow, oc0, vb, update, rq):  # pragma: no cover
-    """One image row of ``vb ∘ Uᵀ(coef · mask ∘ r 1ᵀ)`` for a separable filter from the mask rows ``rq[q]``,
-    added to (``update``) or written into ``out[orow W + j2, oc0 + c]``.
-
-    The vertical pass is read from the byte mask (channels from ``c0``)
-    column by column just ahead of the horizontal one, whose last four taps
-    are fused with the update.
-    """
-    m = vb.shape[0]
-    mm = np.uint64(m)
-    oc0u = np.uint64(oc0)
-    L2 = b.shape[0]
-    behind = h2  # columns left of j2 that the adjoint reads
-    stop = W - behind
-    for col in range(stop, W):
-        _column_from_mask(T, col, a, coef, rq, r, mask, W, c0, m)
-    done = 0
-    ahead = L2 - 1 - h2
-    j2 = 0
-    if L2 <= 4:  # pixels two at a time: five column loads for two gradient rows instead of eight
-        while j2 + 1 < W:
-            while done < stop and done <= j2 + 1 + ahead:
-                _column_from_mask(T, done, a, coef, rq, r, mask, W, c0, m)
-                done += 1
-            t0, t1, t2, t3, w0, w1, w2, w3, w4 = _pair_columns(b, j2 - h2, 1, W)
-            p = orow * W + j2
-            for c in range(mm):
-                x0 = T[w0, c]
-                x1 = T[w1, c]
-                x2 = T[w2, c]
-                x3 = T[w3, c]
-                x4 = T[w4, c]
-                ya = ((t0 * x0 + t1 * x1) + t2 * x2) + t3 * x3
-                yb = ((t0 * x1 + t1 * x2) + t2 * x3) + t3 * x4
-                if update:
-                    out[p, oc0u + c] += vb[c] * ya
-                    out[p + 1, oc0u + c] += vb[c] * yb
-                else:
-                    out[p, oc0u + c] = vb[c] * ya
-                    out[p + 1, oc0u + c] = vb[c] * yb
-            j2 += 2
-    first = j2
-    for j2 in range(first, W):
-        while done < stop and done <= j2 + ahead:
-            _column_from_mask(T, done, a, coef, rq, r, mask, W, c0, m)
-            done += 1
-        last = _h_head(z, T, b, j2 - h2, 1, W, m)
-        t0, s0, t1, s1, t2, s2, t3, s3 = group(b, j2 - h2, 1, W, last)
-        p = orow * W + j2
-        has_z = last > 0
-        if update:
-            for c in range(mm):
-                out[p, oc0u + c] += vb[c] * _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
-        else:
-            for c in range(mm):
-                out[p, oc0u + c] = vb[c] * _z4(z, has_z, c, T, t0, s0, t1, s1, t2, s2, t3, s3)
-
-
-@inline_jit
-def _pair_columns(b, base, sign, W):  # pragma: no cover - compiled
-    """Four taps of ``b`` (zero past its end) and the five columns ``(base + sign·q) mod W``, ``q = 0 … 4``, that
-    two neighbouring pixels read (one of them ``q = 0 … 3``, the other ``q = 1 … 4``); past the taps, column 1."""
-    L2 = b.shape[0]
-    t0 = b[0]
-    t1 = t0 - t0
-    t2 = t1
-    t3 = t1
-    if L2 > 1:
-        t1 = b[1]
-    if L2 > 2:
-        t2 = b[2]
-    if L2 > 3:
-        t3 = b[3]
-    u0 = _wrap(base, W)
-    u1 = _wrap(base + sign, W)
-    u2 = u1
-    u3 = u1
-    u4 = u1
-    if L2 > 1:
-        u2 = _wrap(base + 2 * sign, W)
-    if L2 > 2:
-        u3 = _wrap(base + 3 * sign, W)
-    if L2 > 3:
-        u4 = _wrap(base + 4 * sign, W)
-    return t0, t1, t2, t3, u0, u1, u2, u3, u4
-
-
-@inline_jit
-def _pair_mask_relu_sum(T, vb, mask, p, c0, t0, t1, t2, t3, ua, ub, uc, ud, ue):  # pragma: no cover - compiled
-    """Pixels ``p`` (columns ``ub … ue``) and ``p + 1`` (columns ``ua … ud``) of the last horizontal pass, fused
-    with both mask rows and both relu sums: five column loads for two pixels instead of eight."""
-    s0 = 0.0
-    s1 = 0.0
-    c0 = np.uint64(c0)
-    m = np.uint64(vb.shape[0])
-    chunk = np.uint64(256) if T.itemsize < 8 else m  # float32: partial sums over 256 channels
-    q0 = np.uint64(0)
-    while q0 < m:
-        q1 = min(m, q0 + chunk)
-        sa = vb[0] - vb[0]
-        sb = sa
-        for c in range(q0, q1):
-            xa = T[ua, c]
-            xb = T[ub, c]
-            xc = T[uc, c]
-            xd = T[ud, c]
-            xe = T[ue, c]
-            za = ((t0 * xb + t1 * xc) + t2 * xd) + t3 * xe
-            zb = ((t0 * xa + t1 * xb) + t2 * xc) + t3 * xd
-            pa = za > 0
-            pb = zb > 0
-            mask[p, c0 + c] = np.uint8(pa)
-            mask[p + 1, c0 + c] = np.uint8(pb)
-            sa += vb[c] * (za if pa else za - za)
-            sb += vb[c] * (zb if pb else zb - zb)
-        s0 += np.float64(sa)
-        s1 += np.float64(sb)
-        q0 = q1
-    return s0, s1
-
-
-@inline_jit
-def _wrap(i, n):  # pragma: no cover - compiled
-    """``i mod n`` for ``i`` at most one period off."""
-    while i < 0:
-        i += n
-    while i >= n:
-        i -= n
-    return i
-
-
-@jit
+@jit(contract=True)
 def _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gout, sep,
                  linear=False):  # pragma: no cover - compiled
     if sep:
@@ -526,13 +61,57 @@ def _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gout, s
         _forward_row(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, rows, gout, linear)
 
 
-@pjit
-def _forward_sweep(A, B, h1, h2, H, W, C, v, mask, gpart, bw, linear):  # pragma: no cover - compiled
+#: Bytes that the vertical pass ``T`` of one block (``W x bw`` entries, 8 bytes each) may take: it stays in the
+#: core's L2 cache. Below it a block holds all ``k`` channels, so that the ``k`` weights of a pixel are one
+#: contiguous run of ``C`` and a sweep streams through memory; threads then share the work by regions of rows.
+BLOCK_BYTES = 1 << 20
+
+
+def block_width_for(k: int, stencil: tuple) -> int:
+    """Channels per block of the 2-D sweeps for ``k`` channels and the ``stencil`` ``(A, B, h1, h2, H, W)``.
+
+    All ``k`` when ``W k`` entries fit in :data:`BLOCK_BYTES`; otherwise the
+    fewest blocks that fit, of equal width (a multiple of 8, at least 64).
+    Depends on ``k`` and ``W`` only, so results do not depend on the number of
+    threads.
+    """
+    W = int(stencil[5])
+    cap = max(64, BLOCK_BYTES // (8 * W))
+    if k <= cap:
+        return int(k)
+    nb = -(-k // cap)
+    return int(8 * -(-k // (8 * nb)))
+
+
+#: Fewest image rows in a region of the row split (:func:`regions`): each region defers the forward pass of
+#: its first ``L1 − 1`` rows to the end of the sweep, when their rows of ``C`` are no longer in cache.
+MIN_REGION_ROWS = 16
+
+
+def regions(H: int, L1: int, nb: int, threads: int) -> np.ndarray:
+    """Start rows of the image-row regions of a sweep, with ``H`` appended (int64, strictly increasing).
+
+    The ``nb`` blocks of channels are split further into ``R`` regions of image
+    rows when there are fewer blocks than threads, ``R = ⌈threads / nb⌉``, each
+    of at least :data:`MIN_REGION_ROWS` (and ``L1 − 1``) rows. Which thread
+    computes an entry never changes its arithmetic, so results do not depend on
+    ``R`` or on the number of threads.
+    """
+    per = max(MIN_REGION_ROWS, L1 - 1, 1)
+    R = max(1, min(-(-threads // max(nb, 1)), H // per))
+    return np.array([(g * H) // R for g in range(R + 1)], dtype=np.int64)
+
+
+@pjit(contract=True)
+def _forward_sweep(A, B, h1, h2, H, W, C, v, mask, gpart, bw, linear, starts):  # pragma: no cover - compiled
     k = C.shape[1]
     sep = A.shape[0] == 1
     nb = gpart.shape[0]
+    nr = starts.shape[0] - 1
     L1 = A.shape[1]
-    for b in prange(nb):
+    for task in prange(nb * nr):
+        b = task // nr
+        g = task - b * nr
         c0 = b * bw
         m = min(k, c0 + bw) - c0
         T = np.empty((W, m), dtype=C.dtype)
@@ -540,22 +119,28 @@ def _forward_sweep(A, B, h1, h2, H, W, C, v, mask, gpart, bw, linear):  # pragma
         rows = np.empty(L1, dtype=np.int64)
         z = np.empty(m, dtype=C.dtype)
         vb = v[c0:c0 + m]
-        for i1 in range(H):
+        for i1 in range(starts[g], starts[g + 1]):
             _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gpart[b, i1 * W:(i1 + 1) * W], sep,
                          linear)
 
 
+def _starts(H, A, gpart):
+    import numba
+
+    return regions(H, A.shape[1], gpart.shape[0], numba.get_num_threads())
+
+
 def forward_mask(A, B, h1, h2, H, W, C, v, mask, gpart, bw):
     """``Z = U C``: the mask ``1{Z > 0}`` into ``mask`` and ``gpart[b, p] = Σ_{c ∈ b} v_c relu(Z[p, c])``."""
-    _forward_sweep(A, B, h1, h2, H, W, C, v, mask, gpart, bw, False)
+    _forward_sweep(A, B, h1, h2, H, W, C, v, mask, gpart, bw, False, _starts(H, A, gpart))
 
 
 def masked_forward(A, B, h1, h2, H, W, D, v, mask, gpart, bw):
     """``gpart[b, p] = Σ_{c ∈ b} v_c mask[p, c] (U D)[p, c]``: ``J D`` for a given pattern (mask not written)."""
-    _forward_sweep(A, B, h1, h2, H, W, D, v, mask, gpart, bw, True)
+    _forward_sweep(A, B, h1, h2, H, W, D, v, mask, gpart, bw, True, _starts(H, A, gpart))
 
 
-@jit
+@jit(contract=True)
 def _gradient_any(A, B, h1, h2, H, W, mask, r, coef, j1, ring, slots, T, Z, z, rows, out, vb, c0, update,
                   sep):  # pragma: no cover - compiled
     """Image row ``j1`` of the gradient: from the mask directly (separable), or through the ring (in which
@@ -569,15 +154,17 @@ def _gradient_any(A, B, h1, h2, H, W, mask, r, coef, j1, ring, slots, T, Z, z, r
         _gradient_row(A, B, h2, W, ring, j1, slots, T, Z, out, vb, c0, update)
 
 
-@jit
-def _ring_start(ring, mask, r, coef, h1, H, W, c0, m, sep):  # pragma: no cover - compiled
-    """Slots ``0 … L1 − 2`` of the ring (source rows ``−h1 … L1 − 2 − h1``); no ring for a separable filter."""
+@jit(contract=True)
+def _ring_start(ring, mask, r, coef, h1, H, W, c0, m, sep, s):  # pragma: no cover - compiled
+    """Slots ``(s + q) mod L1``, ``q < L1 − 1``, of the ring: the source rows ``s − h1 + q`` that gradient row ``s``
+    reads before its own row enters; no ring for a separable filter."""
     if not sep:
-        for q in range(ring.shape[0] - 1):
-            _ring_fill(ring, q, mask, r, coef, (q - h1) % H, W, c0, m)
+        L1 = ring.shape[0]
+        for q in range(L1 - 1):
+            _ring_fill(ring, (s + q) % L1, mask, r, coef, (s + q - h1) % H, W, c0, m)
 
 
-@jit
+@jit(contract=True)
 def _work_buffers(sep, L1, W, m, like):  # pragma: no cover - compiled
     """Per-block work arrays of the gradient sweeps (dtype of ``like``): the ring of image rows (general
     filters only), the vertical pass ``T``, the horizontal one ``Z`` (general filters), row and slot
@@ -591,45 +178,72 @@ def _work_buffers(sep, L1, W, m, like):  # pragma: no cover - compiled
     return ring, T, Z, slots, rows, z
 
 
-@pjit
-def backward(A, B, h1, h2, H, W, mask, r, v, one, out, bw):  # pragma: no cover - compiled
+@pjit(contract=True)
+def _backward(A, B, h1, h2, H, W, mask, r, v, one, out, bw, starts):  # pragma: no cover - compiled
     k = mask.shape[1]
     sep = A.shape[0] == 1
     L1 = A.shape[1]
     nb = (k + bw - 1) // bw
-    for b in prange(nb):
+    nr = starts.shape[0] - 1
+    for task in prange(nb * nr):
+        b = task // nr
+        g = task - b * nr
         c0 = b * bw
         m = min(k, c0 + bw) - c0
         ring, T, Z, slots, rows, z = _work_buffers(sep, L1, W, m, out)
         vb = v[c0:c0 + m]
-        _ring_start(ring, mask, r, one, h1, H, W, c0, m, sep)
-        for j1 in range(H):
+        _ring_start(ring, mask, r, one, h1, H, W, c0, m, sep, starts[g])
+        for j1 in range(starts[g], starts[g + 1]):
             _gradient_any(A, B, h1, h2, H, W, mask, r, one, j1, ring, slots, T, Z, z, rows, out, vb, c0, False, sep)
 
 
-@pjit
-def step(A, B, h1, h2, H, W, mask, r, v, eta, C, gpart, bw):  # pragma: no cover - compiled
+def backward(A, B, h1, h2, H, W, mask, r, v, one, out, bw):
+    """``out = vb ∘ Uᵀ(one · mask ∘ r 1ᵀ)``: the gradient ``Jᵀ r`` for the pattern ``mask`` (``one = 1``)."""
+    import numba
+
+    k = mask.shape[1]
+    starts = regions(H, A.shape[1], -(-k // bw), numba.get_num_threads())
+    _backward(A, B, h1, h2, H, W, mask, r, v, one, out, bw, starts)
+
+
+@pjit(contract=True)
+def _step(A, B, h1, h2, H, W, mask, r, v, eta, C, gpart, bw, starts):  # pragma: no cover - compiled
     k = C.shape[1]
     sep = A.shape[0] == 1
     L1 = A.shape[1]
     nb = gpart.shape[0]
-    lo = L1 - 1 - h1  # first image row whose forward window does not wrap below 0
-    hi = H - 1 - h1  # last image row whose forward window does not wrap above H − 1
+    nr = starts.shape[0] - 1
     neg = -eta
-    for b in prange(nb):
+    for task in prange(nb * nr):  # the gradient rows of each region and the forward rows inside it
+        b = task // nr
+        g = task - b * nr
+        s = starts[g]
         c0 = b * bw
         m = min(k, c0 + bw) - c0
         ring, T, Z, slots, rows, z = _work_buffers(sep, L1, W, m, C)
         vb = v[c0:c0 + m]
-        _ring_start(ring, mask, r, neg, h1, H, W, c0, m, sep)
-        for j1 in range(H):
+        _ring_start(ring, mask, r, neg, h1, H, W, c0, m, sep, s)
+        for j1 in range(s, starts[g + 1]):
             # gradient row j1 reads the mask rows j1 − h1 … j1 − h1 + L1 − 1 as they were before the step
             _gradient_any(A, B, h1, h2, H, W, mask, r, neg, j1, ring, slots, T, Z, z, rows, C, vb, c0, True, sep)
-            i1 = j1 - h1
-            if i1 >= lo:
+            if j1 - s >= L1 - 1:  # forward row i1 reads C rows i1 + h1 − L1 + 1 … i1 + h1 = j1, all updated
+                i1 = j1 - h1
                 _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gpart[b, i1 * W:(i1 + 1) * W],
                              sep)
-        for i1 in range(H):
-            if i1 < lo or i1 > hi:
-                _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gpart[b, i1 * W:(i1 + 1) * W],
-                             sep)
+    for task in prange(nb * nr):  # the first L1 − 1 forward rows of each region read rows of the region before
+        b = task // nr
+        g = task - b * nr
+        c0 = b * bw
+        m = min(k, c0 + bw) - c0
+        T = np.empty((W, m), dtype=C.dtype)
+        Z = np.empty((1 if sep else W, m), dtype=C.dtype)
+        rows = np.empty(L1, dtype=np.int64)
+        z = np.empty(m, dtype=C.dtype)
+        vb = v[c0:c0 + m]
+        for t in range(L1 - 1):
+            i1 = (starts[g] - h1 + t) % H
+            _forward_any(A, B, h1, h2, H, W, C, vb, mask, c0, i1, T, Z, z, rows, gpart[b, i1 * W:(i1 + 1) * W], sep)
+
+def step(A, B, h1, h2, H, W, mask, r, v, eta, C, gpart, bw):
+    """One fused step ``C ← C − η Uᵀ(M ∘ r vᵀ)`` in place, then the next mask and ``gpart`` (see the module)."""
+    _step(A, B, h1, h2, H, W, mask, r, v, eta, C, gpart, bw, _starts(H, A, gpart))

@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import jit, pjit
-from .gd2d import forward_row_from, gradient_row_to
+from .gd2d_rows import forward_row_from, gradient_row_to
 
 
 @jit
