@@ -93,8 +93,8 @@ __all__ = [
 
 
 #: Submodules imported on first access (``ntk_toolkit.images``), so that importing the
-#: toolkit does not load the image workflows.
-_LAZY_SUBMODULES = ("images", "image_experiments")
+#: toolkit does not load the image workflows or the sweeps.
+_LAZY_SUBMODULES = ("images", "image_experiments", "sweep")
 
 
 def __getattr__(name: str):

@@ -41,7 +41,8 @@ def reproduce(name, list_targets, out, profile, scheduler, workers, store, as_js
       ntk-toolkit reproduce p1-fig4-fitting-speed --profile full --scheduler tcp://10.0.0.5:8786
     """
     from ..sweep import StoreError
-    from ..sweep.reproduce import get_target, reproduce as run_target, targets
+    from ..sweep.reproduce import get_target, targets
+    from ..sweep.reproduce import reproduce as run_target
 
     if list_targets:
         all_targets = targets()

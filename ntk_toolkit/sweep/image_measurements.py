@@ -39,7 +39,8 @@ def _setup(image: str, size: int, filter: str, k: int):
 def image_fit_time(*, image: str = "camera", size: int = 32, filter: str = "triangle2d:2", k: int = 256,
                    omega: float = DEFAULT_OMEGA, noise: str = "gaussian", delta: float = 0.1, steps: int = 2000,
                    seed: int) -> dict:
-    """Iterations to fit an image and noise of the same norm (:func:`~ntk_toolkit.image_experiments.fit_image_vs_noise`).
+    """Iterations to fit an image and noise of the same norm
+    (:func:`~ntk_toolkit.image_experiments.fit_image_vs_noise`).
 
     ``docs/theory.md`` §4.1, claim [8]; P1 Fig. 4/10 for the two-layer model. Returns
     ``fit_time_image``, ``fit_time_noise``, ``predicted_fit_time_image``,

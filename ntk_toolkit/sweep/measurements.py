@@ -315,4 +315,5 @@ def linearization_gap(*, filter: str, n: int, k: int, signal: str = "smooth", om
     ynorm = float(np.linalg.norm(y))
     gaps = np.array([np.linalg.norm((y - traj.outputs[i]) - lin.residual(int(t)))
                      for i, t in enumerate(traj.iterations)]) / ynorm
-    return {"gap_max": float(gaps.max()), "gap_final": float(gaps[-1]), "sqrt_k_gap_max": math.sqrt(k) * float(gaps.max())}
+    return {"gap_max": float(gaps.max()), "gap_final": float(gaps[-1]),
+            "sqrt_k_gap_max": math.sqrt(k) * float(gaps.max())}
