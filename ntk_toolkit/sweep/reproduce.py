@@ -97,7 +97,13 @@ def targets() -> dict[str, Target]:
 
 
 def get_target(name: str) -> Target:
-    """The target ``name``, or a ValueError listing the targets."""
+    """The target ``name``, or a ValueError listing the targets.
+
+    Examples
+    --------
+    >>> get_target("p2-fig1-recovery").spec("quick").measurement.name
+    'recovery_error'
+    """
     all_targets = targets()
     if name not in all_targets:
         raise ValueError(f"unknown reproduce target {name!r}; targets: {', '.join(all_targets)}")
@@ -175,6 +181,14 @@ class Reproduction:
     figure, report, table_csv, store : str
         Paths of the PNG figure, the Markdown report, the CSV table and the store.
     seconds : float
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     res = reproduce("p1-fig6-spectrum", d, scheduler="serial")
+    ...     sorted(res.to_dict())[:3], res.figure.endswith("p1-fig6-spectrum.png")
+    (['figure', 'name', 'profile'], True)
     """
 
     name: str

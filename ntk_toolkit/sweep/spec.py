@@ -43,7 +43,16 @@ SWEEP_KEYS = ("measurement", "seeds", "name")
 
 
 class SpecError(ValueError):
-    """A sweep specification that cannot run; the message names the key."""
+    """A sweep specification that cannot run; the message names the key.
+
+    Examples
+    --------
+    >>> try:
+    ...     load_spec({"sweep": {"measurement": "fit_time", "seeds": 0}})
+    ... except SpecError as exc:
+    ...     print(exc)
+    sweep.seeds must be at least 1 (a count) or a non-empty list, got 0
+    """
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,20 @@ CREATE INDEX points_measurement ON points (measurement, status);
 
 
 class StoreError(ValueError):
-    """A file that is not a sweep store, or a write the store refuses (mixed code versions)."""
+    """A file that is not a sweep store, or a write the store refuses (mixed code versions).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with open(os.path.join(d, "notes.txt"), "w") as fh:
+    ...         _ = fh.write("some notes " * 100)
+    ...     try:
+    ...         Store(os.path.join(d, "notes.txt"))
+    ...     except StoreError as exc:
+    ...         print("not a sweep store" in str(exc))
+    True
+    """
 
 
 class Store:
