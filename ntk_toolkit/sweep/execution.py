@@ -316,8 +316,10 @@ def _drive(spec, store, pending, ex, threads, limit, bar, counts, total) -> None
                 try:
                     result = fut.result()
                 except cf.BrokenExecutor as exc:
-                    raise RuntimeError("a worker process of the local pool died (killed, or out of memory); "
-                                       "the finished points are stored: run again to resume") from exc
+                    raise RuntimeError(
+                        "a worker process of the local pool exited (killed, out of memory, or a script that starts "
+                        "the sweep without the `if __name__ == \"__main__\":` guard that process pools need); "
+                        "the finished points are stored: run again to resume") from exc
                 except Exception:
                     result = {"status": "failed", "metrics": None, "traceback": traceback.format_exc()}
                 store.write(p, result, spec)
