@@ -16,7 +16,7 @@ class Row:
     Attributes
     ----------
     section : str
-        ``kernel``, ``gd``, ``spectrum``, ``images`` or ``startup``.
+        ``kernel``, ``gd``, ``spectrum``, ``images``, ``sweep`` or ``startup``.
     operation : str
     size : tuple of int
         ``(n, k)``, ``(n,)`` or ``()``; for images ``(H, W, k)`` or ``(H, W)``.
