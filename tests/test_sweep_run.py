@@ -126,15 +126,24 @@ def test_bad_arguments(tmp_path):
 
 
 def test_local_pool_and_dask_local_cluster_give_identical_stores(tmp_path):
-    pytest.importorskip("distributed")
+    """The same spec on the local pool, on a LocalCluster started here (127.0.0.1) through
+    --scheduler tcp://..., and with --scheduler local: identical stores up to wall time and host."""
+    distributed = pytest.importorskip("distributed")
     spec_file = tmp_path / "fit.toml"
     spec_file.write_text('[sweep]\nmeasurement = "fit_time"\nseeds = 2\n[grid]\n'
                          'filter = ["triangle:1", "triangle:2", "triangle:3"]\nn = [16]\nk = [8, 16]\n'
                          'signal = ["smooth", "noise"]\nsteps = [300]\n')
-    cmd = [sys.executable, "-m", "ntk_toolkit", "sweep", "run", str(spec_file), "--workers", "2", "--quiet", "--store"]
-    for name, extra in (("pool.db", []), ("dask.db", ["--scheduler", "local"])):
-        out = subprocess.run(cmd + [str(tmp_path / name)] + extra, env=subprocess_env(), cwd=ROOT,
-                             capture_output=True, text=True, timeout=300)
-        assert out.returncode == 0, out.stderr[-2000:]
+    cmd = [sys.executable, "-m", "ntk_toolkit", "sweep", "run", str(spec_file), "--quiet", "--store"]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        runs = (("pool.db", ["--workers", "2"]), ("tcp.db", ["--scheduler", address]),
+                ("local.db", ["--scheduler", "local", "--workers", "2"]))
+        for name, extra in runs:
+            out = subprocess.run(cmd + [str(tmp_path / name)] + extra, env=subprocess_env(), cwd=ROOT,
+                                 capture_output=True, text=True, timeout=300)
+            assert out.returncode == 0, out.stderr[-2000:]
+        assert client.submit(sum, [1, 2]).result() == 3  # the cluster the sweep used is still up
     assert len(table(tmp_path / "pool.db")) == 24
-    assert table(tmp_path / "pool.db") == table(tmp_path / "dask.db")
+    assert table(tmp_path / "pool.db") == table(tmp_path / "tcp.db") == table(tmp_path / "local.db")

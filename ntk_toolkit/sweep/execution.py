@@ -166,8 +166,11 @@ def _open_executor(scheduler, workers, threads):
         raise ImportError(DASK_MISSING) from exc
     cleanup = []
     if scheduler == "local":
+        import logging
+
+        # dashboard on a free port (no warning when 8787 is taken); the workers' shutdown chatter silenced
         cluster = LocalCluster(n_workers=workers or cpus, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None)
+                               host="127.0.0.1", dashboard_address=":0", silence_logs=logging.CRITICAL)
         client = Client(cluster)
         cleanup = [client.close, cluster.close]
     else:
