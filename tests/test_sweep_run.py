@@ -144,6 +144,9 @@ def test_local_pool_and_dask_local_cluster_give_identical_stores(tmp_path):
             out = subprocess.run(cmd + [str(tmp_path / name)] + extra, env=subprocess_env(), cwd=ROOT,
                                  capture_output=True, text=True, timeout=300)
             assert out.returncode == 0, out.stderr[-2000:]
-        assert client.submit(sum, [1, 2]).result() == 3  # the cluster the sweep used is still up
+        res = run(spec_file, tmp_path / "executor.db", executor=client.get_executor())
+        assert res.done == 24
+        assert client.submit(sum, [1, 2]).result() == 3  # the cluster the sweeps used is still up
     assert len(table(tmp_path / "pool.db")) == 24
     assert table(tmp_path / "pool.db") == table(tmp_path / "tcp.db") == table(tmp_path / "local.db")
+    assert table(tmp_path / "pool.db") == table(tmp_path / "executor.db")

@@ -219,7 +219,8 @@ def run(spec, store, scheduler: str | None = None, workers: int | None = None, r
         Tasks in flight at once; default twice the number of worker slots.
     threads : int, optional
         Numba and OpenBLAS threads per task: default ``cores // workers`` for the local
-        pool, 1 per Dask worker thread.
+        pool, 1 per Dask worker thread (also for a Dask client's executor); other
+        executors are left alone unless it is given.
 
     Returns
     -------
@@ -282,7 +283,9 @@ def _run(spec, store, scheduler, workers, retry_failed, executor, progress, allo
     cleanup = []
     if pending:
         if executor is not None:
-            ex, slots, per = executor, max(1, workers or os.cpu_count() or 1), threads
+            # a Dask client's executor runs one task per worker thread: one Numba/BLAS thread each
+            dask = type(executor).__name__ == "ClientExecutor"
+            ex, slots, per = executor, max(1, workers or os.cpu_count() or 1), threads or (1 if dask else None)
         else:
             ex, slots, per, cleanup = _open_executor(scheduler, workers, threads)
         limit = batch or 2 * slots
