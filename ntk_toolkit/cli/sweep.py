@@ -20,7 +20,8 @@ def store_option(required: bool = True):
 def scheduler_option():
     return click.option("--scheduler", default=None, metavar="ADDRESS",
                         help="Dask scheduler: tcp://HOST:PORT of a running cluster, or 'local' to start a "
-                             "LocalCluster (needs pip install 'ntk_toolkit[sweep]') [default: local processes].")
+                             "LocalCluster (needs pip install 'ntk_toolkit[sweep]'); 'serial' runs the points in "
+                             "this process, one at a time [default: a pool of local processes].")
 
 
 def workers_option():
