@@ -31,6 +31,9 @@ _N = Param("int", doc="signal length")
 _K = Param("int", doc="number of channels (even)")
 _SIGNAL = Param("str", "smooth", SIGNALS, doc="target signal (unit norm)")
 _OMEGA = Param("float", 1.0, doc="initialisation scale ω")
+#: Outputs kept by the curve and gap measurements: every iteration while ``(steps + 1) n`` floats stay below this.
+_DENSE_OUTPUTS = 1 << 22
+
 _INIT = Param("str", "mirrored", INITS, doc="mirrored (G(C_0) = 0) or plain Gaussian C_0")
 
 
@@ -118,7 +121,8 @@ def denoising_curve(*, filter: str, n: int, k: int, signal: str = "smooth", omeg
 
     ``x`` unit-norm, ``z`` white noise of norm ``noise``; the prediction is the linear model's
     output ``f_τ = y − (I − ηΣ)^τ (y − G(C_0))`` (``docs/theory.md`` §4.1–§4.2). Every
-    iteration is evaluated for the best error; the curve is reported at about ``points``
+    iteration is evaluated for the best error (while ``(steps + 1) n`` outputs stay below 2²²
+    floats; beyond, 2000 geometrically spaced ones); the curve is reported at about ``points``
     geometrically spaced iterations as ``error_network_t{τ}`` and ``error_predicted_t{τ}``.
 
     Returns also ``best_error_network``, ``best_iteration_network``,
@@ -142,17 +146,19 @@ def denoising_curve(*, filter: str, n: int, k: int, signal: str = "smooth", omeg
     y = x + white_noise(n, norm=noise, seed=rz)
     C0 = _init(gen, rc, omega, init)
     eta = max_step_size(gen)
-    taus = np.arange(steps + 1)
+    shown = _record_grid(steps, points)
+    taus = np.arange(steps + 1) if (steps + 1) * n <= _DENSE_OUTPUTS else np.union1d(_record_grid(steps, 2000), shown)
     traj = gradient_descent(gen, y, C0, eta, steps, record=taus)
     err_net = np.linalg.norm(traj.outputs - x, axis=1)
     lin = linearized(spectrum(gen), y, eta, f0=traj.outputs[0])
     err_pred = np.array([np.linalg.norm(lin.output(int(t)) - x) for t in taus])
-    out = {"best_error_network": float(err_net.min()), "best_iteration_network": int(np.argmin(err_net)),
-           "best_error_predicted": float(err_pred.min()), "best_iteration_predicted": int(np.argmin(err_pred)),
+    out = {"best_error_network": float(err_net.min()), "best_iteration_network": int(taus[np.argmin(err_net)]),
+           "best_error_predicted": float(err_pred.min()), "best_iteration_predicted": int(taus[np.argmin(err_pred)]),
            "final_error_network": float(err_net[-1]), "noise_error": float(noise), "eta": eta}
-    for t in _record_grid(steps, points):
-        out[f"error_network_t{int(t)}"] = float(err_net[t])
-        out[f"error_predicted_t{int(t)}"] = float(err_pred[t])
+    index = {int(t): i for i, t in enumerate(taus)}
+    for t in shown:
+        out[f"error_network_t{int(t)}"] = float(err_net[index[int(t)]])
+        out[f"error_predicted_t{int(t)}"] = float(err_pred[index[int(t)]])
     return out
 
 
@@ -275,10 +281,6 @@ def kernel_error(*, filter: str, n: int, k: int, omega: float = 1.0, seed: int) 
             "sqrt_k_error_spectral": math.sqrt(k) * spec}
 
 
-#: Outputs kept for the gap: every iteration while ``(steps + 1) n`` floats stay below this.
-_GAP_DENSE = 1 << 22
-
-
 @register_measurement("linearization_gap", {
     "filter": _FILTER, "n": _N, "k": _K, "signal": _SIGNAL, "omega": _OMEGA,
     "steps": Param("int", 1000, doc="iterations of gradient descent"), "init": _INIT,
@@ -309,7 +311,7 @@ def linearization_gap(*, filter: str, n: int, k: int, signal: str = "smooth", om
     rs, rc = _streams(seed, 2)
     y = from_name(signal, n, seed=rs)
     eta = max_step_size(gen)
-    taus = np.arange(steps + 1) if (steps + 1) * n <= _GAP_DENSE else _record_grid(steps, 400)
+    taus = np.arange(steps + 1) if (steps + 1) * n <= _DENSE_OUTPUTS else _record_grid(steps, 400)
     traj = gradient_descent(gen, y, _init(gen, rc, omega, init), eta, steps, record=taus)
     lin = linearized(spectrum(gen), y, eta, f0=traj.outputs[0])
     ynorm = float(np.linalg.norm(y))
