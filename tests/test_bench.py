@@ -61,7 +61,7 @@ def test_cli_quick_json_out(tmp_path):
     failed = [r for r in rows if r["status"] != "ok"]
     assert all(r["dtype"] == "float32" and r["status"] == "not available" for r in failed), failed  # nothing else
     compared = [r for r in rows if r["reference_status"] == "ok"]
-    assert {r["section"] for r in compared} == {"kernel", "gd", "spectrum", "images"}
+    assert {r["section"] for r in compared} == {"kernel", "gd", "spectrum", "images", "sweep"}
     assert all(r["ratio"] > 0 for r in compared)
     for r in compared:
         if "ref_rel_diff" in r["details"] and r["dtype"] == "float64":
