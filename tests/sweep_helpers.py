@@ -3,9 +3,22 @@ process and in worker processes (tests/ is put on their PYTHONPATH)."""
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import numpy as np
+
+TESTS = Path(__file__).parent
+ROOT = TESTS.parent
+
+
+def subprocess_env() -> dict:
+    """The environment of a child process: this checkout and tests/ on the path, one Numba thread."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(TESTS), env.get("PYTHONPATH", "")])
+    env["NUMBA_NUM_THREADS"] = "1"
+    return env
 
 
 def noisy_square(*, x: float, fail_above: float = 1e9, pause: float = 0.0, seed: int) -> dict:

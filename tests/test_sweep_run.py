@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from test_sweep_store import ROOT, subprocess_env
+from sweep_helpers import ROOT, subprocess_env
 
 from ntk_toolkit.sweep import Store, load_spec, records, run
 

@@ -3,31 +3,20 @@ concurrent writers, keeps one row per (point, seed)."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from sweep_helpers import subprocess_env
 
 from ntk_toolkit.sweep import Store, StoreError, load_spec, records, run
 from ntk_toolkit.sweep.registry import Measurement
-
-TESTS = Path(__file__).parent
-ROOT = TESTS.parent
 
 
 def square_spec(xs, seeds=2, name=""):
     return load_spec({"sweep": {"measurement": "sweep_helpers:noisy_square", "seeds": seeds, "name": name},
                       "grid": {"x": list(xs)}})
-
-
-def subprocess_env():
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(TESTS), env.get("PYTHONPATH", "")])
-    env["NUMBA_NUM_THREADS"] = "1"
-    return env
 
 
 def test_a_file_that_is_not_a_store_is_refused(tmp_path):
