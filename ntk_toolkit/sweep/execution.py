@@ -180,11 +180,26 @@ def _open_executor(scheduler, workers, threads):
     return client.get_executor(), slots, threads or 1, cleanup
 
 
+class _NoBar:
+    """The progress bar's interface, doing nothing (tqdm is imported only when a bar is shown)."""
+
+    def update(self, n=1):
+        pass
+
+    def set_postfix_str(self, s="", refresh=True):
+        pass
+
+    def close(self):
+        pass
+
+
 def _progress_bar(total, initial, enabled):
+    if not enabled:
+        return _NoBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, unit="pt", desc="sweep", disable=not enabled, file=sys.stderr,
-                dynamic_ncols=True, smoothing=0.1)
+    return tqdm(total=total, initial=initial, unit="pt", desc="sweep", file=sys.stderr, dynamic_ncols=True,
+                smoothing=0.1)
 
 
 def run(spec, store, scheduler: str | None = None, workers: int | None = None, retry_failed: bool = False,
@@ -290,6 +305,7 @@ def _run(spec, store, scheduler, workers, retry_failed, executor, progress, allo
             ex, slots, per, cleanup = _open_executor(scheduler, workers, threads)
         limit = batch or 2 * slots
         bar = _progress_bar(len(points), skipped, progress)
+        bar.set_postfix_str(_postfix(counts, len(points)))
         try:
             _drive(spec, store, pending, ex, per, limit, bar, counts, len(points))
         finally:
@@ -299,6 +315,10 @@ def _run(spec, store, scheduler, workers, retry_failed, executor, progress, allo
     final = store.counts(spec)
     return SweepResult(len(points), skipped, len(pending), final["done"], final["failed"],
                        time.perf_counter() - t_start, str(store.path), spec.spec_hash)
+
+
+def _postfix(counts: dict, total: int) -> str:
+    return f"done {counts['done']} failed {counts['failed']} remaining {total - counts['done'] - counts['failed']}"
 
 
 def _drive(spec, store, pending, ex, threads, limit, bar, counts, total) -> None:
@@ -331,8 +351,7 @@ def _drive(spec, store, pending, ex, threads, limit, bar, counts, total) -> None
                 store.write(p, result, spec)
                 counts[result["status"]] += 1
                 bar.update(1)
-                bar.set_postfix_str(f"done {counts['done']} failed {counts['failed']} "
-                                    f"remaining {total - counts['done'] - counts['failed']}", refresh=False)
+                bar.set_postfix_str(_postfix(counts, total), refresh=False)
             fill()
     except BaseException:
         for fut in in_flight:
