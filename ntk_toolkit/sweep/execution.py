@@ -350,8 +350,8 @@ def _drive(spec, store, pending, ex, threads, limit, bar, counts, total) -> None
                     result = {"status": "failed", "metrics": None, "traceback": traceback.format_exc()}
                 store.write(p, result, spec)
                 counts[result["status"]] += 1
-                bar.update(1)
                 bar.set_postfix_str(_postfix(counts, total), refresh=False)
+                bar.update(1)
             fill()
     except BaseException:
         for fut in in_flight:
