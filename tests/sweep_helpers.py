@@ -32,3 +32,13 @@ def noisy_square(*, x: float, fail_above: float = 1e9, pause: float = 0.0, seed:
 
 def not_a_dict(*, x: float = 1.0, seed: int):
     return [x]
+
+
+def thread_counts(*, x: float = 0.0, seed: int) -> dict:
+    """The Numba and OpenBLAS thread counts the task runs with."""
+    import numba
+
+    from ntk_toolkit import _blas
+
+    blas = _blas.get_threads()
+    return {"numba": numba.get_num_threads(), "blas": max(blas) if blas else 0, "x": x}

@@ -150,3 +150,17 @@ def test_local_pool_and_dask_local_cluster_give_identical_stores(tmp_path):
     assert len(table(tmp_path / "pool.db")) == 24
     assert table(tmp_path / "pool.db") == table(tmp_path / "tcp.db") == table(tmp_path / "local.db")
     assert table(tmp_path / "pool.db") == table(tmp_path / "executor.db")
+
+
+def test_workers_run_with_capped_numba_and_blas_threads(tmp_path):
+    import numba
+
+    spec = {"sweep": {"measurement": "sweep_helpers:thread_counts", "seeds": 2}, "grid": {"x": [0.0, 1.0]}}
+    run(spec, tmp_path / "one.db", workers=2, threads=1)
+    run(spec, tmp_path / "default.db", workers=2)
+    run(spec, tmp_path / "single.db", workers=1)
+    cpus, most = os.cpu_count() or 1, numba.config.NUMBA_NUM_THREADS
+    for name, want in (("one.db", 1), ("default.db", min(max(1, cpus // 2), most)), ("single.db", min(cpus, most))):
+        rows = records(tmp_path / name)[1]
+        assert len(rows) == 4 and all(r["numba"] == want for r in rows), (name, rows)
+        assert all(r["blas"] in (0, want) for r in rows), (name, rows)  # 0: no OpenBLAS found
