@@ -80,7 +80,7 @@ FULL = Config(
     images_spectrum=((512, 512), (2048, 2048)), images_gd=(128, 128, 256), images_gd_steps=50,
     images_naive_steps=5, images_peer_steps=20, images_top=(128, 128, 256), images_top_r=20,
     images_kernel=(64, 64, 1024), images_repeats=5,
-    sweep_trivial=10000, sweep_fit=(256, 512, 25, 400),
+    sweep_trivial=10000, sweep_fit=(256, 512, 25, 1500),
 )
 QUICK = Config(
     kernel_pair=(64, 256), kernel_repeats=5, ref_repeats=3,

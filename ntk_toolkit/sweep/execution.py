@@ -215,7 +215,8 @@ def run(spec, store, scheduler: str | None = None, workers: int | None = None, r
         A store, or its file (opened and closed here).
     scheduler : None, "serial", "local" or str
         ``None``: a local process pool (``workers`` processes, default one per core; no
-        server). ``"local"``: a Dask ``LocalCluster`` on 127.0.0.1 started (and closed)
+        server; started with ``spawn``, so a calling script needs the
+        ``if __name__ == "__main__":`` guard). ``"local"``: a Dask ``LocalCluster`` on 127.0.0.1 started (and closed)
         here. ``"tcp://HOST:PORT"``: a ``dask.distributed.Client`` on that existing cluster
         (closed afterwards; the cluster is left running). ``"serial"``: in this process,
         one point at a time. Dask needs the ``sweep`` extra.

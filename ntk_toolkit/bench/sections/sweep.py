@@ -4,8 +4,10 @@
   measurement (:func:`trivial`, no numerical work) run in this process (``scheduler="serial"``:
   driver and one SQLite transaction per point) and on a local pool of two processes (also the
   inter-process traffic);
-* throughput: the same ``fit_time`` sweep (``cfg.sweep_fit``) on a local pool of two worker
-  processes against one, each task on one Numba/OpenBLAS thread; the ratio is the speed-up.
+* throughput: the same ``fit_time`` sweep (``cfg.sweep_fit``: noise and a step fitted to 5 % by
+  the triangle filters of width 4 and 8, from a few to ``steps`` iterations per point) on a local
+  pool of two worker processes against one, each task on one Numba/OpenBLAS thread; the ratio
+  is the speed-up.
 """
 
 from __future__ import annotations
@@ -72,8 +74,8 @@ def sweep_workers(state: Run) -> None:
     """A ``fit_time`` sweep on 2 local worker processes against 1 (one thread per task)."""
     n, k, seeds, steps = state.cfg.sweep_fit
     spec = {"sweep": {"measurement": "fit_time", "seeds": seeds},
-            "grid": {"filter": ["triangle:2", "triangle:4"], "n": [n], "k": [k, 2 * k], "signal": ["noise", "step"],
-                     "steps": [steps]}}
+            "grid": {"filter": ["triangle:4", "triangle:8"], "n": [n], "k": [k, 2 * k], "signal": ["noise", "step"],
+                     "delta": [0.05], "steps": [steps]}}
     points = 8 * seeds
     with tempfile.TemporaryDirectory() as d:
         _timed_run({**spec, "sweep": {**spec["sweep"], "seeds": 1}}, Path(d), "warm", scheduler="serial")
@@ -83,6 +85,7 @@ def sweep_workers(state: Run) -> None:
                   reference="the same sweep on 1 worker process", ref=Stats((one,)), ref_status="ok",
                   details={"n": n, "k": [k, 2 * k], "steps": steps, "seeds": seeds}),
               (SECTION, "workers", (points,)))
-    state.notes.append(f"sweep: {points} fit_time points (n = {n}, k = {k} and {2 * k}, at most {steps} steps) in "
+    state.notes.append(f"sweep: {points} fit_time points (n = {n}, k = {k} and {2 * k}, triangle:4 and triangle:8, "
+                       f"noise and step to 5 % of the residual, at most {steps} steps) in "
                        f"{one:.1f} s on 1 worker process and {two:.1f} s on 2 (one Numba/OpenBLAS thread per task; "
                        f"speed-up {one / two:.2f}×, including pool start-up)")
