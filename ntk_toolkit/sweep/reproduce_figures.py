@@ -140,9 +140,22 @@ def _image_inpainting(target, rows, plt):
     return fig
 
 
+def _image_fit_time(target, rows, plt):
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for i, (what, label) in enumerate((("image", "image"), ("noise", "noise of the same norm"))):
+        _curve(ax, rows, "filter", f"fit_time_{what}", color=f"C{i}", label=f"{label}: network", xmap=_width)
+        _curve(ax, rows, "filter", f"predicted_fit_time_{what}", color=f"C{i}", label=f"{label}: predicted",
+               style="s--", band=False, xmap=_width)
+    r0 = rows[0]
+    _finish(ax, "2-D triangle filter width (1: δ)", f"iterations to {r0['delta']:g} of the norm",
+            f"Images vs {r0['noise']} noise, {r0['size']}², k = {r0['k']} (median over images and seeds)", "y")
+    return fig
+
+
 #: Figure kind (``[reproduce] figure``) -> drawing function ``(target, rows, pyplot) -> Figure``.
 FIGURES = {"spectra": _spectra, "fit_time": _fit_time, "denoising_curves": _denoising, "recovery": _recovery,
-           "image_denoising": _image_denoising, "image_inpainting": _image_inpainting}
+           "image_denoising": _image_denoising, "image_inpainting": _image_inpainting,
+           "image_fit_time": _image_fit_time}
 
 
 def draw(target, rows: list[dict]):
