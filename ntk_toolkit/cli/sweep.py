@@ -111,6 +111,10 @@ def run_cmd(spec, store, scheduler, workers, retry_failed, allow_mixed, as_json,
         raise bad("--store", str(exc)) from exc
     except ValueError as exc:
         raise bad("--scheduler", str(exc)) from exc
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: the finished points are in {store}; run the same command again to resume",
+                   err=True)
+        sys.exit(130)
     finally:
         st.close()
     if as_json:
