@@ -236,7 +236,8 @@ def run(spec, store, scheduler: str | None = None, workers: int | None = None, r
     threads : int, optional
         Numba and OpenBLAS threads per task: default ``cores // workers`` for the local
         pool, 1 per Dask worker thread (also for a Dask client's executor); other
-        executors are left alone unless it is given.
+        executors are left alone unless it is given. OpenBLAS's count is per process: given
+        with ``"serial"`` or a thread pool, it applies to the calling process.
 
     Returns
     -------
