@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import bases, filters, measurements, operators, signals
 from ._memory import memory_budget, set_memory_budget
+from .activations import Activation
 from .convolution2d import CircularConv2D
 from .dynamics import (
     Convergence,
@@ -41,6 +42,7 @@ from .spectrum import Spectrum, as_spectrum, circulant_spectrum, frequency_energ
 __version__ = "0.1.0"
 
 __all__ = [
+    "Activation",
     "Generator",
     "Operator",
     "as_spectrum",
@@ -86,6 +88,7 @@ __all__ = [
     "measurements",
     "operators",
     "signals",
+    "symbolic",
     "set_memory_budget",
     "spectrum",
     "trig_basis",
@@ -93,8 +96,8 @@ __all__ = [
 
 
 #: Submodules imported on first access (``ntk_toolkit.images``), so that importing the
-#: toolkit does not load the image workflows or the sweeps.
-_LAZY_SUBMODULES = ("images", "image_experiments", "sweep")
+#: toolkit does not load the image workflows, the sweeps, nor sympy (``ntk_toolkit.symbolic``).
+_LAZY_SUBMODULES = ("images", "image_experiments", "symbolic", "sweep")
 
 
 def __getattr__(name: str):

@@ -113,6 +113,10 @@ def max_step_size(kernel, A=None) -> float:
             )
         a = 1.0 if A is None else A.norm()
         denom = float(gen.kernel_norm_bound()) * a**2
+        if math.isinf(denom):
+            raise ValueError(f"{gen!r} has no step size that is stable for every weight (a trained output layer or "
+                             "an unbounded φ'); pass eta explicitly, or use max_step_size(spectrum(gen)) for the "
+                             "linearized model")
         if not denom > 0:
             raise ValueError(f"‖v‖²‖U‖²‖A‖² = {denom:g}: the operator U, the output weights v or A is zero, "
                              "so the network's output cannot change and no step size is defined")
@@ -366,7 +370,8 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
     divergence_factor = check_positive("divergence_factor", divergence_factor)
     if stop_at is not None:
         stop_at = check_positive("stop_at", stop_at)
-    bound = max_step_size(gen, A) if hasattr(gen, "kernel_norm_bound") else None
+    bound = (max_step_size(gen, A) if hasattr(gen, "kernel_norm_bound") and math.isfinite(gen.kernel_norm_bound())
+             else None)
     if check_step and bound is not None and eta > 2.0 * bound * (1 + 1e-12):
         raise ValueError(
             f"eta={eta:.6g} exceeds 2 × the stable step 1/(‖v‖²‖U‖²‖A‖²) = 2 × {bound:.6g}; "

@@ -1,20 +1,26 @@
-"""The two-layer convolutional generator ``G(C) = relu(U C) v``.
+"""The two-layer convolutional generator ``G(C) = φ(U C) v`` (``φ = relu`` by default).
 
-``docs/theory.md`` §1 (model), §1.3 (gradient) and §2.1 (Jacobian).
+``docs/theory.md`` §1 (model), §1.3 (gradient) and §2.1 (Jacobian); other
+activations in :mod:`ntk_toolkit.activations`, the trained output layer in
+:mod:`ntk_toolkit.output_layer`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from . import output_layer as _output_layer
 from ._jit import threads_for
 from ._memory import check_memory
 from ._validation import as_float_array, as_rng, check_int, check_positive
+from .activations import ACTIVATIONS, Activation, as_activation
 from .measurements import as_measurement
 from .operators import as_operator
+from .output_layer import default_output_weights
 
 __all__ = ["Generator", "TwoLayerGenerator", "FusedStep", "ACTIVATIONS", "default_output_weights", "is_generator"]
 
@@ -128,54 +134,14 @@ class FusedStep:
         return self._gpart.sum(axis=0)
 
 
-def _relu(z):
-    return np.maximum(z, 0.0)
-
-
-def _relu_prime(z):
-    return (z > 0).astype(z.dtype)
-
-
-#: Activations by name: ``(phi, phi')``. ReLU is the model of the theory; the
-#: closed-form expected kernel and the fused kernels exist for ReLU only.
-ACTIVATIONS = {"relu": (_relu, _relu_prime)}
-
-
-def default_output_weights(k: int) -> np.ndarray:
-    """Fixed output weights: first ``k/2`` entries ``+1/√k``, last ``k/2`` entries ``−1/√k``.
-
-    ``‖v‖ = 1`` and ``Σ v = 0`` (``docs/theory.md`` §1.1).
-
-    Parameters
-    ----------
-    k : int
-        Number of channels, even and ``>= 2``.
-
-    Returns
-    -------
-    ndarray, shape (k,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from ntk_toolkit.generator import default_output_weights
-    >>> v = default_output_weights(4)
-    >>> v.tolist()
-    [0.5, 0.5, -0.5, -0.5]
-    >>> round(float(np.linalg.norm(v)), 12), float(v.sum())
-    (1.0, 0.0)
-    """
-    k = check_int("k", k, minimum=2, even=True)
-    v = np.full(k, 1.0 / np.sqrt(k))
-    v[k // 2:] *= -1.0
-    return v
-
-
 class TwoLayerGenerator:
-    """Two-layer convolutional generator ``G(C) = relu(U C) v``.
+    """Two-layer convolutional generator ``G(C) = φ(U C) v``, ``φ = relu`` by default.
 
-    Only ``C`` (shape ``(n, k)``) is trained; the convolution ``U`` and the
-    output weights ``v`` are fixed (``docs/theory.md`` §1.1, eq. (1.4)).
+    By default only ``C`` (shape ``(n, k)``) is trained; the convolution ``U``
+    and the output weights ``v`` are fixed (``docs/theory.md`` §1.1, eq. (1.4)).
+    With ``train_output=True`` the output layer is trained too, in the NTK
+    parameterisation ``v = a/√k``: the weights are then an ``(n + 1, k)``
+    array whose last row is ``a`` (initialised at ``√k v``, i.e. ``±1``).
 
     Parameters
     ----------
@@ -187,14 +153,22 @@ class TwoLayerGenerator:
         Number of channels; even and ``>= 2``.
     output_weights : array_like, shape (k,), optional
         Fixed output weights ``v``; default ``±1/√k`` (first half ``+``).
-    activation : str, default "relu"
-        Name of the activation (a key of :data:`ACTIVATIONS`).
+    activation : str or Activation, default "relu"
+        A name or :class:`~ntk_toolkit.activations.Activation`
+        (:func:`~ntk_toolkit.activations.as_activation`). ReLU runs the fused
+        Numba kernels; the others NumPy ``φ``, ``φ'`` in float64.
+    train_output : bool, default False
+        Train the output layer too (``v = a/√k``, ``a`` trained): the kernel
+        gains the term ``Σ_a[i, j] = E[φ(u_iᵀc) φ(u_jᵀc)]``
+        (:func:`ntk_toolkit.expected_kernel`).
 
     Notes
     -----
     Vectorisation: ``vec(C)`` stacks the columns, so entry ``C[j, l]`` has index
     ``l*n + j``; the Jacobian is ``J = [v_1 D_1 U, …, v_k D_k U]`` with
-    ``D_l = diag(1{U c_l > 0})`` (``docs/theory.md`` §2.1).
+    ``D_l = diag(φ'(U c_l))`` (``docs/theory.md`` §2.1). With
+    ``train_output=True`` the Jacobian has ``k`` more columns, ``φ(U c_l)/√k``
+    (the derivatives by ``a_l``), after those of ``C``.
 
     Examples
     --------
@@ -205,9 +179,13 @@ class TwoLayerGenerator:
     >>> C = gen.init(seed=0, omega=0.1)
     >>> gen.forward(C).shape
     (16,)
+    >>> trained = TwoLayerGenerator(CircularConv(triangle(3), 16), k=8, activation="tanh", train_output=True)
+    >>> trained.init(seed=0).shape, trained.num_params
+    ((17, 8), 136)
     """
 
-    def __init__(self, operator, k: int, output_weights=None, activation: str = "relu"):
+    def __init__(self, operator, k: int, output_weights=None, activation: str | Activation = "relu",
+                 train_output: bool = False):
         operator = as_operator(operator)
         if operator.shape[0] != operator.n:
             raise ValueError(f"operator must be square (n, n), got shape {operator.shape}")
@@ -220,10 +198,11 @@ class TwoLayerGenerator:
             v = as_float_array("output_weights", output_weights, shape=(self.k,))
         v.setflags(write=False)
         self.output_weights = v
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        self.activation = activation
-        self._phi, self._dphi = ACTIVATIONS[activation]
+        self.activation = as_activation(activation)
+        if not isinstance(train_output, (bool, np.bool_)):
+            raise TypeError(f"train_output must be True or False, got {train_output!r}")
+        self.train_output = bool(train_output)
+        self._phi, self._dphi = self.activation.fn, self.activation.derivative
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -233,11 +212,27 @@ class TwoLayerGenerator:
 
     @property
     def num_params(self) -> int:
-        return self.n * self.k
+        return self.n * self.k + (self.k if self.train_output else 0)
+
+    def split_weights(self, C) -> tuple[np.ndarray, np.ndarray]:
+        """``(C, v)``: first-layer weights ``(n, k)`` and output weights ``(k,)`` (``a/√k`` with ``train_output``).
+
+        Examples
+        --------
+        >>> from ntk_toolkit.filters import delta
+        >>> from ntk_toolkit.operators import CircularConv
+        >>> gen = TwoLayerGenerator(CircularConv(delta(), 3), k=4, train_output=True)
+        >>> C, v = gen.split_weights(gen.init(seed=0))
+        >>> C.shape, v.tolist()
+        ((3, 4), [0.5, 0.5, -0.5, -0.5])
+        """
+        if not self.train_output:
+            return C, self.output_weights
+        return C[:self.n], C[self.n] / np.sqrt(self.k)
 
     def _direct_taps(self):
         """The operator's direct taps when the fused ReLU kernels apply, else ``None``."""
-        return self.operator.direct_taps() if self.activation == "relu" else None
+        return self.operator.direct_taps() if self.activation.is_relu and not self.train_output else None
 
     def _fused_kernels(self, dtype):
         """``(kernels, stencil, v, taps_per_entry)`` of the fused ReLU kernels for weights of ``dtype``, or ``None``.
@@ -275,8 +270,8 @@ class TwoLayerGenerator:
         return cache[dtype]
 
     def check_weights(self, C, name: str = "C") -> np.ndarray:
-        """``C`` as a finite float64 array of shape ``(n, k)``, or a clear error naming ``name``."""
-        return as_float_array(name, C, shape=(self.n, self.k))
+        """``C`` as a finite float64 array of shape ``(n, k)`` (``(n + 1, k)`` with ``train_output``) or an error."""
+        return as_float_array(name, C, shape=(self.n + (1 if self.train_output else 0), self.k))
 
     def check_target(self, y, A=None, name: str = "y") -> np.ndarray:
         """``y`` as a finite float64 array of shape ``(m,)`` (``(n,)`` without ``A``)."""
@@ -284,7 +279,10 @@ class TwoLayerGenerator:
         return as_float_array(name, y, shape=(m,))
 
     def kernel_norm_bound(self) -> float:
-        """``β = ‖v‖² ‖U‖²``, with ``J(C) J(C)ᵀ ⪯ β I`` for every ``C`` (``docs/theory.md`` eq. (1.11)).
+        """``β = ‖v‖² ‖U‖² sup|φ'|²``, with ``J(C) J(C)ᵀ ⪯ β I`` for every ``C`` (``docs/theory.md`` eq. (1.11)).
+
+        ``math.inf`` when no bound holds for every ``C`` (a trained output
+        layer, or ``φ'`` unbounded: ``quadratic``, custom without ``lipschitz``).
 
         Examples
         --------
@@ -292,12 +290,19 @@ class TwoLayerGenerator:
         >>> from ntk_toolkit.operators import CircularConv
         >>> TwoLayerGenerator(CircularConv(delta(), 8), k=4).kernel_norm_bound()
         1.0
+        >>> TwoLayerGenerator(CircularConv(delta(), 8), k=4, activation="leaky_relu:-2").kernel_norm_bound()
+        4.0
         """
+        lip = self.activation.lipschitz
+        if self.train_output or lip is None:
+            return math.inf
         vv = float(self.output_weights @ self.output_weights)
-        return vv * self.operator.norm() ** 2
+        bound = vv * self.operator.norm() ** 2
+        return bound if lip == 1.0 else bound * lip * lip
 
     def __repr__(self) -> str:
-        return f"TwoLayerGenerator({self.operator!r}, k={self.k}, activation={self.activation!r})"
+        extra = ", train_output=True" if self.train_output else ""
+        return f"TwoLayerGenerator({self.operator!r}, k={self.k}, activation={self.activation.name!r}{extra})"
 
     # ------------------------------------------------------------------ model
     def init(self, seed=None, omega: float = 1.0, symmetric: bool = False) -> np.ndarray:
@@ -320,20 +325,26 @@ class TwoLayerGenerator:
         Returns
         -------
         ndarray, shape (n, k)
+            With ``train_output=True``, shape ``(n + 1, k)``: the last row is
+            ``a_0 = √k v`` (``±1`` for the default ``v``).
         """
         omega = check_positive("omega", omega)
         if not isinstance(symmetric, (bool, np.bool_)):
             raise TypeError(f"symmetric must be True or False, got {symmetric!r}")
         rng = as_rng(seed)
         if not symmetric:
-            return omega * rng.standard_normal((self.n, self.k))
-        half = omega * rng.standard_normal((self.n, self.k // 2))
-        return np.ascontiguousarray(np.concatenate([half, half], axis=1))
+            C = omega * rng.standard_normal((self.n, self.k))
+        else:
+            half = omega * rng.standard_normal((self.n, self.k // 2))
+            C = np.ascontiguousarray(np.concatenate([half, half], axis=1))
+        if self.train_output:
+            C = np.ascontiguousarray(np.vstack([C, np.sqrt(self.k) * self.output_weights[None, :]]))
+        return C
 
     def preactivation(self, C) -> np.ndarray:
         """``Z = U C``, shape ``(n, k)``."""
-        C = self.check_weights(C)
-        return self.operator.apply_unchecked(C, adjoint=False)
+        C = self.split_weights(self.check_weights(C))[0]
+        return self.operator.apply_unchecked(np.ascontiguousarray(C), adjoint=False)
 
     def activation_pattern(self, C) -> np.ndarray:
         """``S = 1{U C > 0}`` as a boolean array of shape ``(n, k)``."""
@@ -389,6 +400,8 @@ class TwoLayerGenerator:
             with threads_for(C.size * taps):
                 kernels.forward_mask(*stencil, C, v, mask, gpart, bw)
             return gpart.sum(axis=0), mask
+        if self.train_output:
+            return _output_layer.forward_pattern(self, C)
         Z = self.operator.apply_unchecked(C, adjoint=False)
         return self._phi(Z) @ self.output_weights, self._dphi(Z)
 
@@ -407,6 +420,8 @@ class TwoLayerGenerator:
         >>> bool(np.allclose(gen.backward(gen.forward_pattern(C)[1], r), gen.vjp(C, r)))
         True
         """
+        if self.train_output:
+            return _output_layer.backward(self, pattern, r)
         fused = self._fused_kernels(np.float64)
         if fused is not None:
             from ._kernels.gd import block_width
@@ -438,6 +453,8 @@ class TwoLayerGenerator:
         >>> bool(np.allclose(gen.jvp_pattern(gen.forward_pattern(C)[1], D), gen.jvp(C, D)))
         True
         """
+        if self.train_output:
+            return _output_layer.jvp_pattern(self, pattern, D)
         fused = self._fused_kernels(np.float64)
         if fused is not None and hasattr(fused[0], "masked_forward"):
             from ._kernels.gd import block_width
@@ -505,6 +522,8 @@ class TwoLayerGenerator:
         """
         C = self.check_weights(C)
         D = self.check_weights(D, "D")
+        if self.train_output:
+            return _output_layer.jvp_pattern(self, _output_layer.forward_pattern(self, C)[1], D)
         Z = self.operator.apply_unchecked(C, adjoint=False)
         UD = self.operator.apply_unchecked(D, adjoint=False)
         return (self._dphi(Z) * UD) @ self.output_weights
@@ -542,16 +561,19 @@ class TwoLayerGenerator:
         :func:`ntk_toolkit.empirical_kernel` instead.
         """
         C = self.check_weights(C)
-        nbytes = 8 * self.n * self.n * self.k
-        check_memory(nbytes, f"the dense Jacobian of shape ({self.n}, {self.n * self.k})",
+        nbytes = 8 * self.n * self.num_params
+        check_memory(nbytes, f"the dense Jacobian of shape ({self.n}, {self.num_params})",
                      "use the matrix-free gen.jvp / gen.vjp, or "
                      "ntk_toolkit.empirical_kernel(gen, C, method='structured') for J Jᵀ")
-        Z = self.operator.apply_unchecked(C, adjoint=False)
+        C, v = self.split_weights(C)
+        Z = self.operator.apply_unchecked(np.ascontiguousarray(C), adjoint=False)
         Dphi = self._dphi(Z)
         U = self.operator.todense()
-        J = np.empty((self.n, self.n * self.k))
+        J = np.empty((self.n, self.num_params))
         for ell in range(self.k):
-            J[:, ell * self.n:(ell + 1) * self.n] = (self.output_weights[ell] * Dphi[:, ell])[:, None] * U
+            J[:, ell * self.n:(ell + 1) * self.n] = (v[ell] * Dphi[:, ell])[:, None] * U
+        if self.train_output:  # ∂G/∂a_l = φ(U c_l)/√k
+            J[:, self.n * self.k:] = self._phi(Z) / np.sqrt(self.k)
         return J
 
     # ------------------------------------------------------------------ training

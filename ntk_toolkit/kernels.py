@@ -13,8 +13,9 @@ import numpy as np
 from . import _lazy
 from ._jit import threads_for
 from ._memory import check_memory
-from ._validation import as_float_array
-from .generator import ACTIVATIONS, Generator, is_generator
+from ._validation import as_float_array, check_positive
+from .activations import as_activation, correlation_row, expected_product
+from .generator import Generator, is_generator
 
 __all__ = ["empirical_kernel", "expected_kernel", "expected_kernel_first_row", "gram_matrix"]
 
@@ -51,7 +52,7 @@ def _check_gen(gen) -> Generator:
 
 
 def _is_two_layer(gen) -> bool:
-    """True for the two-layer model ``relu(U C) v`` (operator, output weights, activation)."""
+    """True for the two-layer model ``φ(U C) v`` (operator, output weights, activation)."""
     return all(hasattr(gen, a) for a in ("operator", "output_weights", "activation", "k"))
 
 
@@ -199,10 +200,24 @@ def empirical_kernel(gen, C, method: str = "auto") -> np.ndarray:
     if method == "jacobian":
         J = gen.jacobian(C)
         return J @ J.T
-    v2 = gen.output_weights ** 2
-    if method != "blas" and gen.activation == "relu" and bool(np.all(v2 == v2[0])) and gen.k < 2**31:
+    act = as_activation(gen.activation)
+    trained = bool(getattr(gen, "train_output", False))
+    W = C
+    if trained:
+        C, v = gen.split_weights(W)
+        C, v2 = np.ascontiguousarray(C), v ** 2
+    else:
+        v2 = gen.output_weights ** 2
+    equal = bool(np.all(v2 == v2[0])) and gen.k < 2**31
+    if method != "blas" and act.is_relu and equal and not trained:
         return _kernel_popcount(gen, C, float(v2[0]))
-    return _kernel_blas(gen, C, v2)
+    if method != "blas" and act.pattern_levels is not None and equal:
+        K = _kernel_levels(gen, C, float(v2[0]), act)
+    else:
+        K = _kernel_blas(gen, C, v2)
+    if trained:
+        _add_output_term(gen, C, act, K)
+    return K
 
 
 def _kernel_generic(gen, C) -> np.ndarray:
@@ -259,7 +274,7 @@ def _kernel_popcount(gen, C: np.ndarray, scale: float) -> np.ndarray:
             else:
                 gram.pack_direct(taps, center, C, cb, _PACK_ROWS, P)
     elif direct is not None:  # 2-D direct taps: the fused forward pass gives the pattern as bytes
-        mask = gen.forward_pattern(C)[1]
+        mask = gen.forward_pattern(C)[1] if _relu_pattern(gen) else op.apply_unchecked(C, adjoint=False)
         with threads_for(mask.size):
             gram.pack_signs(mask, 0, P)
         del mask
@@ -346,22 +361,69 @@ def _circulant_support(a: np.ndarray, n: int, tiles_i: np.ndarray, tiles_j: np.n
     return np.ascontiguousarray(tiles_i[keep]), np.ascontiguousarray(tiles_j[keep])
 
 
+def _relu_pattern(gen) -> bool:
+    """True when ``gen.forward_pattern`` returns the 0/1 ReLU mask (ReLU, output layer fixed)."""
+    return as_activation(gen.activation).is_relu and not getattr(gen, "train_output", False)
+
+
+def _kernel_levels(gen, C: np.ndarray, scale: float, act) -> np.ndarray:
+    """``K`` for ``φ'(z) = p + q·1{z > 0}`` from the exact channel counts of the ReLU pattern.
+
+    With all ``v_l² = s``: ``Σ_l v_l² φ'(z_il) φ'(z_jl) = s (p² k + p q (N_ii + N_jj) + q² N_ij)``,
+    so ``K = q² K_relu + s (U Uᵀ) ∘ (p² k + p q (N_ii + N_jj))`` with ``N_ii`` recovered
+    (as exact integers) from the diagonal of ``K_relu = s N ∘ (U Uᵀ)``. O(n²) on top of the popcount.
+    """
+    p, q = act.pattern_levels
+    K = _kernel_popcount(gen, C, scale)
+    A = gram_matrix(gen)
+    diag = np.diag(A)
+    counts = np.zeros(gen.n)
+    nz = diag != 0  # a zero row of U has a zero row of U Uᵀ: its counts do not matter
+    counts[nz] = np.rint(np.diag(K)[nz] / (scale * diag[nz]))
+    K *= q * q
+    B = counts[:, None] + counts[None, :]
+    B *= p * q
+    B += p * p * C.shape[1]
+    B *= A
+    B *= scale
+    K += B
+    return K
+
+
+def _add_output_term(gen, C: np.ndarray, act, K: np.ndarray) -> None:
+    """``K += φ(U C) φ(U C)ᵀ / k`` (the trained output layer, ``v = a/√k``), blocks of channels with ``dsyrk``."""
+    n, k = C.shape
+    block = _channel_block(n, k)
+    H = np.zeros((n, n), order="F")
+    for start in range(0, k, block):
+        Zb = gen.operator.apply_unchecked(np.ascontiguousarray(C[:, start:start + block]), adjoint=False)
+        Pb = np.ascontiguousarray(act.fn(Zb), dtype=np.float64)
+        H = _lazy.blas().dsyrk(1.0 / k, Pb.T, beta=1.0, c=H, trans=1, lower=0, overwrite_c=1)
+    H = np.triu(H)
+    K += H
+    K += np.triu(H, 1).T
+
+
 def _kernel_blas(gen, C: np.ndarray, v2: np.ndarray) -> np.ndarray:
-    """``K = (U Uᵀ) ∘ (S diag(v²) Sᵀ)`` with float patterns and BLAS ``syrk``."""
+    """``K = (U Uᵀ) ∘ (S diag(v²) Sᵀ)`` with float patterns and BLAS ``syrk``.
+
+    float32 (exact counts) only for the 0/1 ReLU pattern; every other ``φ'`` in float64.
+    """
     n, k = C.shape
     block = _channel_block(n, k)
     _memory_guard(3 * 8 * n * n + 4 * 8 * n * block, n)
-    equal = bool(np.all(v2 == v2[0])) and k < 2**24
+    act = as_activation(gen.activation)
+    relu = act.is_relu
+    equal = bool(np.all(v2 == v2[0])) and k < 2**24 and relu
     G = np.zeros((n, n), dtype=np.float32 if equal else np.float64, order="F")
     syrk = _lazy.blas().ssyrk if equal else _lazy.blas().dsyrk
-    dphi = ACTIVATIONS[gen.activation][1]
-    relu = gen.activation == "relu"
+    dphi = act.derivative
     for start in range(0, k, block):
         stop = min(k, start + block)
         Cb = np.ascontiguousarray(C[:, start:stop])
         Zb = gen.operator.apply_unchecked(Cb, adjoint=False)
         if equal:
-            Sb = np.greater(Zb, 0.0).astype(np.float32) if relu else dphi(Zb).astype(np.float32)
+            Sb = np.greater(Zb, 0.0).astype(np.float32)
         else:
             Sb = dphi(Zb) * np.sqrt(v2[start:stop])[None, :]
         del Zb
@@ -383,12 +445,26 @@ def _kernel_blas(gen, C: np.ndarray, v2: np.ndarray) -> np.ndarray:
     return K
 
 
-def expected_kernel_first_row(gen) -> np.ndarray:
+def expected_kernel_first_row(gen, omega: float = 1.0) -> np.ndarray:
     """First row of ``Σ`` for an operator with a basis (circulant ``U``), without any ``n x n`` array.
 
-    ``s_d = ‖v‖² · ½ a_d (1 − arccos(a_d / a_0) / π)`` with ``a`` the circular
+    ReLU: ``s_d = ‖v‖² · ½ a_d (1 − arccos(a_d / a_0) / π)`` with ``a`` the circular
     autocorrelation of the filter (``docs/theory.md`` §2.2–2.3, eq. (2.9)). Cost
     O(min(L², n log n)) plus O(n).
+
+    Any activation: ``s_d = ‖v‖² a_d E[φ'(x)φ'(y)] (+ E[φ(x)φ(y)] with
+    ``train_output``)`` for ``x, y`` Gaussian with variances ``ω² a_0`` and
+    correlation ``a_d / a_0`` (:func:`ntk_toolkit.activations.expected_product`:
+    the closed form, or Gauss–Hermite quadrature at the distinct nonzero
+    ``a_d`` plus one value for all ``a_d = 0``, cached per ``(ω, filter)``).
+
+    Parameters
+    ----------
+    gen : TwoLayerGenerator
+    omega : float, default 1.0
+        Standard deviation of the entries of ``C`` (as ``gen.init(seed, omega)``);
+        ``Σ`` of a positively homogeneous activation (ReLU, leaky ReLU, abs,
+        step, linear) without a trained output layer does not depend on it.
 
     Returns
     -------
@@ -414,7 +490,7 @@ def expected_kernel_first_row(gen) -> np.ndarray:
     True
     """
     gen = _check_two_layer(gen, "the expected kernel")
-    _check_relu(gen)
+    omega = check_positive("omega", omega)
     op = gen.operator
     if op.basis is None:
         raise ValueError(
@@ -427,22 +503,40 @@ def expected_kernel_first_row(gen) -> np.ndarray:
         raise ValueError("the filter has zero norm: every row of U is zero")
     cos = np.clip(a / a0, -1.0, 1.0)
     vv = float(gen.output_weights @ gen.output_weights)
-    return vv * 0.5 * a * (1.0 - np.arccos(cos) / np.pi)
+    act = as_activation(gen.activation)
+    trained = bool(getattr(gen, "train_output", False))
+    if act.is_relu and not trained:
+        return vv * 0.5 * a * (1.0 - np.arccos(cos) / np.pi)
+    q = omega * omega * float(a0)
+    s = vv * a * correlation_row(act, cos, q, derivative=True)
+    if trained:
+        s += correlation_row(act, cos, q)
+    return s
 
 
-def _check_relu(gen):
-    if gen.activation != "relu":
-        raise ValueError(
-            f"the closed-form expected kernel holds for activation='relu', got {gen.activation!r}"
-        )
-
-
-def expected_kernel(gen) -> np.ndarray:
+def expected_kernel(gen, omega: float = 1.0) -> np.ndarray:
     """Expected kernel ``Σ = E_{C_0}[J(C_0) J(C_0)ᵀ]`` as a dense ``(n, n)`` matrix.
 
-    ``Σ_ij = ‖v‖² ⟨u_i, u_j⟩ (π − θ_ij) / (2π)``,
+    ReLU: ``Σ_ij = ‖v‖² ⟨u_i, u_j⟩ (π − θ_ij) / (2π)``,
     ``θ_ij = arccos(⟨u_i, u_j⟩ / (‖u_i‖ ‖u_j‖))`` with ``u_i`` the rows of ``U``
     (``docs/theory.md`` §2.2, eq. (2.5)). Independent of the initialisation scale ``ω``.
+
+    Any activation: ``Σ_ij = ‖v‖² ⟨u_i, u_j⟩ E[φ'(x_i) φ'(x_j)]`` with
+    ``x_i = u_iᵀc``, ``c ~ N(0, ω² I)`` (variances ``ω² ‖u_i‖²``, correlation
+    ``cos θ_ij``); with ``train_output=True`` plus ``Σ_a[i, j] = E[φ(x_i) φ(x_j)]``
+    (:mod:`ntk_toolkit.output_layer`). Closed forms where the activation has
+    one (:func:`ntk_toolkit.symbolic.dual`), Gauss–Hermite quadrature otherwise
+    (:func:`ntk_toolkit.activations.expected_product`).
+
+    Parameters
+    ----------
+    gen : TwoLayerGenerator
+    omega : float, default 1.0
+        Standard deviation of the entries of ``C`` (``gen.init(seed, omega)``).
+
+    Returns
+    -------
+    ndarray, shape (n, n)
 
     Notes
     -----
@@ -466,12 +560,12 @@ def expected_kernel(gen) -> np.ndarray:
     True
     """
     gen = _check_two_layer(gen, "the expected kernel")
-    _check_relu(gen)
+    omega = check_positive("omega", omega)
     n = gen.n
     check_memory(3 * 8 * n * n, f"the expected kernel of size ({n}, {n})",
                  "use expected_kernel_first_row(gen) or ntk_toolkit.spectrum(gen)")
     if gen.operator.basis is not None:
-        return gen.operator.basis.matrix_from_first_row(expected_kernel_first_row(gen))
+        return gen.operator.basis.matrix_from_first_row(expected_kernel_first_row(gen, omega))
     P = gen.operator.gram()
     d = np.sqrt(np.diag(P))
     if np.any(d == 0):
@@ -480,5 +574,13 @@ def expected_kernel(gen) -> np.ndarray:
     cos = np.clip(P / np.outer(d, d), -1.0, 1.0)
     np.fill_diagonal(cos, 1.0)  # θ_ii = 0 exactly: arccos is ill-conditioned at 1 (error ~ √eps)
     vv = float(gen.output_weights @ gen.output_weights)
-    S = vv * P * (np.pi - np.arccos(cos)) / (2.0 * np.pi)
+    act = as_activation(gen.activation)
+    trained = bool(getattr(gen, "train_output", False))
+    if act.is_relu and not trained:
+        S = vv * P * (np.pi - np.arccos(cos)) / (2.0 * np.pi)
+    else:
+        q = (omega * d) ** 2
+        S = vv * P * expected_product(act, cos, q[:, None], q[None, :], derivative=True)
+        if trained:
+            S += expected_product(act, cos, q[:, None], q[None, :])
     return 0.5 * (S + S.T)

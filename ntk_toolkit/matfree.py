@@ -52,7 +52,8 @@ def _check_weights(gen, C) -> np.ndarray:
 
 def _two_layer(gen) -> bool:
     """True when ``gen`` has the two-layer fast paths (operator, output weights, forward_pattern, backward)."""
-    return all(hasattr(gen, a) for a in ("operator", "output_weights", "activation", "forward_pattern", "backward"))
+    return all(hasattr(gen, a) for a in ("operator", "output_weights", "activation", "forward_pattern", "backward")) \
+        and not getattr(gen, "train_output", False)
 
 
 class _Products:

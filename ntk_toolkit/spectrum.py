@@ -368,7 +368,7 @@ def circulant_spectrum(first_row) -> Spectrum:
 
 
 @renamed_argument("obj", "kernel")
-def as_spectrum(kernel) -> Spectrum:
+def as_spectrum(kernel, omega: float = 1.0) -> Spectrum:
     """The spectrum of "a kernel": a kernel matrix, a :class:`Spectrum` or a generator.
 
     The one converter behind every function that takes a ``kernel``
@@ -384,6 +384,11 @@ def as_spectrum(kernel) -> Spectrum:
           dense ``Σ`` (O(n³)) — never by an FFT that the operator does not justify.
         * a symmetric matrix: ``scipy.linalg.eigh`` (O(n³)).
         * a Spectrum: returned unchanged.
+    omega : float, default 1.0
+        With a generator: the standard deviation of the entries of ``C``
+        (``gen.init(seed, omega)``), on which ``Σ`` depends unless the
+        activation is positively homogeneous and the output layer fixed.
+        Must stay 1.0 for a matrix or a Spectrum.
 
     Returns
     -------
@@ -401,15 +406,18 @@ def as_spectrum(kernel) -> Spectrum:
     >>> as_spectrum(np.diag([1.0, 3.0])).eigenvalues.tolist()
     [3.0, 1.0]
     """
+    if is_generator(kernel):
+        op = getattr(kernel, "operator", None)
+        if op is not None and op.basis is not None:
+            return basis_spectrum(op.basis, expected_kernel_first_row(kernel, omega))
+        return _eigh_spectrum(expected_kernel(kernel, omega))
+    if omega != 1.0:
+        raise ValueError(f"omega applies to a generator (the scale of its initialisation), got omega={omega!r} "
+                         f"with a {type(kernel).__name__}; leave omega=1.0")
     if isinstance(kernel, Spectrum):
         return kernel
     if isinstance(kernel, (np.ndarray, list, tuple)):
         return _eigh_spectrum(check_kernel_matrix("kernel", kernel))
-    if is_generator(kernel):
-        op = getattr(kernel, "operator", None)
-        if op is not None and op.basis is not None:
-            return basis_spectrum(op.basis, expected_kernel_first_row(kernel))
-        return _eigh_spectrum(expected_kernel(kernel))
     raise TypeError(
         "kernel must be a symmetric (n, n) array, a Spectrum or a generator (for its expected kernel Σ), "
         f"got {type(kernel).__name__}"
@@ -417,7 +425,7 @@ def as_spectrum(kernel) -> Spectrum:
 
 
 @renamed_argument("obj", "kernel")
-def spectrum(kernel) -> Spectrum:
+def spectrum(kernel, omega: float = 1.0) -> Spectrum:
     """Eigenvalues (decreasing) and eigenvectors of a kernel: the same as :func:`as_spectrum`.
 
     Parameters
@@ -425,6 +433,9 @@ def spectrum(kernel) -> Spectrum:
     kernel : TwoLayerGenerator, ndarray of shape (n, n), or Spectrum
         See :func:`as_spectrum`; with a generator, the spectrum of its
         expected kernel ``Σ`` (O(n log n) for a circulant operator).
+    omega : float, default 1.0
+        With a generator: the initialisation scale ``ω`` of ``Σ``
+        (:func:`ntk_toolkit.expected_kernel`).
 
     Returns
     -------
@@ -438,8 +449,11 @@ def spectrum(kernel) -> Spectrum:
     >>> s = spectrum(TwoLayerGenerator(CircularConv(delta(), 8), k=2))
     >>> s.eigenvalues.round(12).tolist()
     [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+    >>> s = spectrum(TwoLayerGenerator(CircularConv(delta(), 8), k=2, activation="erf"), omega=0.5)
+    >>> s.eigenvalues.round(6).tolist()[:2]  # (4/π) / √(1 + 4ω²): flat for the δ filter
+    [0.900316, 0.900316]
     """
-    return as_spectrum(kernel)
+    return as_spectrum(kernel, omega)
 
 
 def _eigh_spectrum(K: np.ndarray) -> Spectrum:

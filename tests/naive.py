@@ -564,3 +564,98 @@ def plane_wave(H, W, f, kind):
         theta = 2 * math.pi * (f[0] * m1 / H + f[1] * m2 / W)
         w[m] = math.sin(theta) if kind == "sin" else math.cos(theta)
     return w * (1.0 / math.sqrt(n) if real_only else math.sqrt(2.0 / n))
+
+
+# --------------------------------------------------------------------------- other activations
+#: Scalar activations and derivatives written out with ``math`` (the references of ntk_toolkit.activations).
+SCALAR_ACTIVATIONS = {
+    "relu": (lambda t: max(t, 0.0), lambda t: 1.0 if t > 0 else 0.0),
+    "leaky_relu:0.1": (lambda t: t if t > 0 else 0.1 * t, lambda t: 1.0 if t > 0 else 0.1),
+    "leaky_relu:-0.5": (lambda t: t if t > 0 else -0.5 * t, lambda t: 1.0 if t > 0 else -0.5),
+    "abs": (abs, lambda t: 1.0 if t > 0 else -1.0),
+    "step": (lambda t: 1.0 if t > 0 else 0.0, lambda t: 0.0),
+    "erf": (math.erf, lambda t: 2.0 / math.sqrt(math.pi) * math.exp(-t * t)),
+    "tanh": (math.tanh, lambda t: 1.0 / math.cosh(t) ** 2 if abs(t) < 300 else 0.0),
+    "softplus": (lambda t: max(t, 0.0) + math.log1p(math.exp(-abs(t))),
+                 lambda t: 1.0 / (1.0 + math.exp(-t)) if t > -700 else 0.0),
+    "quadratic": (lambda t: t * t, lambda t: 2.0 * t),
+    "linear": (lambda t: t, lambda t: 1.0),
+}
+#: Activations with a kink at 0 (the integrals are split there).
+KINKED = {"relu", "leaky_relu:0.1", "leaky_relu:-0.5", "abs", "step"}
+
+
+def gaussian_product_mean(name, rho, q1, q2, derivative=False):
+    """``E[φ(a) φ(b)]`` by nested adaptive quadrature (``scipy.integrate.quad``), split at the kinks.
+
+    ``a = √q1 x``, ``b = √q2 (ρ x + √(1 − ρ²) z)``; the inner integral over ``z``
+    is split where ``b = 0``, the outer over ``x`` at ``x = 0``.
+    """
+    from scipy.integrate import quad
+
+    fn = SCALAR_ACTIVATIONS[name][1 if derivative else 0]
+    s = math.sqrt(max(0.0, (1.0 - rho) * (1.0 + rho)))
+    sq1, sq2 = math.sqrt(q1), math.sqrt(q2)
+    gauss = 1.0 / math.sqrt(2.0 * math.pi)
+    opts = {"epsabs": 1e-14, "epsrel": 1e-13, "limit": 200}
+
+    def inner(x):
+        if s == 0.0:
+            return fn(sq2 * rho * x)
+        g = lambda z: fn(sq2 * (rho * x + s * z)) * gauss * math.exp(-z * z / 2)  # noqa: E731
+        if name not in KINKED:
+            return quad(g, -math.inf, math.inf, **opts)[0]
+        cut = -rho * x / s
+        return quad(g, -math.inf, cut, **opts)[0] + quad(g, cut, math.inf, **opts)[0]
+
+    h = lambda x: fn(sq1 * x) * inner(x) * gauss * math.exp(-x * x / 2)  # noqa: E731
+    return quad(h, -math.inf, 0.0, **opts)[0] + quad(h, 0.0, math.inf, **opts)[0]
+
+
+def jacobian_activation(U, C, v, name, a=None):
+    """Dense ``J`` of ``φ(U C) v`` column by column with the scalar ``φ'`` (and ``φ``, for a trained output).
+
+    Columns ``l*n + j``: ``v_l φ'((UC)_il) U[i, j]``; with ``a`` (trained output,
+    ``v = a/√k``) ``k`` more columns ``φ((UC)_il)/√k``.
+    """
+    phi, dphi = SCALAR_ACTIVATIONS[name]
+    n, k = C.shape
+    Z = U @ C
+    if a is not None:
+        v = np.asarray(a, dtype=float) / math.sqrt(k)
+    J = np.zeros((n, n * k + (k if a is not None else 0)))
+    for ell in range(k):
+        d = np.array([dphi(float(t)) for t in Z[:, ell]])
+        for j in range(n):
+            J[:, ell * n + j] = v[ell] * d * U[:, j]
+        if a is not None:
+            J[:, n * k + ell] = np.array([phi(float(t)) for t in Z[:, ell]]) / math.sqrt(k)
+    return J
+
+
+def forward_activation(U, C, v, name):
+    """``G = Σ_l v_l φ(U c_l)`` with the scalar ``φ``."""
+    phi = SCALAR_ACTIVATIONS[name][0]
+    Z = U @ C
+    return np.array([sum(v[ell] * phi(float(Z[i, ell])) for ell in range(C.shape[1])) for i in range(U.shape[0])])
+
+
+def expected_kernel_activation(U, v, name, omega=1.0, trained=False):
+    """``Σ_ij = ‖v‖² ⟨u_i, u_j⟩ E[φ'φ'] (+ E[φφ])`` by a double loop of nested quadratures (small n)."""
+    n = U.shape[0]
+    vv = float(np.dot(v, v))
+    S = np.empty((n, n))
+    cache = {}
+    for i in range(n):
+        for j in range(i, n):
+            ip = float(np.dot(U[i], U[j]))
+            ni, nj = math.sqrt(float(U[i] @ U[i])), math.sqrt(float(U[j] @ U[j]))
+            rho = 1.0 if i == j else min(1.0, max(-1.0, ip / (ni * nj)))
+            key = (round(rho, 14), round(omega * ni, 14), round(omega * nj, 14))
+            if key not in cache:
+                q1, q2 = (omega * ni) ** 2, (omega * nj) ** 2
+                cache[key] = (gaussian_product_mean(name, rho, q1, q2, True),
+                              gaussian_product_mean(name, rho, q1, q2) if trained else 0.0)
+            dd, pp = cache[key]
+            S[i, j] = S[j, i] = vv * ip * dd + pp
+    return S

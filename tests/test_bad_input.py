@@ -15,6 +15,7 @@ import pytest
 
 import ntk_toolkit as nt
 from ntk_toolkit import filters as F
+from ntk_toolkit.activations import Activation
 from ntk_toolkit.operators import CircularConv, DenseOperator
 
 N, K = 8, 4
@@ -87,8 +88,27 @@ CASES = [
      ValueError, r"output_weights must have shape \(4,?\), got \(3,\)"),
     ("output_weights-nan", lambda: nt.TwoLayerGenerator(CircularConv(F.triangle(2), N), 4, output_weights=_nan(4)),
      ValueError, r"output_weights must be finite.*NaN"),
-    ("activation", lambda: nt.TwoLayerGenerator(CircularConv(F.triangle(2), N), 4, activation="tanh"),
-     ValueError, r"activation must be one of.*'tanh'"),
+    ("activation", lambda: nt.TwoLayerGenerator(CircularConv(F.triangle(2), N), 4, activation="gelu"),
+     ValueError, r"activation must be one of 'relu', 'leaky_relu:SLOPE', 'abs', 'step', 'erf', 'tanh', 'softplus', "
+                 r"'quadratic', 'linear'.*got 'gelu'"),
+    ("activation-slope", lambda: nt.TwoLayerGenerator(CircularConv(F.triangle(2), N), 4, activation="leaky_relu:x"),
+     ValueError, r"slope of activation 'leaky_relu:x' must be a finite number.*got 'x'"),
+    ("activation-slope-nan", lambda: nt.TwoLayerGenerator(CircularConv(F.triangle(2), N), 4,
+                                                          activation="leaky_relu:nan"),
+     ValueError, r"slope .* must be a finite number"),
+    ("activation-type", lambda: nt.TwoLayerGenerator(CircularConv(F.triangle(2), N), 4, activation=np.tanh),
+     TypeError, r"activation must be one of .*got ufunc"),
+    ("activation-derivative", lambda: nt.TwoLayerGenerator(
+        CircularConv(F.triangle(2), N), 4, activation=Activation(np.tanh, np.cos, "mine")),
+     ValueError, r"derivative of activation 'mine' does not match its function: at x = "),
+    ("activation-builtin-name", lambda: Activation(np.tanh, lambda z: 1 / np.cosh(z) ** 2, "tanh"),
+     ValueError, r"name 'tanh' is the name of a built-in activation"),
+    ("train_output-type", lambda: nt.TwoLayerGenerator(CircularConv(F.triangle(2), N), 4, train_output=1),
+     TypeError, r"train_output must be True or False, got 1"),
+    ("omega-expected", lambda: nt.expected_kernel(nt.TwoLayerGenerator(CircularConv(F.triangle(2), N), 4,
+                                                                       activation="erf"), omega=-1.0),
+     ValueError, r"omega must be a finite number > 0, got -1.0"),
+    ("omega-matrix", lambda: nt.spectrum(np.eye(3), omega=2.0), ValueError, r"omega applies to a generator"),
     ("operator-type", lambda: nt.TwoLayerGenerator(np.eye(N), 4), TypeError, r"operator must be .*ndarray"),
     # ---- filter longer than n
     ("filter-longer-than-n", lambda: CircularConv(F.triangle(5), 8), ValueError, r"9 taps.*longer.*n=8"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SECTIONS = ("kernel", "gd", "spectrum", "images", "sweep", "startup")
+SECTIONS = ("kernel", "gd", "spectrum", "images", "symbolic", "sweep", "startup")
 PEERS = ("torch", "jax")
 PEER_NAMES = {"torch": "PyTorch", "jax": "JAX"}
 #: (peer, form) pairs that are timed: JAX writes U as shifted copies (``roll``) and as a convolution.
@@ -126,4 +126,13 @@ TARGETS = {
     ("sweep", "store", (10000,)): {"max_s": 0.005},
     ("sweep", "workers", (200,)): {"min_ratio": 1.7},
     ("startup", "import", ()): {"max_s": 1.0},
+    # other activations: at most twice ReLU's time (ratio = ReLU time / ours), cached derivations, no sympy on import
+    ("symbolic", "first_row:erf", (2**20,)): {"min_ratio": 0.5},
+    ("symbolic", "first_row:tanh", (2**20,)): {"min_ratio": 0.5},
+    ("symbolic", "first_row:softplus", (2**20,)): {"min_ratio": 0.5},
+    ("symbolic", "spectrum:erf", (2**20,)): {"min_ratio": 0.5},
+    ("symbolic", "spectrum:tanh", (2**20,)): {"min_ratio": 0.5},
+    ("symbolic", "spectrum:softplus", (2**20,)): {"min_ratio": 0.5},
+    ("symbolic", "dual", ()): {"max_s": 1e-3},
+    ("symbolic", "import", ()): {"max_s": 0.5},
 }

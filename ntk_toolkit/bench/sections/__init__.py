@@ -1,5 +1,5 @@
 """The sections of the benchmark suite, one module each (``kernel``, ``gd``, ``spectrum``,
-``images``, ``startup``).
+``images``, ``symbolic``, ``startup``).
 
 Each section is a set of functions of the state of one run (``suite.Run``: the
 configuration, the child-process launcher and the rows and notes collected so
