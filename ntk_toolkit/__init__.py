@@ -96,8 +96,8 @@ __all__ = [
 
 
 #: Submodules imported on first access (``ntk_toolkit.images``), so that importing the
-#: toolkit does not load the image workflows, nor sympy (``ntk_toolkit.symbolic``).
-_LAZY_SUBMODULES = ("images", "image_experiments", "symbolic")
+#: toolkit does not load the image workflows, the sweeps, nor sympy (``ntk_toolkit.symbolic``).
+_LAZY_SUBMODULES = ("images", "image_experiments", "symbolic", "sweep")
 
 
 def __getattr__(name: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SECTIONS = ("kernel", "gd", "spectrum", "images", "symbolic", "startup")
+SECTIONS = ("kernel", "gd", "spectrum", "images", "symbolic", "sweep", "startup")
 PEERS = ("torch", "jax")
 PEER_NAMES = {"torch": "PyTorch", "jax": "JAX"}
 #: (peer, form) pairs that are timed: JAX writes U as shifted copies (``roll``) and as a convolution.
@@ -64,6 +64,9 @@ class Config:
     images_top_r: int
     images_kernel: tuple  # (H, W, k): empirical_kernel
     images_repeats: int
+    # sweeps
+    sweep_trivial: int  # points of a trivial measurement: the store's overhead per point
+    sweep_fit: tuple  # (n, k, seeds, steps): 8 * seeds fit_time points on 1 and 2 worker processes
 
 
 FULL = Config(
@@ -77,6 +80,7 @@ FULL = Config(
     images_spectrum=((512, 512), (2048, 2048)), images_gd=(128, 128, 256), images_gd_steps=50,
     images_naive_steps=5, images_peer_steps=20, images_top=(128, 128, 256), images_top_r=20,
     images_kernel=(64, 64, 1024), images_repeats=5,
+    sweep_trivial=10000, sweep_fit=(256, 512, 25, 1500),
 )
 QUICK = Config(
     kernel_pair=(64, 256), kernel_repeats=5, ref_repeats=3,
@@ -89,6 +93,7 @@ QUICK = Config(
     images_spectrum=((64, 64), (256, 256)), images_gd=(64, 64, 64), images_gd_steps=20,
     images_naive_steps=5, images_peer_steps=10, images_top=(32, 32, 64), images_top_r=20,
     images_kernel=(32, 32, 256), images_repeats=3,
+    sweep_trivial=1000, sweep_fit=(64, 128, 5, 200),
 )
 
 #: Time limit of one call in the search for the largest (n, 16n) kernel.
@@ -118,6 +123,8 @@ TARGETS = {
     ("images", "top_eigenpairs", (128, 128, 256)): {"max_s": 10.0},
     ("images", "kernel", (64, 64, 1024)): {"max_s": 5.0},
     ("images", "memory", (128, 128, 256)): {"max_x_C": 3.0},
+    ("sweep", "store", (10000,)): {"max_s": 0.005},
+    ("sweep", "workers", (200,)): {"min_ratio": 1.7},
     ("startup", "import", ()): {"max_s": 1.0},
     # other activations: at most twice ReLU's time (ratio = ReLU time / ours), cached derivations, no sympy on import
     ("symbolic", "first_row:erf", (2**20,)): {"min_ratio": 0.5},

@@ -16,7 +16,7 @@ class Row:
     Attributes
     ----------
     section : str
-        ``kernel``, ``gd``, ``spectrum``, ``images``, ``symbolic`` or ``startup``.
+        ``kernel``, ``gd``, ``spectrum``, ``images``, ``symbolic``, ``sweep`` or ``startup``.
     operation : str
     size : tuple of int
         ``(n, k)``, ``(n,)`` or ``()``; for images ``(H, W, k)`` or ``(H, W)``.

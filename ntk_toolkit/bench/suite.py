@@ -27,6 +27,10 @@ Sections (each compares ntk_toolkit with references measured in the same run):
     ``expected_kernel_first_row`` and ``spectrum`` for smooth activations (closed
     form or cached quadrature) against ReLU's; the second call of
     :func:`ntk_toolkit.symbolic.dual`; ``import ntk_toolkit`` without sympy.
+``sweep``
+    :mod:`ntk_toolkit.sweep`: the store's overhead per point (a trivial
+    measurement, in this process and on a 2-process pool) and a ``fit_time``
+    sweep on 2 worker processes against 1.
 ``startup``
     ``import ntk_toolkit`` and the first call of each public routine in a
     fresh process with a warm Numba cache.
@@ -57,7 +61,7 @@ from .config import (
     Config,
 )
 from .report import BenchReport, Row
-from .sections import gd, images, kernel, spectrum, startup, symbolic
+from .sections import gd, images, kernel, spectrum, startup, sweep, symbolic
 from .sections import has_dtype_argument as has_dtype_argument
 
 __all__ = ["FULL", "PEERS", "QUICK", "SECTIONS", "Config", "run_suite"]
@@ -171,6 +175,9 @@ class Run:
         if "symbolic" in sections:
             units += [("symbolic: kernels of other activations", lambda: symbolic.symbolic_kernels(self)),
                       ("symbolic: derivations and import", lambda: symbolic.symbolic_dual(self))]
+        if "sweep" in sections:
+            units += [("sweep: store overhead", lambda: sweep.sweep_store(self)),
+                      ("sweep: workers", lambda: sweep.sweep_workers(self))]
         if "startup" in sections:
             units.append(("start-up", lambda: startup.startup(self)))
         return units
@@ -240,7 +247,8 @@ def run_suite(*, quick: bool = False, peers: bool = False, threads: int | None =
     >>> run_suite(sections=["gpu"])
     Traceback (most recent call last):
         ...
-    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, images, symbolic, startup; got ['gpu']
+    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, images, symbolic, sweep,
+    startup; got ['gpu']
     """
     import numba
 

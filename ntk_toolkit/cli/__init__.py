@@ -14,6 +14,9 @@ verify        ``verify``, ``checks``      :mod:`ntk_toolkit.checks`
 bench         ``bench``                   :mod:`ntk_toolkit.bench`
 cs            ``cs``, ``cs-curve``        :func:`ntk_toolkit.run_to_convergence`, :func:`ntk_toolkit.recovery_curve`;
                                           with ``--image`` :func:`~ntk_toolkit.image_experiments.inpaint_image`
+sweep         ``sweep run|status|``       :func:`ntk_toolkit.sweep.run`, :func:`~ntk_toolkit.sweep.status`,
+              ``export|plot``             :func:`~ntk_toolkit.sweep.export`, :func:`~ntk_toolkit.sweep.plot`
+reproduce     ``reproduce``               :func:`ntk_toolkit.sweep.reproduce.reproduce`
 ============  ==========================  ===============================================
 
 A command's module is imported when the command is looked up (running it, or
@@ -39,7 +42,9 @@ COMMANDS = {
     "cs-curve": ("cs", "cs_curve"),
     "denoise": ("denoise", "denoise"),
     "fit": ("fit", "fit"),
+    "reproduce": ("reproduce", "reproduce"),
     "spectrum": ("spectrum", "spectrum"),
+    "sweep": ("sweep", "sweep"),
     "verify": ("verify", "verify"),
 }
 
@@ -76,4 +81,6 @@ def main() -> None:
       ntk-toolkit fit --signal smooth --filter triangle:4 --n 128 --k 1024
       ntk-toolkit denoise --image camera --size 128 --sigma 0.1 --filter triangle2d:2 --k 256
       ntk-toolkit cs --image camera --size 32 --measurement mask --keep 0.33
+      ntk-toolkit sweep run spec.toml --store runs.db --workers 2
+      ntk-toolkit reproduce --list
     """
