@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._memory import check_memory
+from ._memory import check_memory, memory_budget
 from ._validation import as_rng
 
 __all__ = ["DiagnosticsRecorder", "DENSE_MAX_N", "PROBES", "pattern_signs", "linearized_outputs"]
@@ -140,7 +140,7 @@ class DiagnosticsRecorder:
         :data:`PROBES` kernel products per recorded iteration) and evaluates
         the linearized outputs by Lanczos on ``A K(C_0) Aᵀ`` from ``r_0``
         (at most :data:`MAX_KRYLOV` products, once per run). ``auto`` is
-        ``dense`` up to ``n =`` :data:`DENSE_MAX_N`.
+        ``dense`` up to ``n =`` :data:`DENSE_MAX_N` when it fits the memory budget.
     seed : int, default 0
         Seed of the probes.
 
@@ -176,7 +176,7 @@ class DiagnosticsRecorder:
             raise ValueError(f"diagnostics must be True, False, 'auto', 'dense' or 'matrix-free', got {self.method!r}")
         n = int(self.gen.n)
         if self.method == "auto":
-            self.method = "dense" if n <= DENSE_MAX_N else "matrix-free"
+            self.method = "dense" if n <= DENSE_MAX_N and 3 * 8 * n * n <= memory_budget() else "matrix-free"
         self.C0 = np.array(self.C0, dtype=np.float64, copy=True)
         self._norm0 = float(np.linalg.norm(self.C0))
         self._signs0 = pattern_signs(self.pattern0)

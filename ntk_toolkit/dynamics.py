@@ -26,6 +26,7 @@ import numpy as np
 
 from . import _blas
 from ._jit import threads_for
+from ._memory import check_memory
 from ._validation import as_float_array, check_int, check_positive
 from .generator import Generator, is_generator
 from .measurements import as_measurement
@@ -392,7 +393,16 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
     m = gen.n if A is None else A.shape[0]
     y = gen.check_target(y, A) if hasattr(gen, "check_target") else as_float_array("y", y, shape=(m,))
     dtype = _check_dtype(dtype)
+    if diagnostics is True:
+        diagnostics = "auto"
+    if diagnostics is not False and (not isinstance(diagnostics, str)
+                                     or diagnostics not in ("auto", "dense", "matrix-free")):
+        raise ValueError(f"diagnostics must be True, False, 'auto', 'dense' or 'matrix-free', got {diagnostics!r}")
     C0 = gen.check_weights(C0, "C0") if hasattr(gen, "check_weights") else as_float_array("C0", C0)
+    check_memory(C0.size * (dtype.itemsize + 1) + (8 * C0.size if diagnostics else 0),
+                 f"gradient descent on weights of shape {C0.shape} (a copy of C0, the activation mask"
+                 f"{' and the copy of C0 for the diagnostics' if diagnostics else ''})",
+                 "use a smaller n or k, or dtype=numpy.float32")
     C = np.array(C0, dtype=dtype, order="C", copy=True)
     eta = check_positive("eta", eta)
     steps = check_int("steps", steps, minimum=0)
@@ -402,11 +412,9 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
         stop_at = check_positive("stop_at", stop_at)
     if not isinstance(check_step, (bool, np.bool_)):
         raise TypeError(f"check_step must be True or False, got {check_step!r}")
-    if diagnostics is True:
-        diagnostics = "auto"
-    if diagnostics is not False and diagnostics not in ("auto", "dense", "matrix-free"):
-        raise ValueError(f"diagnostics must be True, False, 'auto', 'dense' or 'matrix-free', got {diagnostics!r}")
     bound = max_step_size(gen, A) if hasattr(gen, "kernel_norm_bound") else None
+    check_memory(8 * (steps + 1), f"the losses of steps={steps} iterations",
+                 "use fewer steps per call (a run can continue from Trajectory.C)")
     lim = _step_guard(gen, np.asarray(C0, dtype=np.float64), A, eta, bound) if check_step else None
     rec = _record_list(record, steps)
     outputs = np.empty((rec.size + 1, gen.n))

@@ -166,6 +166,7 @@ def default_output_weights(k: int) -> np.ndarray:
     (1.0, 0.0)
     """
     k = check_int("k", k, minimum=2, even=True)
+    check_memory(8 * k, f"the output weights of k={k} channels", "use a smaller k")
     v = np.full(k, 1.0 / np.sqrt(k))
     v[k // 2:] *= -1.0
     return v
@@ -322,6 +323,7 @@ class TwoLayerGenerator:
         ndarray, shape (n, k)
         """
         omega = check_positive("omega", omega)
+        check_memory(8 * self.n * self.k, f"the weights C of shape ({self.n}, {self.k})", "use a smaller n or k")
         if not isinstance(symmetric, (bool, np.bool_)):
             raise TypeError(f"symmetric must be True or False, got {symmetric!r}")
         rng = as_rng(seed)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._memory import check_memory
 from ._validation import check_int, check_positive
 
 __all__ = ["RegimeVerdict", "WidthEstimate", "linear_regime", "width_needed", "with_width"]
@@ -144,7 +145,8 @@ def with_width(gen, k: int):
     from .generator import TwoLayerGenerator, default_output_weights
 
     if not isinstance(gen, TwoLayerGenerator):
-        raise TypeError(f"{type(gen).__name__} has no with_width(k): width_needed cannot build it at other widths")
+        raise TypeError(f"gen must be a TwoLayerGenerator or a generator with with_width(k) (to build it at other "
+                        f"widths), got {type(gen).__name__}")
     if not np.array_equal(gen.output_weights, default_output_weights(gen.k)):
         raise ValueError("width_needed needs the default output weights ±1/√k (custom output weights have no "
                          "counterpart at another width)")
@@ -285,8 +287,16 @@ def width_needed(gen, y, eta: float, steps: int, tol: float = 0.1, omega: float 
     omega = check_positive("omega", omega)
     seeds = check_int("seeds", seeds, minimum=1)
     steps = check_int("steps", steps, minimum=1)
-    widths = _default_widths(int(gen.k)) if widths is None else [check_int("widths[i]", int(w) if isinstance(
-        w, np.integer) else w, minimum=2, even=True) for w in widths]
+    if widths is None:
+        if not isinstance(getattr(gen, "k", None), (int, np.integer)):
+            raise TypeError(f"gen must have a width k (or pass widths=), got {type(gen).__name__}")
+        widths = _default_widths(int(gen.k))
+    elif isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+        raise TypeError(f"widths must be a sequence of even integers, got {widths!r}")
+    else:
+        widths = [check_int("widths[i]", int(w) if isinstance(w, np.integer) else w, minimum=2, even=True)
+                  for w in widths]
+    check_memory(8 * len(widths) * seeds, f"the gaps of seeds={seeds} runs per width", "use fewer seeds")
     widths = sorted(set(widths))
     if len(widths) < 2 or (seeds == 1 and len(widths) < 3):
         raise ValueError(f"widths must hold at least 3 distinct even widths (2 with seeds >= 2) to fit the law and "

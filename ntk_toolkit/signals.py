@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._memory import check_memory
 from ._validation import as_rng, check_int, check_positive
 from .bases import TrigBasis
 
@@ -291,6 +292,8 @@ def from_name(name: str, n: int, seed=None, norm: float | None = 1.0) -> np.ndar
         "piecewise": lambda: piecewise_constant(n, seed=seed, norm=norm),
         "piecewise-smooth": lambda: piecewise_smooth(n, seed=seed, norm=norm),
     }
-    if name not in table:
-        raise ValueError(f"signal must be one of {sorted(table)}, got {name!r}")
+    if not isinstance(name, str) or name not in table:
+        raise ValueError(f"name: signal must be one of {sorted(table)}, got {name!r}")
+    n = check_int("n", n, minimum=1)
+    check_memory(8 * n, f"a signal of length n={n}", "use a smaller n")
     return table[name]()

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_rng, check_int, check_positive, renamed_argument
+from ._validation import as_float_array, as_rng, check_int, check_positive, renamed_argument
 from .generator import is_generator
 from .measurements import as_measurement
 from .prediction import residual_system
@@ -184,6 +184,7 @@ def step_limit(gen, C0, A=None, *, rtol: float = 1e-3, max_iterations: int = 100
     if not is_generator(gen):
         raise TypeError(f"gen must be a generator, got {type(gen).__name__}")
     A = as_measurement(A, gen.n)
+    C0 = gen.check_weights(C0, "C0") if hasattr(gen, "check_weights") else as_float_array("C0", C0)
     t0 = time.perf_counter()
     K = kernel_operator(gen, C0)
     n = int(gen.n)
@@ -268,7 +269,7 @@ def max_step_size(kernel, A=None, kind: str | None = None, C=None) -> float:
     >>> bool(2.0 <= eta)  # each diagonal entry of K(C) is the share of active units, at most 1
     True
     """
-    if kind is not None and kind not in _KINDS:
+    if kind is not None and (not isinstance(kind, str) or kind not in _KINDS):
         raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))} or None, got {kind!r}")
     if not is_generator(kernel):
         if kind not in (None, "linearized"):

@@ -273,3 +273,25 @@ def test_max_step_size_kinds():
         nt.max_step_size(gen, kind="empirical")
     with pytest.raises(ValueError, match=r"needs a generator"):
         nt.max_step_size(S, kind="network")
+
+
+# --------------------------------------------------------------------------- memory guards
+def test_memory_guards_name_the_bytes_and_the_alternative():
+    gen, C0, y = _setup(64, 16, 2)
+    nt.set_memory_budget(3 * 8 * 64 * 64 - 1)  # enough for a run, not for the dense diagnostics
+    try:
+        nt.gradient_descent(gen, y, C0, 0.1, 3)
+        with pytest.raises(MemoryError, match=r"dense regime diagnostics.*bytes.*diagnostics='matrix-free'"):
+            nt.gradient_descent(gen, y, C0, 0.1, 3, diagnostics="dense")
+        traj = nt.gradient_descent(gen, y, C0, 0.1, 3, diagnostics=True)  # auto falls back to matrix-free
+        assert traj.diagnostics_method == "matrix-free"
+    finally:
+        nt.set_memory_budget(None)
+    nt.set_memory_budget(1024)
+    try:
+        with pytest.raises(MemoryError, match=r"gradient descent on weights of shape \(64, 16\).*bytes.*float32"):
+            nt.gradient_descent(gen, y, C0, 0.1, 3)
+        with pytest.raises(MemoryError, match=r"the weights C of shape \(64, 16\).*bytes"):
+            gen.init(seed=0)
+    finally:
+        nt.set_memory_budget(None)

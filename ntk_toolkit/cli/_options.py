@@ -174,7 +174,7 @@ def make_operator(spec: str, n: int, option: str = "--filter"):
         raise bad(option, str(exc)) from exc
     try:
         return CircularConv(filt, n)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, MemoryError) as exc:
         raise click.BadParameter(f"{spec!r} does not fit n={n}: {exc}", param_hint=[option, "--n"]) from exc
 
 
@@ -185,7 +185,7 @@ def build_generator(spec: str, n: int, k: int, option: str = "--filter"):
     op = make_operator(spec, n, option)
     try:
         return TwoLayerGenerator(op, k)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, MemoryError) as exc:
         raise bad("--k", str(exc)) from exc
 
 
