@@ -1,4 +1,4 @@
-"""Regime diagnostics of a gradient-descent run (``docs/theory.md`` §10.1).
+"""Regime diagnostics of a gradient-descent run (``docs/theory.md`` §9.1).
 
 The linearized prediction holds while the weights move little relative to
 their initial size, few activation signs flip, and the kernel ``K(C_τ)`` stays

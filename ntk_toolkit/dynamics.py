@@ -101,7 +101,7 @@ class Trajectory:
         activation signs flipped since ``C_0``, ``‖K(C_τ) − K(C_0)‖_F/‖K(C_0)‖_F``
         and the distance of ``G(C_τ)`` from the linearized prediction relative
         to ``max(‖y‖/‖A‖, ‖G(C_0)‖)`` (:mod:`ntk_toolkit.diagnostics`,
-        ``docs/theory.md`` §10.1).
+        ``docs/theory.md`` §9.1).
     diagnostics_method : str or None
         ``"dense"`` (exact) or ``"matrix-free"`` (the kernel drift is a
         Hutchinson estimate with 4 probes and the prediction a Lanczos
@@ -294,7 +294,7 @@ def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, reco
 
     Notes
     -----
-    *Step-size guard* (``docs/theory.md`` §10.2). A step ``η <= 2/β``
+    *Step-size guard* (``docs/theory.md`` §9.2). A step ``η <= 2/β``
     (``2 ×`` :func:`max_step_size` ``(gen, A)``, ``β`` from
     ``kernel_norm_bound``) is stable for the linearization at every weight
     and is accepted at once. Otherwise :func:`~ntk_toolkit.stability.step_limit`

@@ -1,4 +1,4 @@
-"""Is a run in the linear regime, and how wide must the network be? (``docs/theory.md`` §10).
+"""Is a run in the linear regime, and how wide must the network be? (``docs/theory.md`` §9).
 
 * :func:`linear_regime` reads the diagnostics of a trajectory
   (``gradient_descent(..., diagnostics=True)``) and says whether, and from
@@ -233,7 +233,7 @@ def width_needed(gen, y, eta: float, steps: int, tol: float = 0.1, omega: float 
     (``N(0, omega²)``), gradient descent runs ``steps`` steps with
     diagnostics; the largest ``linearization_gap`` of each run is fitted by
     ``log gap = log c − α log k`` (least squares over all runs), and
-    ``k = (c / tol)^(1/α)`` rounded up to even (``docs/theory.md`` §10.3).
+    ``k = (c / tol)^(1/α)`` rounded up to even (``docs/theory.md`` §9.3).
     The theory's ``α = ½`` is not assumed: the fitted value and its standard
     error are reported, and ``k_range`` is where the one-standard-error band
     of the fitted line crosses ``tol``.

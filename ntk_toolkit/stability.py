@@ -1,4 +1,4 @@
-"""Stable step sizes of gradient descent (``docs/theory.md`` §1.3 and §10).
+"""Stable step sizes of gradient descent (``docs/theory.md`` §1.3 and §9).
 
 Three step sizes are "the" stable step, for three different questions:
 
@@ -41,7 +41,7 @@ __all__ = ["StepLimit", "StepSizeWarning", "step_limit", "max_step_size", "SAFET
 #: are accepted without a word. The Rayleigh quotient ``λ̂`` of power iteration
 #: never exceeds ``λ_max``, and stops when it changes by less than ``rtol``
 #: (default 1e-3) per iteration; ``δ = 0.05`` covers that error and the drift
-#: of the kernel over the first steps (``docs/theory.md`` §10.2).
+#: of the kernel over the first steps (``docs/theory.md`` §9.2).
 SAFETY_MARGIN = 0.05
 
 #: Steps between the accepted range and ``HARD_FACTOR × 2/λ̂`` draw a
@@ -135,7 +135,7 @@ def step_limit(gen, C0, A=None, *, rtol: float = 1e-3, max_iterations: int = 100
 
     Power iteration ``x ← M x / ‖M x‖`` on ``M = A K(C_0) Aᵀ`` (``K r = J(Jᵀ r)``
     matrix-free, :func:`ntk_toolkit.kernel_operator`), with the Rayleigh
-    quotient ``λ̂ = xᵀ M x`` as the estimate (``docs/theory.md`` §10.2).
+    quotient ``λ̂ = xᵀ M x`` as the estimate (``docs/theory.md`` §9.2).
 
     Parameters
     ----------

@@ -80,7 +80,7 @@ def fit(signal, filter_spec, n, image, size, noise, k, steps, eta, omega, delta,
     (within --tol of the linearized prediction at K(C_0)), from which
     iteration it leaves it, how far the weights, the activation signs and
     the kernel have moved there, and, out of the regime, the width k at
-    which it would stay in it (docs/theory.md §10).
+    which it would stay in it (docs/theory.md §9).
 
     With --image NAME (and --size) it fits the image and, separately, noise of
     the same norm from the same mirrored initialisation (G(C_0) = 0), each run
