@@ -30,12 +30,17 @@ import numpy as np
 from ._memory import check_memory, memory_budget
 from ._validation import as_rng
 
-__all__ = ["DiagnosticsRecorder", "DENSE_MAX_N", "PROBES", "pattern_signs", "linearized_outputs"]
+__all__ = ["DiagnosticsRecorder", "DENSE_MAX_N", "DENSE_DRIFT_MAX_N", "PROBES", "pattern_signs",
+           "linearized_outputs"]
 
-#: ``method="auto"`` forms ``K(C_τ)`` densely up to this ``n`` (two ``n x n``
-#: float64 matrices and one eigendecomposition of ``K(C_0)``, about 0.2 s at 1024);
-#: above it the matrix-free estimates are used.
+#: ``method="auto"`` eigendecomposes ``A K(C_0) Aᵀ`` for the linearized outputs up to this
+#: ``n`` (about 0.2 s at 1024); above it they come from a Lanczos decomposition.
 DENSE_MAX_N = 1024
+
+#: ``method="auto"`` forms ``K(C_τ)`` for the kernel drift (the popcount kernel,
+#: ``8 n²`` bytes each) up to this ``n`` when it fits the memory budget; above it
+#: the drift is a Hutchinson estimate.
+DENSE_DRIFT_MAX_N = 4096
 
 #: Rademacher probes of the Hutchinson estimate of the kernel drift.
 PROBES = 4
@@ -93,8 +98,12 @@ def linearized_outputs(Q, theta, Z, coeffs, f0, eta: float, taus) -> np.ndarray:
     return out
 
 
-def _lanczos(prod, r0: np.ndarray, m: int):
-    """Lanczos with full reorthogonalisation from ``r0``: ``(Q, T, P)`` with ``P[:, j] = K Aᵀ q_j``."""
+def _lanczos(prod, r0: np.ndarray, m: int, converged=None):
+    """Lanczos with full reorthogonalisation from ``r0``: ``(Q, T, P)`` with ``P[:, j] = K Aᵀ q_j``.
+
+    ``converged(T, P)``, when given, is asked every 4 steps from step 16 on
+    whether to stop.
+    """
     dim = r0.size
     beta0 = float(np.linalg.norm(r0))
     Q = np.zeros((dim, m))
@@ -112,11 +121,30 @@ def _lanczos(prod, r0: np.ndarray, m: int):
         b = float(np.linalg.norm(w))
         if j + 1 == m or b <= 1e-12 * max(abs(a), 1e-300):
             break
+        if converged is not None and j >= 15 and (j + 1) % 4 == 0:
+            T = np.diag(alpha) + np.diag(beta, 1) + np.diag(beta, -1)
+            if converged(T, np.column_stack(P), beta0):
+                break
         beta.append(b)
         Q[:, j + 1] = w / b
     size = j + 1
     T = np.diag(alpha) + np.diag(beta[:size - 1], 1) + np.diag(beta[:size - 1], -1)
     return Q[:, :size], T, np.column_stack(P), beta0
+
+
+def _relative_distance(X: np.ndarray, X0: np.ndarray, norm0: float) -> float:
+    """``‖X − X0‖_F / norm0`` (NaN when ``norm0 = 0``): one parallel pass reading each array once."""
+    if not norm0 > 0:
+        return math.nan
+    from ._jit import threads_for
+    from ._kernels import diag
+
+    x = np.ascontiguousarray(X).reshape(-1)
+    x0 = np.ascontiguousarray(X0, dtype=np.float64).reshape(-1)
+    part = np.empty(-(-x.size // diag.CHUNK))
+    with threads_for(x.size):
+        diag.chunk_sq_diff(x, x0, part)
+    return math.sqrt(float(np.sum(part))) / norm0
 
 
 @dataclass
@@ -139,8 +167,13 @@ class DiagnosticsRecorder:
         :data:`PROBES` Rademacher probes (``‖(K_τ − K_0) Z‖_F / ‖K_0 Z‖_F``,
         :data:`PROBES` kernel products per recorded iteration) and evaluates
         the linearized outputs by Lanczos on ``A K(C_0) Aᵀ`` from ``r_0``
-        (at most :data:`MAX_KRYLOV` products, once per run). ``auto`` is
-        ``dense`` up to ``n =`` :data:`DENSE_MAX_N` when it fits the memory budget.
+        (once per run, until the outputs change by less than 1e-8
+        relative, at most :data:`MAX_KRYLOV` products). ``auto`` takes the
+        exact drift up to ``n =`` :data:`DENSE_DRIFT_MAX_N` and the
+        eigendecomposition up to :data:`DENSE_MAX_N`, when they fit the memory
+        budget (``Trajectory.diagnostics_method`` is then ``"dense"``, or
+        ``"dense-drift"`` with the Lanczos outputs), and the matrix-free
+        estimates above.
     seed : int, default 0
         Seed of the probes.
 
@@ -175,15 +208,19 @@ class DiagnosticsRecorder:
         if self.method not in ("auto", "dense", "matrix-free"):
             raise ValueError(f"diagnostics must be True, False, 'auto', 'dense' or 'matrix-free', got {self.method!r}")
         n = int(self.gen.n)
-        if self.method == "auto":
-            self.method = "dense" if n <= DENSE_MAX_N and 3 * 8 * n * n <= memory_budget() else "matrix-free"
+        fits = 3 * 8 * n * n <= memory_budget()
+        self._dense_drift = self.method == "dense" or (self.method == "auto" and fits and n <= DENSE_DRIFT_MAX_N)
+        self._dense_gap = self.method == "dense" or (self.method == "auto" and fits and n <= DENSE_MAX_N)
+        self.method = ("dense" if self._dense_gap else "dense-drift") if self._dense_drift else "matrix-free"
         self.C0 = np.array(self.C0, dtype=np.float64, copy=True)
         self._norm0 = float(np.linalg.norm(self.C0))
         self._signs0 = pattern_signs(self.pattern0)
+        if isinstance(self.pattern0, np.ndarray) and self.pattern0.dtype == np.uint8:
+            self._mask0 = self.pattern0.reshape(-1).copy()
         self._rows = []
         a = 1.0 if self.A is None else self.A.norm()
         self.scale = max(float(np.linalg.norm(self.y)) / a if a > 0 else 0.0, float(np.linalg.norm(self.g0)))
-        if self.method == "dense":
+        if self._dense_drift:
             check_memory(3 * 8 * n * n, f"the dense regime diagnostics of n={n} (K(C_0), K(C_τ), eigenvectors)",
                          "use gradient_descent(..., diagnostics='matrix-free') (Hutchinson and Lanczos estimates)")
             self._K0 = empirical_kernel(self.gen, self.C0)
@@ -200,14 +237,17 @@ class DiagnosticsRecorder:
         from .kernels import empirical_kernel
         from .matfree import kernel_operator
 
-        C = np.asarray(C, dtype=np.float64)
-        wc = float(np.linalg.norm(C - self.C0)) / self._norm0 if self._norm0 > 0 else math.nan
-        signs = pattern_signs(pattern)
-        flips = math.nan if signs is None or self._signs0 is None else float(np.mean(signs != self._signs0))
+        wc = _relative_distance(C, self.C0, self._norm0)
+        if pattern is None or self._signs0 is None:
+            flips = math.nan
+        elif isinstance(pattern, np.ndarray) and pattern.dtype == np.uint8 and pattern.size == self._signs0.size:
+            flips = np.count_nonzero(pattern.reshape(-1) != self._mask0) / pattern.size  # 0/1 bytes: no conversion
+        else:
+            flips = float(np.mean(pattern_signs(pattern) != self._signs0))
         if tau == 0:
             drift = 0.0
-        elif self.method == "dense":
-            drift = float(np.linalg.norm(empirical_kernel(self.gen, C) - self._K0)) / self._K0norm
+        elif self._dense_drift:
+            drift = _relative_distance(empirical_kernel(self.gen, C), self._K0, self._K0norm)
         else:
             drift = float(np.linalg.norm(kernel_operator(self.gen, C) @ self._Z - self._P0)) / self._P0norm
         self._rows.append((tau, wc, flips, drift, np.array(g, dtype=np.float64)))
@@ -216,7 +256,7 @@ class DiagnosticsRecorder:
         """``(Q, θ, Z, c)`` of :func:`linearized_outputs` for ``M = A K(C_0) Aᵀ`` and ``r_0 = A G(C_0) − y``."""
         A = self.A
         r0 = _apply_A(A, self.g0) - self.y
-        if self.method == "dense":
+        if self._dense_gap:
             if A is None:
                 theta, Q = np.linalg.eigh(0.5 * (self._K0 + self._K0.T))
                 Z = Q * theta[None, :]
@@ -230,14 +270,28 @@ class DiagnosticsRecorder:
         if not float(np.linalg.norm(r0)) > 0:
             return np.zeros((r0.size, 0)), np.zeros(0), np.zeros((self.g0.size, 0)), np.zeros(0)
 
+        if not hasattr(self, "_op0"):
+            from .matfree import kernel_operator
+
+            self._op0 = kernel_operator(self.gen, self.C0)
+
         def prod(q):
             z = self._op0.matvec(_apply_AT(A, q))
             return z, _apply_A(A, z)
 
-        steps = max((row[0] for row in self._rows), default=1)
-        lam = float(np.linalg.norm(prod(r0 / np.linalg.norm(r0))[1]))
-        m = int(min(r0.size, MAX_KRYLOV, 32 + 2 * math.ceil(math.sqrt(max(self.eta * lam * steps, 1.0)))))
-        Q, T, P, beta0 = _lanczos(prod, r0, m)
+        taus = np.array([row[0] for row in self._rows], dtype=float)
+        last = {}
+
+        def converged(T, P, beta0):  # the outputs at every recorded τ settle to 1e-8 relative
+            theta, S = np.linalg.eigh(T)
+            Z = P @ S
+            out = linearized_outputs(None, np.maximum(theta, 0.0), Z, beta0 * S[0, :], np.zeros(Z.shape[0]),
+                                     self.eta, taus)
+            prev, last["out"] = last.get("out"), out
+            scale = float(np.max(np.linalg.norm(out, axis=1)))
+            return prev is not None and float(np.max(np.linalg.norm(out - prev, axis=1))) <= 1e-8 * scale
+
+        Q, T, P, beta0 = _lanczos(prod, r0, int(min(r0.size, MAX_KRYLOV)), converged)
         theta, S = np.linalg.eigh(T)
         return Q @ S, np.maximum(theta, 0.0), P @ S, beta0 * S[0, :]
 

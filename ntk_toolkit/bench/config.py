@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SECTIONS = ("kernel", "gd", "spectrum", "images", "startup")
+SECTIONS = ("kernel", "gd", "spectrum", "images", "startup", "dynamics")
 PEERS = ("torch", "jax")
 PEER_NAMES = {"torch": "PyTorch", "jax": "JAX"}
 #: (peer, form) pairs that are timed: JAX writes U as shifted copies (``roll``) and as a convolution.
@@ -119,4 +119,6 @@ TARGETS = {
     ("images", "kernel", (64, 64, 1024)): {"max_s": 5.0},
     ("images", "memory", (128, 128, 256)): {"max_x_C": 3.0},
     ("startup", "import", ()): {"max_s": 1.0},
+    ("dynamics", "diagnostics", (512, 2048)): {"min_ratio": 1 / 1.1},
+    ("dynamics", "stability", (4096, 16384)): {"max_s": 1.0},
 }

@@ -26,6 +26,10 @@ Sections (each compares ntk_toolkit with references measured in the same run):
 ``startup``
     ``import ntk_toolkit`` and the first call of each public routine in a
     fresh process with a warm Numba cache.
+``dynamics``
+    Gradient descent with the regime diagnostics recorded at 20 iterations
+    against the same run without, and the stability estimate of the
+    step-size guard (:func:`ntk_toolkit.step_limit`).
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ from .config import (
     Config,
 )
 from .report import BenchReport, Row
-from .sections import gd, images, kernel, spectrum, startup
+from .sections import dynamics, gd, images, kernel, spectrum, startup
 from .sections import has_dtype_argument as has_dtype_argument
 
 __all__ = ["FULL", "PEERS", "QUICK", "SECTIONS", "Config", "run_suite"]
@@ -166,6 +170,9 @@ class Run:
                       ("images: empirical kernel", lambda: images.images_kernel(self))]
         if "startup" in sections:
             units.append(("start-up", lambda: startup.startup(self)))
+        if "dynamics" in sections:
+            units += [("dynamics: diagnostics overhead", lambda: dynamics.diagnostics_overhead(self)),
+                      ("dynamics: stability estimate", lambda: dynamics.stability_estimate(self))]
         return units
 
 
@@ -233,7 +240,7 @@ def run_suite(*, quick: bool = False, peers: bool = False, threads: int | None =
     >>> run_suite(sections=["gpu"])
     Traceback (most recent call last):
         ...
-    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, images, startup; got ['gpu']
+    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, images, startup, dynamics; got ['gpu']
     """
     import numba
 
