@@ -13,12 +13,14 @@ import warnings
 import naive
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import ntk_toolkit as nt
 from conftest import GD_TOL, LINEARIZED_TOL
 from ntk_toolkit import filters as F
 from ntk_toolkit.operators import CircularConv
 from ntk_toolkit.stability import HARD_FACTOR, SAFETY_MARGIN, StepSizeWarning, step_limit
+from ntk_toolkit.testing import problems
 
 #: The Hutchinson estimate of the kernel drift with 4 Rademacher probes: the
 #: ratio ‖(K_τ − K_0) Z‖_F / ‖K_0 Z‖_F has a relative spread of tens of percent
@@ -38,21 +40,8 @@ def _setup(n=24, k=16, p=2, seed=0, omega=1.0):
 
 
 def _direct(gen, C0, y, eta, taus, A=None):
-    """Diagnostics computed directly: naive GD to each τ, explicit J Jᵀ, hand-counted signs, linearized by powers."""
     U = naive.conv_matrix(gen.operator.filter.taps, gen.n)
-    v = naive.default_v(gen.k)
-    K0 = naive.empirical_kernel(U, C0, v)
-    g0 = naive.forward(U, C0, v)
-    _, lin_outs = naive.linearized_run(K0, y, eta, max(taus), f0=g0, A=A)
-    scale = max(np.linalg.norm(y) / (1.0 if A is None else np.linalg.norm(A, 2)), np.linalg.norm(g0))
-    rows = []
-    for tau in taus:
-        _, outs, C = naive.gradient_descent(U, v, y, C0, eta, tau, A=A)
-        flips = np.mean((U @ C > 0) != (U @ C0 > 0))
-        drift = np.linalg.norm(naive.empirical_kernel(U, C, v) - K0) / np.linalg.norm(K0)
-        rows.append((np.linalg.norm(C - C0) / np.linalg.norm(C0), flips, drift,
-                     np.linalg.norm(outs[-1] - lin_outs[tau]) / scale))
-    return np.array(rows).T
+    return naive.regime_diagnostics(U, naive.default_v(gen.k), C0, y, eta, taus, A=A)
 
 
 # --------------------------------------------------------------------------- diagnostics
@@ -295,3 +284,28 @@ def test_memory_guards_name_the_bytes_and_the_alternative():
             gen.init(seed=0)
     finally:
         nt.set_memory_budget(None)
+
+
+# --------------------------------------------------------------------------- properties
+@settings(max_examples=15)
+@given(problems(max_n=20, max_k=8))
+def test_diagnostics_start_at_zero_and_the_estimate_never_exceeds_lambda_max(p):
+    traj = nt.gradient_descent(p.gen, p.y, p.C0, p.eta, 10, record=[0, 10], diagnostics=True)
+    for a in (traj.weight_change, traj.sign_flips, traj.kernel_drift, traj.linearization_gap):
+        assert a[0] == 0.0 and a[1] >= 0.0
+    assert 0.0 <= traj.sign_flips[1] <= 1.0
+    lam = np.linalg.eigvalsh(nt.empirical_kernel(p.gen, p.C0))[-1]
+    lim = step_limit(p.gen, p.C0)
+    assert lim.lam_max <= lam * (1 + 1e-12)
+
+
+@settings(max_examples=10)
+@given(problems(max_n=20, max_k=8))
+def test_linear_regime_is_monotone_in_tol(p):
+    traj = nt.gradient_descent(p.gen, p.y, p.C0, p.eta, 20, record=5, diagnostics=True)
+    tight, loose = nt.linear_regime(traj, tol=1e-6), nt.linear_regime(traj, tol=10.0)
+    assert loose.in_regime or not np.all(np.isfinite(traj.linearization_gap))
+    if tight.in_regime:
+        assert loose.in_regime
+    if not loose.in_regime:
+        assert not tight.in_regime and tight.breaks_at <= loose.breaks_at

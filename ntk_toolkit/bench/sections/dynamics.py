@@ -64,4 +64,3 @@ def stability_estimate(state: Run) -> None:
                   details={"iterations": lim.iterations, "lam_max": lim.lam_max, "change": lim.change,
                            "network_bound_ratio": lim.limit / nt.max_step_size(gen)}),
               ("dynamics", "stability", (n, k)))
-    del C0
