@@ -171,9 +171,12 @@ def _signals(draw, n: int, kind: str):
 def step_sizes(gen, A=None, max_factor: float = 1.0) -> st.SearchStrategy:
     """Step sizes in ``[10⁻³, max_factor] × max_step_size(gen, A)``.
 
-    ``max_factor = 1`` (default) keeps every run monotone (the residual
-    contracts whatever the weights); up to ``2`` the linearization at every
-    weight is still stable.
+    With ``max_factor = 1`` (default) every direction of the linearized
+    iteration at any weights contracts monotonically (eq. (1.11)), so the
+    linearized loss never increases; up to ``2`` the linearization at every
+    weight is still stable. The ReLU network's own loss is usually, but not
+    always, monotone there: a step that changes activation patterns can raise
+    it (the network is not smooth).
 
     Examples
     --------
@@ -224,7 +227,7 @@ def problems(draw, max_n: int = 32, max_k: int = 16, measurements: bool = False,
     The target is a signal of :func:`signals` (measured by a Gaussian ``A``
     with ``m`` in ``1 … n`` rows when ``measurements``), ``C_0`` is
     ``N(0, ω²)`` with ``ω`` in ``{0.1, 1}``, and ``η`` comes from
-    :func:`step_sizes` (monotone).
+    :func:`step_sizes` (below the network bound).
 
     Examples
     --------
