@@ -20,7 +20,7 @@ import numpy as np
 from ._memory import check_memory
 from ._validation import check_int, check_positive
 
-__all__ = ["RegimeVerdict", "WidthEstimate", "linear_regime", "width_needed", "with_width"]
+__all__ = ["RegimeVerdict", "WidthEstimate", "linear_regime", "width_needed", "with_width", "regime_summary"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -335,3 +335,63 @@ def width_needed(gen, y, eta: float, steps: int, tol: float = 0.1, omega: float 
                "or a smaller step count, keeps the weights closer to C_0)")
     return WidthEstimate(k=k_est, k_range=k_range, exponent=alpha, exponent_stderr=stderr, coefficient=coef,
                          widths=np.asarray(widths), gaps=gaps, tol=tol, message=msg)
+
+
+def regime_summary(gen, y, trajectory, eta: float, steps: int, omega: float, tol: float = 0.1,
+                   width_estimate: bool = True, *, A=None, seed: int = 0, log=None) -> tuple[dict, list[str]]:
+    """The verdict of a run with diagnostics and, out of the regime, the width estimate: ``(fields, lines)``.
+
+    What ``ntk-toolkit fit`` prints: :func:`linear_regime` of ``trajectory``
+    and, when the run leaves the regime and ``width_estimate``,
+    :func:`width_needed` from runs at ``k/4``, ``k/2`` and ``k`` (2 seeds each).
+
+    Parameters
+    ----------
+    gen, y, eta, steps, omega, A
+        The run's problem (``trajectory`` from ``gradient_descent(..., diagnostics=True)``).
+    tol : float, default 0.1
+    width_estimate : bool, default True
+    seed : int, default 0
+        First seed of the width runs.
+    log : callable, optional
+        Receives a line before the width runs start.
+
+    Returns
+    -------
+    fields : dict
+        ``regime`` (:meth:`RegimeVerdict.to_dict`), ``diagnostics`` (the four
+        arrays, the iterations and the method) and, when estimated,
+        ``width_needed`` (:meth:`WidthEstimate.to_dict`).
+    lines : list of str
+        The human-readable lines.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit import CircularConv, TwoLayerGenerator, gradient_descent
+    >>> from ntk_toolkit.filters import triangle
+    >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 16), k=512)
+    >>> y = np.cos(2 * np.pi * np.arange(16) / 16)
+    >>> traj = gradient_descent(gen, y, gen.init(seed=0), 0.5, 50, record=10, diagnostics=True)
+    >>> fields, lines = regime_summary(gen, y, traj, 0.5, 50, 1.0)
+    >>> fields["regime"]["in_regime"], lines[0].startswith("  regime (tol 0.1): in the linear regime")
+    (True, True)
+    """
+    verdict = linear_regime(trajectory, tol=tol)
+    fields = {"regime": verdict.to_dict(), "diagnostics": {
+        "iterations": trajectory.iterations.tolist(), "method": trajectory.diagnostics_method,
+        **{key: [float(x) for x in getattr(trajectory, key)]
+           for key in ("weight_change", "sign_flips", "kernel_drift", "linearization_gap")}}}
+    lines = [f"  regime (tol {tol:g}): {verdict.message}"]
+    if verdict.in_regime or not width_estimate:
+        return fields, lines
+    k = int(gen.k)
+    widths = sorted({max(2, 2 * round(k * f / 2)) for f in (0.25, 0.5, 1.0)})
+    if len(widths) < 3:
+        return fields, lines
+    if log is not None:
+        log(f"estimating the width needed: {2 * len(widths)} runs at k = {widths} ...")
+    est = width_needed(gen, y, eta, steps, tol=tol, omega=omega, A=A, widths=widths, seeds=2, seed=seed)
+    fields["width_needed"] = est.to_dict()
+    lines.append(f"  width needed: {est.message}")
+    return fields, lines

@@ -28,12 +28,12 @@ from ._options import (
     load_image,
     plot_option,
     quiet_option,
+    regime_options,
     reject_given,
     save_plot,
     seed_option,
     size_option,
 )
-from ._regime import regime_options, regime_report
 
 __all__ = ["fit"]
 
@@ -127,8 +127,12 @@ def _fit_signal(signal, filter_spec, n, k, steps, eta, omega, delta, seed, as_js
         elapsed = time.perf_counter() - t0
         f0 = traj.outputs[0]
         lin = linearized(spectrum(gen), y, eta, f0=f0)
-        extra, lines = ({}, []) if regime is None else regime_report(gen, y, traj, eta, steps, omega, *regime, seed,
-                                                                     quiet or as_json)
+        extra, lines = {}, []
+        if regime is not None:
+            from ..regime import regime_summary
+
+            log = None if quiet or as_json else (lambda msg: click.echo(msg, err=True))
+            extra, lines = regime_summary(gen, y, traj, eta, steps, omega, *regime, seed=seed + 1000, log=log)
     except (ValueError, TypeError) as exc:
         raise click.UsageError(str(exc)) from exc
     except DivergenceError as exc:
