@@ -299,7 +299,9 @@ def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, reco
     ``kernel_norm_bound``) is stable for the linearization at every weight
     and is accepted at once. Otherwise :func:`~ntk_toolkit.stability.step_limit`
     estimates ``λ̂ ≈ λ_max(A K(C_0) Aᵀ)`` by power iteration (O(n k L) per
-    iteration); steps up to ``2/((1 + δ) λ̂)``, ``δ = 0.05``, are accepted,
+    iteration, ``λ̂ <= λ_max``); steps up to ``2/λ̂`` are accepted — every
+    step below the actual limit is, and one above it only within the
+    estimate's error ``δ = 0.02`` (:data:`~ntk_toolkit.stability.SAFETY_MARGIN`) —,
     steps up to twice ``2/λ̂`` run with a
     :class:`~ntk_toolkit.stability.StepSizeWarning`, larger steps raise
     ``ValueError``. A run that diverges anyway (non-finite loss, or growth by
@@ -356,12 +358,12 @@ def _step_guard(gen, C0, A, eta: float, bound):
         raise ValueError(
             f"eta={eta:.6g} exceeds {HARD_FACTOR:g} × the stability limit 2/λ_max(A K(C0) Aᵀ) ≈ {lim.limit:.6g} "
             f"of the linearized iteration at C0 (power iteration, λ_max ≈ {lim.lam_max:.6g}); use "
-            f"eta <= {lim.accept:.6g} (or pass check_step=False to run anyway)"
+            f"eta <= {lim.safe:.6g} (or pass check_step=False to run anyway)"
         )
     if eta > lim.accept:
         warnings.warn(StepSizeWarning(
             f"eta={eta:.6g} is above the stability limit 2/λ_max(A K(C0) Aᵀ) ≈ {lim.limit:.6g} of the linearized "
-            f"iteration at C0 (accepted without warning up to {lim.accept:.6g}); the network may still train, "
+            f"iteration at C0 (a step below it: eta <= {lim.safe:.6g}); the network may still train, "
             "but the linearized prediction does not describe the run"), stacklevel=4)
     return lim
 
@@ -374,7 +376,7 @@ def _diverged(gen, C0, A, tau, loss, losses, eta, bound, lim, window) -> Diverge
             with contextlib.suppress(ValueError, TypeError):
                 lim = step_limit(gen, C0, A)
         stable = ("no stable step size is known" if lim is None
-                  else f"a stable step is eta = {0.5 * lim.accept:.6g} (half the stability limit at C0)")
+                  else f"a stable step is eta = {0.5 * lim.safe:.6g} (half the stability limit at C0)")
     recent = float(np.min(losses[max(0, tau - window):tau])) if tau > 0 else float(losses[0])
     return DivergenceError(
         f"gradient descent diverged at iteration {tau}: loss {loss:.6g} (initial {losses[0]:.6g}, smallest of "

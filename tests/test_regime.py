@@ -159,7 +159,21 @@ def test_step_at_09_of_the_limit_is_accepted_silently_and_stable(filt, n, k):
         warnings.simplefilter("error")
         traj = nt.gradient_descent(gen, y, C0, 0.9 * 2 / lam, 300)
     assert np.all(np.isfinite(traj.losses)) and traj.losses[-1] < traj.losses[0]
-    assert traj.step_limit is not None and traj.step_limit.lam_max <= lam * (1 + 1e-12)
+    lim = traj.step_limit
+    assert lim is not None and lim.lam_max <= lam * (1 + 1e-12)  # a Rayleigh quotient: never above λ_max
+    assert lam <= (1 + SAFETY_MARGIN) * lim.lam_max  # the stated margin
+
+
+@pytest.mark.parametrize("filt, n, k", GRID)
+def test_every_step_up_to_the_actual_limit_is_accepted_silently(filt, n, k):
+    gen = nt.TwoLayerGenerator(CircularConv(filt, n), k)
+    C0 = gen.init(seed=1)
+    y = np.random.default_rng(2).standard_normal(n)
+    lam = np.linalg.eigvalsh(nt.empirical_kernel(gen, C0))[-1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for f in (0.99, 1.0):
+            nt.gradient_descent(gen, y, C0, f * 2 / lam, 3)
 
 
 @pytest.mark.parametrize("filt, n, k", GRID)
@@ -205,7 +219,7 @@ def test_step_limit_against_eigvalsh_with_measurements():
     lam = np.linalg.eigvalsh(A @ K @ A.T)[-1]
     lim = step_limit(gen, C0, A, rtol=1e-8, max_iterations=2000)
     assert lam * (1 - 1e-6) <= lim.lam_max <= lam * (1 + 1e-12)
-    assert lim.accept == pytest.approx(lim.limit / (1 + SAFETY_MARGIN))
+    assert lim.safe == pytest.approx(lim.limit / (1 + SAFETY_MARGIN)) and lim.accept == lim.limit
     assert nt.max_step_size(gen, A, kind="empirical", C=C0) == pytest.approx(2 / lam, rel=2e-3)
 
 
