@@ -42,6 +42,10 @@ DENSE_MAX_N = 1024
 #: the drift is a Hutchinson estimate.
 DENSE_DRIFT_MAX_N = 4096
 
+#: The same for a generator other than the two-layer model, whose dense ``K``
+#: is formed from ``n`` vector-Jacobian products.
+GENERIC_DENSE_MAX_N = 256
+
 #: Rademacher probes of the Hutchinson estimate of the kernel drift.
 PROBES = 4
 
@@ -169,7 +173,8 @@ class DiagnosticsRecorder:
         the linearized outputs by Lanczos on ``A K(C_0) Aᵀ`` from ``r_0``
         (once per run, until the outputs change by less than 1e-8
         relative, at most :data:`MAX_KRYLOV` products). ``auto`` takes the
-        exact drift up to ``n =`` :data:`DENSE_DRIFT_MAX_N` and the
+        exact drift up to ``n =`` :data:`DENSE_DRIFT_MAX_N` (:data:`GENERIC_DENSE_MAX_N`
+        for a generator other than the two-layer model) and the
         eigendecomposition up to :data:`DENSE_MAX_N`, when they fit the memory
         budget (``Trajectory.diagnostics_method`` is then ``"dense"``, or
         ``"dense-drift"`` with the Lanczos outputs), and the matrix-free
@@ -209,7 +214,10 @@ class DiagnosticsRecorder:
             raise ValueError(f"diagnostics must be True, False, 'auto', 'dense' or 'matrix-free', got {self.method!r}")
         n = int(self.gen.n)
         fits = 3 * 8 * n * n <= memory_budget()
-        self._dense_drift = self.method == "dense" or (self.method == "auto" and fits and n <= DENSE_DRIFT_MAX_N)
+        # the two-layer model has the popcount kernel; another generator's K costs n vjps (GENERIC_DENSE_MAX_N)
+        two_layer = all(hasattr(self.gen, a) for a in ("operator", "output_weights", "activation"))
+        dense_max = DENSE_DRIFT_MAX_N if two_layer else GENERIC_DENSE_MAX_N
+        self._dense_drift = self.method == "dense" or (self.method == "auto" and fits and n <= dense_max)
         self._dense_gap = self.method == "dense" or (self.method == "auto" and fits and n <= DENSE_MAX_N)
         self.method = ("dense" if self._dense_gap else "dense-drift") if self._dense_drift else "matrix-free"
         self.C0 = np.array(self.C0, dtype=np.float64, copy=True)
