@@ -183,7 +183,7 @@ def geometric_iterations(steps: int, num: int) -> np.ndarray:
     [0, 1, 2, 3]
     """
     steps = check_int("steps", steps, minimum=0)
-    num = check_int("num", num, minimum=2)
+    num = min(check_int("num", num, minimum=2), steps + 1)  # no more distinct iterations than 0 … steps
     if steps == 0:
         return np.zeros(1, dtype=np.int64)
     pts = np.round(np.geomspace(1, steps, num - 1)).astype(np.int64) if num > 2 else np.zeros(0, np.int64)
