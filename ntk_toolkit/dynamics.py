@@ -455,6 +455,11 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
                 r = np.ascontiguousarray(A.apply_T(rm), dtype=np.float64)
             losses[tau] = loss
             if tau == 0:
+                if not math.isfinite(loss):
+                    raise ValueError(
+                        f"the initial loss ½‖A G(C0) − y‖² is not finite ({loss}): G(C0) overflows for C0 with "
+                        f"entries up to {float(np.max(np.abs(C0))):.3g}; use a smaller initialisation scale "
+                        "(omega of gen.init)")
                 ref = max(ref, loss)
             if not math.isfinite(loss) or (loss > divergence_factor * 1e-6 * ref and tau > 0 and loss > (
                     divergence_factor * max(1e-6 * ref, float(np.min(losses[max(0, tau - window):tau]))))):

@@ -41,3 +41,14 @@ def test_fit_without_diagnostics():
     res = CliRunner().invoke(main, BASE + ["--k", "8", "--no-diagnostics", "--json"])
     assert res.exit_code == 0, res.output
     assert "regime" not in json.loads(res.output)
+
+
+def test_fit_above_the_limit_prints_a_warning_and_runs():
+    res = CliRunner().invoke(main, BASE + ["--k", "8", "--eta", "1.6", "--quiet", "--no-width-estimate"])
+    assert res.exit_code == 0, res.output
+    assert "warning: eta=1.6 is above the stability limit" in res.output
+
+
+def test_fit_overflowing_initialisation_is_a_usage_error():
+    res = CliRunner().invoke(main, BASE[:-2] + ["--omega", "1e300", "--k", "8", "--quiet"])
+    assert res.exit_code == 2 and "initial loss" in res.output and "omega" in res.output

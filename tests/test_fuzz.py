@@ -122,8 +122,11 @@ def test_bad_argument_long_profile(entry, arg, bad):
 #: CLI commands with the options that take numbers, and a good value for the others.
 CLI = [
     ("spectrum", ["--n", "--filter"], ["spectrum", "--filter", "triangle:2", "--n", "16"]),
-    ("fit", ["--n", "--k", "--steps", "--eta", "--omega", "--filter", "--signal"],
+    ("fit", ["--n", "--k", "--steps", "--eta", "--omega", "--filter", "--signal", "--tol"],
      ["fit", "--signal", "smooth", "--filter", "triangle:2", "--n", "16", "--k", "8", "--steps", "5"]),
+    ("cs", ["--n", "--m", "--k", "--filter", "--noise", "--measurement"],
+     ["cs", "--filter", "triangle:2", "--n", "16", "--m", "8", "--k", "8"]),
+    ("verify", ["--seed", "--profile"], ["verify", "--only", "kernel.trig-basis", "--profile", "quick"]),
 ]
 CLI_BAD = st.sampled_from(["-1", "0", "nan", "inf", "abc", "", "1e300", "10000000000000", "2.5", "triangle:-3",
                            "none:1"])
@@ -143,7 +146,9 @@ def _replace(argv, opt, value):
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(bad=CLI_BAD)
 def test_cli_bad_option_is_a_usage_error_not_a_traceback(cmd, opt, bad, tmp_path_factory):
-    argv = _replace(cmd[2], opt, bad) + ["--quiet"] if "--quiet" not in cmd[2] else _replace(cmd[2], opt, bad)
+    argv = _replace(cmd[2], opt, bad) + ["--quiet"]
+    if cmd[0] == "verify":
+        argv += ["--out", str(tmp_path_factory.mktemp("verify") / "rep")]
     res = CliRunner().invoke(main, argv)
     if res.exit_code == 0:
         return

@@ -177,8 +177,9 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
               help="A: i.i.d. N(0, 1/m) entries, a random sample mask, or random rows of the orthonormal DCT "
                    "(with --image: random coefficients of the 2-D DCT of the image)  "
                    "[default: gaussian; with --image mask].")
-@click.option("--noise", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
-              help="Standard deviation σ of the noise e ~ N(0, σ² I_m) added to y = A x.")
+@click.option("--noise", type=FiniteFloatRange(min=0, max=1e6), default=0.0, show_default=True,
+              help="Standard deviation σ of the noise e ~ N(0, σ² I_m) added to y = A x (the truth has unit "
+                   "norm).")
 @click.option("--signal", type=click.Choice(SIGNALS), default="smooth", show_default=True,
               help="Truth x (unit norm).")
 @click.option("--p", type=click.IntRange(min=1), default=9, show_default=True, help=_P_HELP)
@@ -259,7 +260,10 @@ def _cs_signal(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_s
     x = _signal(signal, n, p, r_signal)
     A = _measurement(measurement, m, n, r_A)
     y = A.apply(x) + (noise * r_noise.standard_normal(m) if noise > 0 else 0.0)
-    gen = TwoLayerGenerator(op, k)
+    try:
+        gen = TwoLayerGenerator(op, k)
+    except MemoryError as exc:
+        raise bad("--k", str(exc)) from exc
     C0 = gen.init(seed=r_init, omega=omega, symmetric=True)
     spec = spectrum(gen)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 
 import click
 import numpy as np
@@ -114,6 +115,7 @@ def _fit_signal(signal, filter_spec, n, k, steps, eta, omega, delta, seed, as_js
     from .. import signals
     from ..dynamics import DivergenceError, gradient_descent, linearized, max_step_size
     from ..spectrum import spectrum
+    from ..stability import StepSizeWarning
 
     gen = build_generator(filter_spec, n, k)
     y = signals.from_name(signal, n, seed=seed + 1)
@@ -122,8 +124,15 @@ def _fit_signal(signal, filter_spec, n, k, steps, eta, omega, delta, seed, as_js
     try:
         C0 = gen.init(seed=seed, omega=omega)
         t0 = time.perf_counter()
-        traj = gradient_descent(gen, y, C0, eta, steps, record=20 if regime else [0, steps],
-                                progress=not quiet and not as_json, diagnostics=regime is not None)
+        with warnings.catch_warnings(record=True) as caught:  # a step above the limit: say so, then run
+            warnings.simplefilter("always", StepSizeWarning)
+            traj = gradient_descent(gen, y, C0, eta, steps, record=20 if regime else [0, steps],
+                                    progress=not quiet and not as_json, diagnostics=regime is not None)
+        for w in caught:
+            if issubclass(w.category, StepSizeWarning):
+                click.echo(f"warning: {w.message}", err=True)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         elapsed = time.perf_counter() - t0
         f0 = traj.outputs[0]
         lin = linearized(spectrum(gen), y, eta, f0=f0)
