@@ -552,7 +552,8 @@ class Convergence:
 
 
 def run_to_convergence(gen: Generator, y, C0, eta: float | None = None, A=None, rtol: float = 1e-10,
-                       max_steps: int = 100_000, x_true=None, record=50, progress: bool = False) -> Convergence:
+                       max_steps: int = 100_000, x_true=None, record=50, progress: bool = False,
+                       diagnostics: bool | str = False) -> Convergence:
     """Run gradient descent until the training loss falls below ``rtol`` × its
     initial value, or ``max_steps`` steps — and say which.
 
@@ -574,6 +575,8 @@ def run_to_convergence(gen: Generator, y, C0, eta: float | None = None, A=None, 
     record : int or sequence, default 50
         Iterations at which outputs are kept (see :func:`gradient_descent`); the
         final output is always kept.
+    diagnostics : bool or str, default False
+        Regime diagnostics at the recorded iterations (see :func:`gradient_descent`).
 
     Returns
     -------
@@ -601,7 +604,8 @@ def run_to_convergence(gen: Generator, y, C0, eta: float | None = None, A=None, 
     eta = max_step_size(gen, A) if eta is None else eta
     if record is not None and not isinstance(record, (int, np.integer)):
         record = np.union1d(np.asarray(record, dtype=np.int64), [max_steps])  # always keep the final output
-    traj = gradient_descent(gen, y, C0, eta, max_steps, A=A, record=record, stop_at=rtol, progress=progress)
+    traj = gradient_descent(gen, y, C0, eta, max_steps, A=A, record=record, stop_at=rtol, progress=progress,
+                            diagnostics=diagnostics)
     reason = (f"loss fell below rtol={rtol:g} × initial loss after {traj.steps} steps" if traj.converged
               else f"step cap max_steps={max_steps} reached with loss ratio {traj.losses[-1] / traj.losses[0]:.3g}")
     errors = None

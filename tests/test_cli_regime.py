@@ -52,3 +52,12 @@ def test_fit_above_the_limit_prints_a_warning_and_runs():
 def test_fit_overflowing_initialisation_is_a_usage_error():
     res = CliRunner().invoke(main, BASE[:-2] + ["--omega", "1e300", "--k", "8", "--quiet"])
     assert res.exit_code == 2 and "initial loss" in res.output and "omega" in res.output
+
+
+def test_cs_prints_the_verdict_and_reports_it_in_json():
+    argv = ["cs", "--filter", "triangle:2", "--n", "32", "--m", "16", "--k", "256", "--quiet"]
+    res = CliRunner().invoke(main, argv)
+    assert res.exit_code == 0, res.output
+    assert "regime (tol 0.1): " in res.output
+    payload = json.loads(CliRunner().invoke(main, argv + ["--json"]).output)
+    assert set(payload["regime"]) >= {"in_regime", "breaks_at", "max_gap", "message"}

@@ -270,11 +270,14 @@ def _cs_signal(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_s
     t0 = time.perf_counter()
     try:
         conv = run_to_convergence(gen, y, C0, A=A, rtol=rtol, max_steps=max_steps, x_true=x,
-                                  progress=not (quiet or as_json))
+                                  progress=not (quiet or as_json), diagnostics=True)
     except DivergenceError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     seconds = time.perf_counter() - t0
+    from ..regime import linear_regime
+
+    verdict = linear_regime(conv.trajectory, tol=0.1)
     net = conv.output
     smooth = smoothest_interpolant(spec, A, y, pinv=True)
     pinv = min_l2_interpolant(A, y)
@@ -302,6 +305,7 @@ def _cs_signal(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_s
         "measurement_residual_network": _rel(A.apply(net), y),
         "seconds": seconds,
         "ms_per_step": 1e3 * seconds / max(conv.steps, 1),
+        "regime": verdict.to_dict(),
         "plot": None,
     }
 
@@ -334,6 +338,7 @@ def _cs_signal(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_s
                f"{info['initial_output_norm']:.2g}), η={info['eta']:.4g}")
     click.echo(f"  converged: {'yes' if conv.converged else 'NO'} — {conv.reason} "
                f"({seconds:.1f} s, {info['ms_per_step']:.2f} ms/step)")
+    click.echo(f"  regime (tol 0.1): {verdict.message}")
     click.echo("  relative error ‖x̂ − x‖/‖x‖:")
     click.echo(f"    network (gradient descent)   {err['network']:.4g}")
     line = f"    smoothest interpolant        {err['smoothest_interpolant']:.4g}"
