@@ -5,7 +5,8 @@ Three step sizes are "the" stable step, for three different questions:
 * ``kind="network"`` — :math:`1/(β‖A‖²)` with ``β = ‖v‖²‖U‖²`` bounding
   ``J(C) J(C)ᵀ`` for *every* weight ``C``: every direction of the
   linearization at any weights contracts monotonically (eq. (1.11)). Safe and
-  cheap, and about ``1/2 … 1/4`` of what is actually stable.
+  cheap, and at most a quarter of what is stable at infinite width
+  (``λ_max(Σ) <= β/2``, eq. (2.6)).
 * ``kind="linearized"`` — ``2/λ_max(A Σ Aᵀ)`` for the expected
   (infinite-width) kernel ``Σ``: the limit of the linearized iteration of
   an infinitely wide network (eq. (1.12)).
