@@ -103,9 +103,10 @@ class Trajectory:
         to ``max(‖y‖/‖A‖, ‖G(C_0)‖)`` (:mod:`ntk_toolkit.diagnostics`,
         ``docs/theory.md`` §9.1).
     diagnostics_method : str or None
-        ``"dense"`` (exact) or ``"matrix-free"`` (the kernel drift is a
-        Hutchinson estimate with 4 probes and the prediction a Lanczos
-        approximation).
+        ``"dense"`` (exact), ``"dense-drift"`` (exact drift, linearized
+        outputs from a converged Lanczos decomposition) or ``"matrix-free"``
+        (the kernel drift is a Hutchinson estimate with 4 probes, stated as
+        an estimate, and the outputs come from Lanczos).
     step_limit : StepLimit or None
         The stability estimate the step-size guard computed (``None`` when
         ``eta`` was below ``2/β``, stable for every weight, or the guard was off).
