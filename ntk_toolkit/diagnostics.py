@@ -306,7 +306,7 @@ class DiagnosticsRecorder:
     def finish(self) -> dict:
         """The arrays of the trajectory: ``weight_change``, ``sign_flips``, ``kernel_drift``, ``linearization_gap``."""
         taus = np.array([row[0] for row in self._rows], dtype=np.int64)
-        outs = np.array([row[4] for row in self._rows]).reshape(taus.size, -1)
+        outs = np.array([row[4] for row in self._rows]).reshape(taus.size, self.g0.size)
         gap = np.zeros(taus.size)
         if taus.size:
             Q, theta, Z, c = self._prediction_basis()

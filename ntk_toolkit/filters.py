@@ -89,10 +89,15 @@ class Filter:
         arr = as_float_array("taps", taps, ndim=1)
         if arr.size == 0:
             raise ValueError("taps must contain at least one value, got an empty array")
-        norm = float(np.linalg.norm(arr))
-        if norm == 0.0:
+        peak = float(np.max(np.abs(arr)))
+        if peak == 0.0:
             raise ValueError("taps must not be all zero (the filter would have zero norm)")
         if normalize:
+            with np.errstate(over="ignore", under="ignore"):
+                norm = float(np.linalg.norm(arr))
+            if not (math.isfinite(norm) and norm > 0):  # huge or tiny taps: scale by the largest first
+                arr = arr / peak
+                norm = float(np.linalg.norm(arr))
             arr = arr / norm
         arr.setflags(write=False)
         self._taps = arr

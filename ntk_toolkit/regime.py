@@ -292,7 +292,7 @@ def width_needed(gen, y, eta: float, steps: int, tol: float = 0.1, omega: float 
         if not isinstance(getattr(gen, "k", None), (int, np.integer)):
             raise TypeError(f"gen must have a width k (or pass widths=), got {type(gen).__name__}")
         widths = _default_widths(int(gen.k))
-    elif isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+    elif isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__") or np.ndim(widths) != 1:
         raise TypeError(f"widths must be a sequence of even integers, got {widths!r}")
     else:
         widths = [check_int("widths[i]", int(w) if isinstance(w, np.integer) else w, minimum=2, even=True)

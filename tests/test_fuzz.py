@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import ntk_toolkit as nt
 from ntk_toolkit import filters as F
@@ -39,6 +40,17 @@ BAD = st.sampled_from([
     [], [1.0, 2.0], np.array([]), np.full(N, np.nan), np.full(N, np.inf), np.ones((2, 3, 4)), np.ones((N, K + 1)),
     np.array(["a"] * N), np.ones(N, dtype=complex), np.ones(N + 1), np.ones((N, K), dtype=object), {"a": 1},
 ])
+
+#: The long profile adds generated values: arrays of any small shape and dtype (NaN and inf
+#: included), numbers of any size and sign, short strings.
+BAD_WIDE = st.one_of(
+    BAD,
+    hnp.arrays(st.sampled_from([np.float64, np.float32, np.int64, np.bool_, np.complex128]),
+               hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=14)),
+    # numbers that are bad or huge (a valid but large step count would only make a slow test)
+    st.floats(allow_nan=True, allow_infinity=True).filter(lambda x: not 0 < abs(x) < 1e12),
+    st.integers(-(2**70), 0), st.integers(10**12, 2**70), st.text(max_size=4),
+)
 
 #: ``(name, function, good arguments)``: each argument in turn is replaced by a bad value.
 ENTRIES = [
@@ -113,7 +125,7 @@ def test_bad_argument_gives_a_named_error_or_a_result(entry, arg, bad):
 @pytest.mark.slow
 @pytest.mark.parametrize("entry, arg", CASES, ids=[f"{e[0]}-{a}" for e, a in CASES])
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(bad=BAD)
+@given(bad=BAD_WIDE)
 def test_bad_argument_long_profile(entry, arg, bad):
     _check(entry, arg, bad)
 
