@@ -37,7 +37,9 @@ from .recovery import (
     recovery_law,
     smoothest_interpolant,
 )
+from .regime import RegimeVerdict, WidthEstimate, linear_regime, width_needed
 from .spectrum import Spectrum, as_spectrum, circulant_spectrum, frequency_energy, spectrum, trig_basis
+from .stability import StepLimit, StepSizeWarning, step_limit
 
 __version__ = "0.1.0"
 
@@ -83,6 +85,13 @@ __all__ = [
     "gradient_descent",
     "gradient_flow",
     "linearized",
+    "linear_regime",
+    "width_needed",
+    "RegimeVerdict",
+    "WidthEstimate",
+    "StepLimit",
+    "StepSizeWarning",
+    "step_limit",
     "max_step_size",
     "memory_budget",
     "measurements",

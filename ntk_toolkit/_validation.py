@@ -127,6 +127,8 @@ def check_kernel_matrix(name: str, K) -> np.ndarray:
     K = as_float_array(name, K, ndim=2)
     if K.shape[0] != K.shape[1]:
         raise ValueError(f"{name} must be a square (n, n) matrix, got shape {K.shape}")
+    if K.size == 0:
+        raise ValueError(f"{name} must be a square (n, n) matrix with n >= 1, got shape {K.shape}")
     scale = max(float(np.max(np.abs(K))), np.finfo(float).tiny)
     if float(np.max(np.abs(K - K.T))) > 1e-10 * scale:
         raise ValueError(f"{name} must be symmetric; max |K - Kᵀ| = {np.max(np.abs(K - K.T)):.3g}")

@@ -5,7 +5,11 @@
   :class:`~ntk_toolkit.generator.Generator` protocol and returns a
   :class:`Trajectory`; with ``stop_at`` it runs until the loss has fallen
   by that factor (:func:`run_to_convergence` is the same with a default step).
-* :func:`max_step_size` gives the stable step size.
+* :func:`max_step_size` gives the stable step size (:mod:`ntk_toolkit.stability`);
+  the guard of :func:`gradient_descent` estimates the stability limit of the
+  linearized iteration at ``C_0`` and warns or refuses above it.
+* ``diagnostics=True`` records whether the run stays in the linear regime
+  (:mod:`ntk_toolkit.diagnostics`, :mod:`ntk_toolkit.regime`).
 * The linearized prediction of the same dynamics lives in
   :mod:`ntk_toolkit.prediction` (:func:`~ntk_toolkit.linearized`,
   :func:`~ntk_toolkit.gradient_flow`), re-exported here.
@@ -15,16 +19,19 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _blas
 from ._jit import threads_for
-from ._validation import as_float_array, check_int, check_positive, renamed_argument
+from ._memory import check_memory
+from ._validation import as_float_array, check_int, check_positive
 from .generator import Generator, is_generator
 from .measurements import as_measurement
-from .prediction import LinearizedPrediction, gradient_flow, linearized, residual_system
+from .prediction import LinearizedPrediction, gradient_flow, linearized
+from .stability import HARD_FACTOR, StepLimit, StepSizeWarning, max_step_size, step_limit
 
 __all__ = [
     "DivergenceError",
@@ -58,74 +65,10 @@ class DivergenceError(RuntimeError):
     Traceback (most recent call last):
         ...
     ntk_toolkit.dynamics.DivergenceError: gradient descent diverged at iteration ...: loss ... with eta=375;
-    the stable step size is max_step_size(gen, A) = 0.375
+    a stable step is eta = max_step_size(gen, A) = 0.375
     >>> issubclass(DivergenceError, RuntimeError)
     True
     """
-
-
-# --------------------------------------------------------------------------- step sizes
-@renamed_argument("gen_or_kernel", "kernel")
-def max_step_size(kernel, A=None) -> float:
-    """Stable step size.
-
-    Parameters
-    ----------
-    kernel : generator, ndarray (n, n) or Spectrum
-        A network (a generator: the bound holds whatever its weights) or a
-        linear model (a kernel matrix or its Spectrum).
-    A : measurement operator or ndarray (m, n), optional
-
-    Returns
-    -------
-    float
-        * For a **network** (generator): ``1 / (‖v‖² ‖U‖² ‖A‖²)``. Since
-          ``J(C) J(C)ᵀ ⪯ ‖v‖² ‖U‖² I`` for every ``C``, this step makes every
-          direction of the linearized iteration contract monotonically
-          (``0 <= 1 − ηλ < 1``) whatever the weights (``docs/theory.md`` §1.3,
-          eq. (1.11)).
-        * For a **linear model** (kernel matrix or Spectrum ``K``):
-          ``2 / λ_max(A K Aᵀ)``, the bound above which some component of
-          ``(I − ηAKAᵀ)^τ`` grows (eq. (1.12)).
-
-        A generator must provide ``kernel_norm_bound()`` (the bound ``β`` of
-        ``J Jᵀ ⪯ β I``; :class:`~ntk_toolkit.TwoLayerGenerator` gives
-        ``‖v‖² ‖U‖²``); the step is then ``1 / (β ‖A‖²)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from ntk_toolkit import TwoLayerGenerator
-    >>> from ntk_toolkit.filters import delta
-    >>> from ntk_toolkit.operators import CircularConv
-    >>> max_step_size(TwoLayerGenerator(CircularConv(delta(), 8), k=4))
-    1.0
-    >>> max_step_size(np.diag([4.0, 1.0]))
-    0.5
-    """
-    if is_generator(kernel):
-        gen = kernel
-        A = as_measurement(A, gen.n)
-        if not hasattr(gen, "kernel_norm_bound"):
-            raise TypeError(
-                f"{type(gen).__name__} has no kernel_norm_bound(): no step size is known to be stable for every "
-                "weight; pass eta explicitly (and check_step=False to gradient_descent)"
-            )
-        a = 1.0 if A is None else A.norm()
-        denom = float(gen.kernel_norm_bound()) * a**2
-        if math.isinf(denom):
-            raise ValueError(f"{gen!r} has no step size that is stable for every weight (a trained output layer or "
-                             "an unbounded φ'); pass eta explicitly, or use max_step_size(spectrum(gen)) for the "
-                             "linearized model")
-        if not denom > 0:
-            raise ValueError(f"‖v‖²‖U‖²‖A‖² = {denom:g}: the operator U, the output weights v or A is zero, "
-                             "so the network's output cannot change and no step size is defined")
-        return 1.0 / denom
-    system = residual_system(kernel, A)
-    lam_max = float(np.max(system[0]))
-    if not lam_max > 0:
-        raise ValueError("the kernel has no positive eigenvalue: every step size is stable and nothing is fitted")
-    return 2.0 / lam_max
 
 
 # --------------------------------------------------------------------------- trajectory
@@ -152,6 +95,21 @@ class Trajectory:
     reason : str
         Why the run stopped, in words (the requested steps were run, the
         loss reached ``stop_at``, or the step cap was reached first).
+    weight_change, sign_flips, kernel_drift, linearization_gap : ndarray, shape (R,), or None
+        Regime diagnostics at the recorded iterations (``diagnostics=True``;
+        ``None`` otherwise): ``‖C_τ − C_0‖_F/‖C_0‖_F``, the fraction of
+        activation signs flipped since ``C_0``, ``‖K(C_τ) − K(C_0)‖_F/‖K(C_0)‖_F``
+        and the distance of ``G(C_τ)`` from the linearized prediction relative
+        to ``max(‖y‖/‖A‖, ‖G(C_0)‖)`` (:mod:`ntk_toolkit.diagnostics`,
+        ``docs/theory.md`` §9.1).
+    diagnostics_method : str or None
+        ``"dense"`` (exact), ``"dense-drift"`` (exact drift, linearized
+        outputs from a converged Lanczos decomposition) or ``"matrix-free"``
+        (the kernel drift is a Hutchinson estimate with 4 probes, stated as
+        an estimate, and the outputs come from Lanczos).
+    step_limit : StepLimit or None
+        The stability estimate the step-size guard computed (``None`` when
+        ``eta`` was below ``2/β``, stable for every weight, or the guard was off).
 
     Examples
     --------
@@ -175,6 +133,12 @@ class Trajectory:
     steps: int
     converged: bool = False
     reason: str = ""
+    weight_change: np.ndarray | None = None
+    sign_flips: np.ndarray | None = None
+    kernel_drift: np.ndarray | None = None
+    linearization_gap: np.ndarray | None = None
+    diagnostics_method: str | None = None
+    step_limit: StepLimit | None = None
 
     def output_at(self, tau: int) -> np.ndarray:
         """The recorded output at iteration ``tau``."""
@@ -184,9 +148,16 @@ class Trajectory:
         return self.outputs[hits[0]]
 
     def to_dict(self) -> dict:
-        return {"iterations": self.iterations.tolist(), "outputs": self.outputs.tolist(),
-                "losses": self.losses.tolist(), "eta": self.eta, "steps": self.steps,
-                "converged": self.converged, "reason": self.reason}
+        out = {"iterations": self.iterations.tolist(), "outputs": self.outputs.tolist(),
+               "losses": self.losses.tolist(), "eta": self.eta, "steps": self.steps,
+               "converged": self.converged, "reason": self.reason}
+        if self.weight_change is not None:
+            for key in ("weight_change", "sign_flips", "kernel_drift", "linearization_gap"):
+                out[key] = [None if not math.isfinite(x) else float(x) for x in getattr(self, key)]
+            out["diagnostics_method"] = self.diagnostics_method
+        if self.step_limit is not None:
+            out["step_limit"] = self.step_limit.to_dict()
+        return out
 
 
 def geometric_iterations(steps: int, num: int) -> np.ndarray:
@@ -213,7 +184,7 @@ def geometric_iterations(steps: int, num: int) -> np.ndarray:
     [0, 1, 2, 3]
     """
     steps = check_int("steps", steps, minimum=0)
-    num = check_int("num", num, minimum=2)
+    num = min(check_int("num", num, minimum=2), steps + 1)  # no more distinct iterations than 0 … steps
     if steps == 0:
         return np.zeros(1, dtype=np.int64)
     pts = np.round(np.geomspace(1, steps, num - 1)).astype(np.int64) if num > 2 else np.zeros(0, np.int64)
@@ -248,8 +219,9 @@ def _check_dtype(dtype) -> np.dtype:
 
 
 def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, record=None,
-                     *, check_step: bool = True, divergence_factor: float = 1e6,
-                     stop_at: float | None = None, progress: bool = False, dtype=np.float64) -> Trajectory:
+                     *, check_step: bool = True, divergence_factor: float = 1e6, divergence_window: int = 100,
+                     stop_at: float | None = None, progress: bool = False, dtype=np.float64,
+                     diagnostics: bool | str = False) -> Trajectory:
     """Plain gradient descent on ``½‖A G(C) − y‖²``.
 
     ``C_{τ+1} = C_τ − η Uᵀ(M_τ ∘ r_τ vᵀ)`` with ``M_τ = 1{U C_τ > 0}`` and
@@ -267,9 +239,7 @@ def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, reco
     C0 : array_like, shape (n, k)
         Initial weights (not modified).
     eta : float
-        Step size ``> 0``. With ``check_step`` it must not exceed
-        ``2 * max_step_size(gen, A)``, beyond which even the linearization at
-        the worst weights is unstable.
+        Step size ``> 0``. With ``check_step``, see the step-size guard in Notes.
     steps : int
         Number of steps ``>= 0``.
     A : measurement operator or ndarray (m, n), optional
@@ -279,10 +249,15 @@ def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, reco
         many geometrically spaced iterations, or ``None`` for 50 of them.
         ``0`` is the initial output.
     check_step : bool, default True
-        Reject step sizes above the stable bound.
+        The step-size guard (Notes): accept steps below the stability limit
+        of the linearized iteration at ``C_0``, warn above it, refuse far above.
     divergence_factor : float, default 1e6
         Stop with :class:`DivergenceError` when the loss is not finite or
-        exceeds this factor times ``max(loss_0, ½‖y‖²)``.
+        exceeds this factor times the smallest loss of the last
+        ``divergence_window`` iterations (floored at ``1e-6 × max(loss_0, ½‖y‖²)``,
+        so that rounding noise of a converged run is not growth).
+    divergence_window : int, default 100
+        Window of that comparison, ``>= 1``.
     stop_at : float, optional
         Stop as soon as the loss is at most ``stop_at`` times the initial loss;
         ``steps`` is then the cap. The trajectory reports the steps run
@@ -291,6 +266,15 @@ def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, reco
         requested iterations reached.
     progress : bool, default False
         Show a tqdm progress bar.
+    diagnostics : bool or {"auto", "dense", "matrix-free"}, default False
+        Record the regime diagnostics at the recorded iterations
+        (:class:`Trajectory` ``.weight_change``, ``.sign_flips``,
+        ``.kernel_drift``, ``.linearization_gap``; judged by
+        :func:`ntk_toolkit.linear_regime`). ``True`` is ``"auto"``: exact
+        (dense ``K``) up to ``n = 1024``, matrix-free estimates above
+        (:class:`~ntk_toolkit.diagnostics.DiagnosticsRecorder`). Cost: one
+        kernel per recorded iteration (dense popcount kernel, or 4 kernel
+        products) and one eigendecomposition or Lanczos run.
     dtype : {numpy.float64, numpy.float32}, default float64
         Precision of the weights ``C`` and of the arithmetic on them. Outputs,
         residuals and losses are always float64 (with direct taps, each row
@@ -311,6 +295,20 @@ def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, reco
 
     Notes
     -----
+    *Step-size guard* (``docs/theory.md`` §9.2). A step ``η <= 2/β``
+    (``2 ×`` :func:`max_step_size` ``(gen, A)``, ``β`` from
+    ``kernel_norm_bound``) is stable for the linearization at every weight
+    and is accepted at once. Otherwise :func:`~ntk_toolkit.stability.step_limit`
+    estimates ``λ̂ ≈ λ_max(A K(C_0) Aᵀ)`` by power iteration (O(n k L) per
+    iteration, ``λ̂ <= λ_max``); steps up to ``2/λ̂`` are accepted — every
+    step below the actual limit is, and one above it only within the
+    estimate's error ``δ = 0.02`` (:data:`~ntk_toolkit.stability.SAFETY_MARGIN`) —,
+    steps up to twice ``2/λ̂`` run with a
+    :class:`~ntk_toolkit.stability.StepSizeWarning`, larger steps raise
+    ``ValueError``. A run that diverges anyway (non-finite loss, or growth by
+    ``divergence_factor`` within ``divergence_window`` iterations) stops with
+    :class:`DivergenceError` naming the iteration, the loss and a stable step.
+
     With a :class:`~ntk_toolkit.operators.CircularConv` applied by direct taps
     (``gen.fused_step(eta, dtype)`` is not ``None``) each step is one fused
     Numba sweep over ``C`` by blocks of channels: the update
@@ -341,8 +339,8 @@ def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, reco
     # spinning after a call would share the cores with the parallel step
     # (ntk_toolkit._blas)
     with _blas.single_thread():
-        return _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_factor, stop_at,
-                                 progress, dtype)
+        return _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_factor,
+                                 divergence_window, stop_at, progress, dtype, diagnostics)
 
 
 def _passes(gen):
@@ -352,8 +350,43 @@ def _passes(gen):
     return (lambda C: (np.asarray(gen.forward(C), dtype=np.float64), C)), gen.vjp
 
 
-def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_factor, stop_at, progress,
-                      dtype) -> Trajectory:
+def _step_guard(gen, C0, A, eta: float, bound):
+    """The step-size guard of :func:`gradient_descent`: ``None`` (``η <= 2/β``) or the :class:`StepLimit`."""
+    if bound is not None and eta <= 2.0 * bound * (1 + 1e-12):
+        return None
+    lim = step_limit(gen, C0, A)
+    if eta > lim.hard:
+        raise ValueError(
+            f"eta={eta:.6g} exceeds {HARD_FACTOR:g} × the stability limit 2/λ_max(A K(C0) Aᵀ) ≈ {lim.limit:.6g} "
+            f"of the linearized iteration at C0 (power iteration, λ_max ≈ {lim.lam_max:.6g}); use "
+            f"eta <= {lim.safe:.6g} (or pass check_step=False to run anyway)"
+        )
+    if eta > lim.accept:
+        warnings.warn(StepSizeWarning(
+            f"eta={eta:.6g} is above the stability limit 2/λ_max(A K(C0) Aᵀ) ≈ {lim.limit:.6g} of the linearized "
+            f"iteration at C0 (a step below it: eta <= {lim.safe:.6g}); the network may still train, "
+            "but the linearized prediction does not describe the run"), stacklevel=4)
+    return lim
+
+
+def _diverged(gen, C0, A, tau, loss, losses, eta, bound, lim, window) -> DivergenceError:
+    if bound is not None:
+        stable = f"a stable step is eta = max_step_size(gen, A) = {bound:.6g}"
+    else:
+        if lim is None:
+            with contextlib.suppress(ValueError, TypeError):
+                lim = step_limit(gen, C0, A)
+        stable = ("no stable step size is known" if lim is None
+                  else f"a stable step is eta = {0.5 * lim.safe:.6g} (half the stability limit at C0)")
+    recent = float(np.min(losses[max(0, tau - window):tau])) if tau > 0 else float(losses[0])
+    return DivergenceError(
+        f"gradient descent diverged at iteration {tau}: loss {loss:.6g} (initial {losses[0]:.6g}, smallest of "
+        f"the previous {min(tau, window)} iterations {recent:.6g}) with eta={eta:.6g}; {stable}"
+    )
+
+
+def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_factor, window, stop_at,
+                      progress, dtype, diagnostics) -> Trajectory:
     if not is_generator(gen):
         raise TypeError(
             "gen must be a generator (a TwoLayerGenerator, or an object with n, num_params, init, forward, jvp "
@@ -363,27 +396,35 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
     m = gen.n if A is None else A.shape[0]
     y = gen.check_target(y, A) if hasattr(gen, "check_target") else as_float_array("y", y, shape=(m,))
     dtype = _check_dtype(dtype)
+    if diagnostics is True:
+        diagnostics = "auto"
+    if diagnostics is not False and (not isinstance(diagnostics, str)
+                                     or diagnostics not in ("auto", "dense", "matrix-free")):
+        raise ValueError(f"diagnostics must be True, False, 'auto', 'dense' or 'matrix-free', got {diagnostics!r}")
     C0 = gen.check_weights(C0, "C0") if hasattr(gen, "check_weights") else as_float_array("C0", C0)
+    check_memory(C0.size * (dtype.itemsize + 1) + (8 * C0.size if diagnostics else 0),
+                 f"gradient descent on weights of shape {C0.shape} (a copy of C0, the activation mask"
+                 f"{' and the copy of C0 for the diagnostics' if diagnostics else ''})",
+                 "use a smaller n or k, or dtype=numpy.float32")
     C = np.array(C0, dtype=dtype, order="C", copy=True)
     eta = check_positive("eta", eta)
     steps = check_int("steps", steps, minimum=0)
     divergence_factor = check_positive("divergence_factor", divergence_factor)
+    window = check_int("divergence_window", window, minimum=1)
     if stop_at is not None:
         stop_at = check_positive("stop_at", stop_at)
+    if not isinstance(check_step, (bool, np.bool_)):
+        raise TypeError(f"check_step must be True or False, got {check_step!r}")
     bound = (max_step_size(gen, A) if hasattr(gen, "kernel_norm_bound") and math.isfinite(gen.kernel_norm_bound())
              else None)
-    if check_step and bound is not None and eta > 2.0 * bound * (1 + 1e-12):
-        raise ValueError(
-            f"eta={eta:.6g} exceeds 2 × the stable step 1/(‖v‖²‖U‖²‖A‖²) = 2 × {bound:.6g}; "
-            f"use eta <= ntk_toolkit.max_step_size(gen, A) = {bound:.6g} "
-            "(or pass check_step=False to run anyway)"
-        )
-    stable = (f"the stable step size is max_step_size(gen, A) = {bound:.6g}" if bound is not None
-              else f"{type(gen).__name__} gives no stable step size (no kernel_norm_bound())")
+    check_memory(8 * (steps + 1), f"the losses of steps={steps} iterations",
+                 "use fewer steps per call (a run can continue from Trajectory.C)")
+    lim = _step_guard(gen, np.asarray(C0, dtype=np.float64), A, eta, bound) if check_step else None
     rec = _record_list(record, steps)
     outputs = np.empty((rec.size + 1, gen.n))
     losses = np.empty(steps + 1)
     ref = max(0.5 * float(y @ y), np.finfo(float).tiny)
+    recorder = None
     fused = gen.fused_step(eta, dtype) if hasattr(gen, "fused_step") else None
     forward_pattern, backward = _passes(gen)
     bar = None
@@ -401,6 +442,11 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
         small.enter_context(threads_for(fused.work))
     try:
         g, mask = forward_pattern(C)
+        if diagnostics:
+            from .diagnostics import DiagnosticsRecorder
+
+            keep = hasattr(gen, "forward_pattern")  # else the "pattern" of _passes is C itself, not a pattern
+            recorder = DiagnosticsRecorder(gen, C0, g, mask if keep else None, y, A, eta, method=diagnostics)
         for tau in range(steps + 1):
             if A is None:
                 r = g - y
@@ -411,21 +457,28 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
                 r = np.ascontiguousarray(A.apply_T(rm), dtype=np.float64)
             losses[tau] = loss
             if tau == 0:
+                if not math.isfinite(loss):
+                    raise ValueError(
+                        f"the initial loss ½‖A G(C0) − y‖² is not finite ({loss}): G(C0) overflows for C0 with "
+                        f"entries up to {float(np.max(np.abs(C0))):.3g}; use a smaller initialisation scale "
+                        "(omega of gen.init)")
                 ref = max(ref, loss)
-            if not math.isfinite(loss) or loss > divergence_factor * ref:
-                raise DivergenceError(
-                    f"gradient descent diverged at iteration {tau}: loss {loss:.6g} "
-                    f"(initial {losses[0]:.6g}) with eta={eta:.6g}; {stable}"
-                )
+            if not math.isfinite(loss) or (loss > divergence_factor * 1e-6 * ref and tau > 0 and loss > (
+                    divergence_factor * max(1e-6 * ref, float(np.min(losses[max(0, tau - window):tau]))))):
+                raise _diverged(gen, C0, A, tau, loss, losses, eta, bound, lim, window)
             if stop_at is not None and loss <= stop_at * losses[0]:
                 converged, last = True, tau
             if j < rec.size and rec[j] == tau:
                 outputs[j] = g
                 j += 1
+                if recorder is not None:
+                    recorder.record(tau, C, g, mask if keep else None)
             elif converged:  # keep the final output of a run that stopped early
                 rec = np.concatenate([rec[:j], [tau]])
                 outputs[j] = g
                 j += 1
+                if recorder is not None:
+                    recorder.record(tau, C, g, mask if keep else None)
             if tau == steps or converged:
                 break
             if fused is not None:
@@ -445,8 +498,9 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
         reason = f"step cap steps={steps} reached with loss ratio {losses[last] / losses[0]:.3g}"
     else:
         reason = f"ran the requested steps={steps}"
+    diag = {} if recorder is None else recorder.finish()
     return Trajectory(iterations=rec[:j], outputs=outputs[:j], losses=losses[:last + 1], C=C, eta=eta,
-                      steps=last, converged=converged, reason=reason)
+                      steps=last, converged=converged, reason=reason, step_limit=lim, **diag)
 
 
 # --------------------------------------------------------------------------- convergence
@@ -500,7 +554,8 @@ class Convergence:
 
 
 def run_to_convergence(gen: Generator, y, C0, eta: float | None = None, A=None, rtol: float = 1e-10,
-                       max_steps: int = 100_000, x_true=None, record=50, progress: bool = False) -> Convergence:
+                       max_steps: int = 100_000, x_true=None, record=50, progress: bool = False,
+                       diagnostics: bool | str = False) -> Convergence:
     """Run gradient descent until the training loss falls below ``rtol`` × its
     initial value, or ``max_steps`` steps — and say which.
 
@@ -522,6 +577,8 @@ def run_to_convergence(gen: Generator, y, C0, eta: float | None = None, A=None, 
     record : int or sequence, default 50
         Iterations at which outputs are kept (see :func:`gradient_descent`); the
         final output is always kept.
+    diagnostics : bool or str, default False
+        Regime diagnostics at the recorded iterations (see :func:`gradient_descent`).
 
     Returns
     -------
@@ -549,7 +606,8 @@ def run_to_convergence(gen: Generator, y, C0, eta: float | None = None, A=None, 
     eta = max_step_size(gen, A) if eta is None else eta
     if record is not None and not isinstance(record, (int, np.integer)):
         record = np.union1d(np.asarray(record, dtype=np.int64), [max_steps])  # always keep the final output
-    traj = gradient_descent(gen, y, C0, eta, max_steps, A=A, record=record, stop_at=rtol, progress=progress)
+    traj = gradient_descent(gen, y, C0, eta, max_steps, A=A, record=record, stop_at=rtol, progress=progress,
+                            diagnostics=diagnostics)
     reason = (f"loss fell below rtol={rtol:g} × initial loss after {traj.steps} steps" if traj.converged
               else f"step cap max_steps={max_steps} reached with loss ratio {traj.losses[-1] / traj.losses[0]:.3g}")
     errors = None

@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from ._memory import check_memory
 from ._validation import as_float_array, check_int, check_positive
 
 __all__ = ["Filter", "triangle", "gaussian", "box", "delta", "from_spec",  # noqa: F822 (2-D names resolved lazily)
@@ -88,10 +89,15 @@ class Filter:
         arr = as_float_array("taps", taps, ndim=1)
         if arr.size == 0:
             raise ValueError("taps must contain at least one value, got an empty array")
-        norm = float(np.linalg.norm(arr))
-        if norm == 0.0:
+        peak = float(np.max(np.abs(arr)))
+        if peak == 0.0:
             raise ValueError("taps must not be all zero (the filter would have zero norm)")
         if normalize:
+            with np.errstate(over="ignore", under="ignore"):
+                norm = float(np.linalg.norm(arr))
+            if not (math.isfinite(norm) and norm > 0):  # huge or tiny taps: scale by the largest first
+                arr = arr / peak
+                norm = float(np.linalg.norm(arr))
             arr = arr / norm
         arr.setflags(write=False)
         self._taps = arr
@@ -199,6 +205,11 @@ class Filter:
         return hash(self._taps.tobytes())
 
 
+def _check_taps_memory(L: int, what: str, arg: str) -> None:
+    """Memory guard for a filter of ``L`` taps (a few temporaries of ``8 L`` bytes)."""
+    check_memory(8 * L, f"the {L} taps of {what}", f"use a smaller {arg} (a filter is at most n taps long)")
+
+
 def triangle(p: int, normalize: bool = True) -> Filter:
     """Triangle (linear-interpolation) filter of half-width ``p``.
 
@@ -229,6 +240,7 @@ def triangle(p: int, normalize: bool = True) -> Filter:
     True
     """
     p = check_int("p", p, minimum=1)
+    _check_taps_memory(2 * p - 1, f"triangle(p={p})", "p")
     i = np.arange(-(p - 1), p)
     return Filter(p - np.abs(i).astype(float), normalize=normalize, name=f"triangle({p})")
 
@@ -287,6 +299,7 @@ def gaussian(std: float, truncate: float | None = 4.0, normalize: bool = True) -
         return Filter._periodic_gaussian(std, normalize)
     truncate = check_positive("truncate", truncate)
     r = int(math.floor(truncate * std))
+    _check_taps_memory(2 * r + 1, f"gaussian(std={std:g}, truncate={truncate:g})", "std or truncate")
     i = np.arange(-r, r + 1, dtype=float)
     return Filter(np.exp(-(i**2) / (2.0 * std**2)), normalize=normalize,
                   name=f"gaussian({std:g})")
@@ -313,6 +326,7 @@ def box(width: int, normalize: bool = True) -> Filter:
     (1, True)
     """
     width = check_int("width", width, minimum=1)
+    _check_taps_memory(width, f"box(width={width})", "width")
     return Filter(np.ones(width), normalize=normalize, name=f"box({width})")
 
 

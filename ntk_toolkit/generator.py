@@ -328,6 +328,7 @@ class TwoLayerGenerator:
             ``a_0 = √k v`` (``±1`` for the default ``v``).
         """
         omega = check_positive("omega", omega)
+        check_memory(8 * self.n * self.k, f"the weights C of shape ({self.n}, {self.k})", "use a smaller n or k")
         if not isinstance(symmetric, (bool, np.bool_)):
             raise TypeError(f"symmetric must be True or False, got {symmetric!r}")
         rng = as_rng(seed)

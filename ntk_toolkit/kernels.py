@@ -192,7 +192,7 @@ def empirical_kernel(gen, C, method: str = "auto") -> np.ndarray:
     ((32, 32), True)
     """
     gen = _check_gen(gen)
-    if method not in _METHODS:
+    if not isinstance(method, str) or method not in _METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, _METHODS))}, got {method!r}")
     if not _is_two_layer(gen):
         return _kernel_generic(gen, C)

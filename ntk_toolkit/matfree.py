@@ -227,6 +227,10 @@ def kernel_operator(gen, C):
 
     gen = _check_gen(gen)
     C = _check_weights(gen, C)
+    fused = _two_layer(gen) and gen.activation == "relu" and gen.operator.direct_taps() is not None
+    per_entry = 1 if fused else 4 * 8  # the byte mask; or the float pattern and one product's (n, k) temporaries
+    check_memory(per_entry * C.size, f"the kernel operator at weights of shape {C.shape} (activation pattern "
+                 "and temporaries)", "use a smaller n or k")
     prod = _Products(gen, C)
     n = prod.n
 

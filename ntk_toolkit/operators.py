@@ -340,6 +340,8 @@ class CircularConv(Operator):
                 "build one with triangle(p), gaussian(std), box(w), delta() or Filter(taps)"
             )
         self.n = check_int("n", n, minimum=1)
+        check_memory(8 * self.n, f"a circular convolution of length n={self.n} (its first column and "
+                     "frequency response)", "use a smaller n")
         self.filter = filter
         self.taps = np.ascontiguousarray(filter.taps_for(self.n), dtype=np.float64)
         self.center = (self.taps.size - 1) // 2

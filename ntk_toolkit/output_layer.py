@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._memory import check_memory
 from ._validation import check_int
 
 __all__ = ["default_output_weights", "TrainedPattern", "forward_pattern", "backward", "jvp_pattern"]
@@ -48,6 +49,7 @@ def default_output_weights(k: int) -> np.ndarray:
     (1.0, 0.0)
     """
     k = check_int("k", k, minimum=2, even=True)
+    check_memory(8 * k, f"the output weights of k={k} channels", "use a smaller k")
     v = np.full(k, 1.0 / np.sqrt(k))
     v[k // 2:] *= -1.0
     return v

@@ -101,6 +101,9 @@ class LinearizedPrediction:
         self.A = as_measurement(A, spec.n)
         self.n = spec.n
         m = self.n if self.A is None else self.A.shape[0]
+        if np.ndim(y) == 1 and np.shape(y)[0] != m:
+            raise ValueError(f"y must have shape ({m},), got {np.shape(y)}: its length must match the kernel "
+                             f"(n = {self.n}{'' if self.A is None else f', A with {m} rows'})")
         self.y = as_float_array("y", y, shape=(m,))
         if f0 is None:
             self.f0 = np.zeros(self.n)

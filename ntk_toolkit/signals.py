@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._memory import check_memory
 from ._validation import as_rng, check_int, check_positive
 from .bases import TrigBasis
 
@@ -62,6 +63,7 @@ def smooth(n: int, p: int = 8, seed=None, norm: float | None = 1.0) -> np.ndarra
     True
     """
     n = check_int("n", n, minimum=1)
+    check_memory(8 * n, f"a signal of length n={n}", "use a smaller n")
     p = check_int("p", p, minimum=1)
     if p > n:
         raise ValueError(f"p must be <= n={n}, got {p}")
@@ -98,6 +100,7 @@ def trig(n: int, f: int, kind: str = "cos", norm: float | None = 1.0) -> np.ndar
     (1.0, True)
     """
     n = check_int("n", n, minimum=1)
+    check_memory(8 * n, f"a signal of length n={n}", "use a smaller n")
     f = check_int("f", f, minimum=0)
     if f > n // 2:
         raise ValueError(f"f must be in [0, n//2 = {n // 2}], got {f}")
@@ -135,6 +138,7 @@ def step(n: int, position: float = 0.5, norm: float | None = 1.0) -> np.ndarray:
     [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
     """
     n = check_int("n", n, minimum=2)
+    check_memory(8 * n, f"a signal of length n={n}", "use a smaller n")
     if not 0 < position < 1:
         raise ValueError(f"position must be in (0, 1), got {position}")
     x = np.zeros(n)
@@ -145,6 +149,7 @@ def step(n: int, position: float = 0.5, norm: float | None = 1.0) -> np.ndarray:
 def _pieces(n, pieces, seed):
     """Validate and draw ``pieces`` random intervals of ``0..n``: returns the Generator and the breakpoints."""
     n = check_int("n", n, minimum=2)
+    check_memory(8 * n, f"a signal of length n={n}", "use a smaller n")
     pieces = check_int("pieces", pieces, minimum=1)
     if pieces > n:
         raise ValueError(f"pieces must be <= n={n}, got {pieces}")
@@ -253,6 +258,7 @@ def white_noise(n: int, norm: float | None = 1.0, seed=None) -> np.ndarray:
     0.5
     """
     n = check_int("n", n, minimum=1)
+    check_memory(8 * n, f"a signal of length n={n}", "use a smaller n")
     return _scale(as_rng(seed).standard_normal(n), norm)
 
 
@@ -291,6 +297,8 @@ def from_name(name: str, n: int, seed=None, norm: float | None = 1.0) -> np.ndar
         "piecewise": lambda: piecewise_constant(n, seed=seed, norm=norm),
         "piecewise-smooth": lambda: piecewise_smooth(n, seed=seed, norm=norm),
     }
-    if name not in table:
-        raise ValueError(f"signal must be one of {sorted(table)}, got {name!r}")
+    if not isinstance(name, str) or name not in table:
+        raise ValueError(f"name: signal must be one of {sorted(table)}, got {name!r}")
+    n = check_int("n", n, minimum=1)
+    check_memory(8 * n, f"a signal of length n={n}", "use a smaller n")
     return table[name]()

@@ -659,3 +659,30 @@ def expected_kernel_activation(U, v, name, omega=1.0, trained=False):
             dd, pp = cache[key]
             S[i, j] = S[j, i] = vv * ip * dd + pp
     return S
+
+
+# --------------------------------------------------------------------------- regime diagnostics
+def regime_diagnostics(U, v, C0, y, eta, taus, A=None):
+    """Regime diagnostics (docs/theory.md eq. (9.1)) computed directly.
+
+    Gradient descent with dense ``U`` to each ``τ``, the kernel as ``J Jᵀ`` from
+    the explicit Jacobian, the signs of ``U C`` compared entry by entry, the
+    linearized outputs by repeated matrix-vector products. Returns
+    ``(weight_change, sign_flips, kernel_drift, linearization_gap)``, each of shape ``(len(taus),)``.
+    """
+    def kernel(C):
+        J = jacobian(U, C, v)
+        return J @ J.T
+
+    K0 = kernel(C0)
+    g0 = forward(U, C0, v)
+    _, lin_outs = linearized_run(K0, y, eta, max(taus), f0=g0, A=A)
+    scale = max(np.linalg.norm(y) / (1.0 if A is None else np.linalg.norm(A, 2)), np.linalg.norm(g0))
+    rows = []
+    for tau in taus:
+        _, outs, C = gradient_descent(U, v, y, C0, eta, tau, A=A)
+        flips = np.mean((U @ C > 0) != (U @ C0 > 0))
+        drift = np.linalg.norm(kernel(C) - K0) / np.linalg.norm(K0)
+        rows.append((np.linalg.norm(C - C0) / np.linalg.norm(C0), flips, drift,
+                     np.linalg.norm(outs[-1] - lin_outs[tau]) / scale))
+    return tuple(np.array(col) for col in zip(*rows))

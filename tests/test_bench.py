@@ -52,7 +52,8 @@ def test_cli_quick_json_out(tmp_path):
     assert ENV_KEYS <= set(data["environment"]), ENV_KEYS - set(data["environment"])
     assert data["bandwidth"]["best"] > 0
     rows = data["results"]
-    assert {r["section"] for r in rows} == {"kernel", "gd", "spectrum", "images", "symbolic", "sweep", "startup"}
+    assert {r["section"] for r in rows} == {"kernel", "gd", "spectrum", "images", "symbolic", "dynamics", "sweep",
+                                            "startup"}
     for r in rows:
         assert ROW_KEYS <= set(r), ROW_KEYS - set(r)
         assert r["target"] is None and r["met"] is None  # quick mode checks no targets
@@ -61,7 +62,7 @@ def test_cli_quick_json_out(tmp_path):
     failed = [r for r in rows if r["status"] != "ok"]
     assert all(r["dtype"] == "float32" and r["status"] == "not available" for r in failed), failed  # nothing else
     compared = [r for r in rows if r["reference_status"] == "ok"]
-    assert {r["section"] for r in compared} == {"kernel", "gd", "spectrum", "images", "symbolic", "sweep"}
+    assert {r["section"] for r in compared} == {"kernel", "gd", "spectrum", "images", "symbolic", "dynamics", "sweep"}
     assert all(r["ratio"] > 0 for r in compared)
     for r in compared:
         if "ref_rel_diff" in r["details"] and r["dtype"] == "float64":

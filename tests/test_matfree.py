@@ -11,12 +11,13 @@ from __future__ import annotations
 import naive
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 import ntk_toolkit as nt
 from conftest import EIG_CLUSTER_RTOL, PROJ_TOL, PSD_TOL, RTOL, assert_close
 from ntk_toolkit import filters as F
+from ntk_toolkit import testing
 from ntk_toolkit.operators import CircularConv, DenseOperator
 
 #: Leading eigenvalues from Lanczos against eigvalsh (issue spec: rtol ~1e-8; with the
@@ -163,18 +164,10 @@ def test_fused_products_do_not_depend_on_the_thread_count():
 
 
 # --------------------------------------------------------------------------- properties
-@st.composite
-def setups(draw):
-    """``(gen, n, seed)``: random filter (taps in [-1, 1]), n in 4..40, even k in 2..16, any path."""
-    n = draw(st.integers(4, 40))
-    k = 2 * draw(st.integers(1, 8))
-    L = draw(st.integers(1, min(n, 9)))
-    taps = draw(st.lists(st.floats(-1.0, 1.0, allow_nan=False, allow_subnormal=False), min_size=L, max_size=L))
-    assume(max(abs(t) for t in taps) > 1e-3)
-    filt = F.Filter(np.array(taps))
-    method = draw(st.sampled_from(["direct", "fft", "dense"]))
-    op = DenseOperator(naive.conv_matrix(filt.taps, n)) if method == "dense" else CircularConv(filt, n, method=method)
-    return nt.TwoLayerGenerator(op, k), n, draw(st.integers(0, 2**32 - 1))
+def setups():
+    """``(gen, n, seed)`` from :func:`ntk_toolkit.testing.generators` (n in 4..40, even k in 2..16, any path)."""
+    return st.tuples(testing.generators(max_n=40, max_k=16), st.integers(0, 2**32 - 1)).map(
+        lambda t: (t[0], t[0].n, t[1]))
 
 
 @given(setups())

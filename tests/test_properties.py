@@ -1,15 +1,15 @@
 """Hypothesis property tests: the mathematics of design.md §5 stated as properties.
 
-Bounded strategies: n in 4..40, even k in 2..16, filter taps in [-1, 1] (not all
-zero, length <= n), seeds. The "ci" profile of conftest.py sets no deadline and
-derandomizes.
+Bounded strategies: n in 4..40, even k in 2..16, filters from
+``ntk_toolkit.testing.filters`` (named filters and taps in [-1, 1], length <= n),
+seeds. The "ci" profile of conftest.py sets no deadline and derandomizes.
 """
 
 from __future__ import annotations
 
 import naive
 import numpy as np
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 import ntk_toolkit as nt
@@ -22,6 +22,7 @@ from conftest import (
     assert_close,
 )
 from ntk_toolkit import filters as F
+from ntk_toolkit import testing
 from ntk_toolkit.operators import CircularConv, DenseOperator
 
 ns = st.integers(4, 40)
@@ -33,22 +34,13 @@ circulant_methods = st.sampled_from(["direct", "fft"])
 
 
 @st.composite
-def taps_for(draw, n):
-    L = draw(st.integers(1, min(n, 9)))
-    taps = draw(st.lists(st.floats(-1.0, 1.0, allow_nan=False, allow_subnormal=False), min_size=L, max_size=L))
-    assume(max(abs(t) for t in taps) > 1e-3)
-    return np.array(taps)
-
-
-@st.composite
 def setups(draw, methods=methods):
-    """``(gen, U, n, k, seed)`` for a random filter, signal length and width."""
+    """``(gen, U, n, k, seed)`` for a filter of :func:`ntk_toolkit.testing.filters`, signal length and width."""
     n = draw(ns)
     k = draw(ks)
-    taps = draw(taps_for(n))
+    filt = draw(testing.filters(max_taps=min(n, 9)))
     method = draw(methods)
     seed = draw(seeds)
-    filt = F.Filter(taps)
     U = naive.conv_matrix(filt.taps, n)
     op = DenseOperator(U) if method == "dense" else CircularConv(filt, n, method=method)
     gen = nt.TwoLayerGenerator(op, k)

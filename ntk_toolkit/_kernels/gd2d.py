@@ -21,11 +21,14 @@ forward pass, the step and the gradient share these functions, so their
 masks agree, and the oracle tests hold them to 1e-12.
 
 As in 1-D (:mod:`ntk_toolkit._kernels.gd`), work is split over blocks of
-channels (:func:`block_width_for`, depending on ``k`` and ``W`` only) and, when there are fewer blocks than threads, over regions of image
-rows (:func:`regions`); a task owns one block of one region and walks down its
-image rows; the per-block partial outputs ``gpart[b, p] = Σ_{c ∈ b} v_c
-relu(z_pc)`` are summed by the wrapper in a fixed order, so results do not
-depend on the number of threads. The row kernels are in
+channels (:func:`block_width_for`: all ``k`` channels while a block's
+vertical pass fits in the L2 cache, so that the weights of a pixel are one
+contiguous run of ``C``; it depends on ``k`` and ``W`` only) and, when there
+are fewer blocks than threads, over regions of image rows (:func:`regions`);
+a task owns one block of one region and walks down its image rows; the
+per-block partial outputs ``gpart[b, p] = Σ_{c ∈ b} v_c relu(z_pc)`` are
+summed by the wrapper in a fixed order, so results do not depend on the
+number of threads. The row kernels are in
 :mod:`ntk_toolkit._kernels.gd2d_rows`.
 
 * :func:`forward_mask` — ``Z = U C`` image row by image row, the mask

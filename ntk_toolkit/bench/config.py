@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SECTIONS = ("kernel", "gd", "spectrum", "images", "symbolic", "sweep", "startup")
+SECTIONS = ("kernel", "gd", "spectrum", "images", "symbolic", "dynamics", "sweep", "startup")
 PEERS = ("torch", "jax")
 PEER_NAMES = {"torch": "PyTorch", "jax": "JAX"}
 #: (peer, form) pairs that are timed: JAX writes U as shifted copies (``roll``) and as a convolution.
@@ -135,4 +135,6 @@ TARGETS = {
     ("symbolic", "spectrum:softplus", (2**20,)): {"min_ratio": 0.5},
     ("symbolic", "dual", ()): {"max_s": 1e-3},
     ("symbolic", "import", ()): {"max_s": 0.5},
+    ("dynamics", "diagnostics", (512, 2048)): {"min_ratio": 1 / 1.1},
+    ("dynamics", "stability", (4096, 16384)): {"max_s": 1.0},
 }

@@ -34,6 +34,10 @@ Sections (each compares ntk_toolkit with references measured in the same run):
 ``startup``
     ``import ntk_toolkit`` and the first call of each public routine in a
     fresh process with a warm Numba cache.
+``dynamics``
+    Gradient descent with the regime diagnostics recorded at 20 iterations
+    against the same run without, and the stability estimate of the
+    step-size guard (:func:`ntk_toolkit.step_limit`).
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ from .config import (
     Config,
 )
 from .report import BenchReport, Row
-from .sections import gd, images, kernel, spectrum, startup, sweep, symbolic
+from .sections import dynamics, gd, images, kernel, spectrum, startup, sweep, symbolic
 from .sections import has_dtype_argument as has_dtype_argument
 
 __all__ = ["FULL", "PEERS", "QUICK", "SECTIONS", "Config", "run_suite"]
@@ -180,6 +184,9 @@ class Run:
                       ("sweep: workers", lambda: sweep.sweep_workers(self))]
         if "startup" in sections:
             units.append(("start-up", lambda: startup.startup(self)))
+        if "dynamics" in sections:
+            units += [("dynamics: diagnostics overhead", lambda: dynamics.diagnostics_overhead(self)),
+                      ("dynamics: stability estimate", lambda: dynamics.stability_estimate(self))]
         return units
 
 
@@ -247,8 +254,8 @@ def run_suite(*, quick: bool = False, peers: bool = False, threads: int | None =
     >>> run_suite(sections=["gpu"])
     Traceback (most recent call last):
         ...
-    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, images, symbolic, sweep,
-    startup; got ['gpu']
+    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, images, symbolic, dynamics,
+    sweep, startup; got ['gpu']
     """
     import numba
 

@@ -174,7 +174,7 @@ def make_operator(spec: str, n: int, option: str = "--filter"):
         raise bad(option, str(exc)) from exc
     try:
         return CircularConv(filt, n)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, MemoryError) as exc:
         raise click.BadParameter(f"{spec!r} does not fit n={n}: {exc}", param_hint=[option, "--n"]) from exc
 
 
@@ -185,7 +185,7 @@ def build_generator(spec: str, n: int, k: int, option: str = "--filter"):
     op = make_operator(spec, n, option)
     try:
         return TwoLayerGenerator(op, k)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, MemoryError) as exc:
         raise bad("--k", str(exc)) from exc
 
 
@@ -276,3 +276,18 @@ def save_plot(fig, path: str) -> None:
         raise click.ClickException(f"could not write the figure --plot {path!r}: {exc}") from exc
     finally:
         pyplot().close(fig)
+
+
+# --------------------------------------------------------------------------- regime diagnostics
+def regime_options(func):
+    """``--diagnostics/--no-diagnostics``, ``--tol`` and ``--width-estimate/--no-width-estimate`` (``fit``)."""
+    func = click.option("--width-estimate/--no-width-estimate", "width_estimate", default=True, show_default=True,
+                        help="When the run leaves the linear regime, estimate the width k at which it would stay "
+                             "within --tol (runs at k/4, k/2 and k, 2 seeds each; ntk_toolkit.width_needed).")(func)
+    func = click.option("--tol", type=click.FloatRange(min=0, min_open=True, max=1e6), default=0.1,
+                        show_default=True,
+                        help="Largest allowed distance of the network from its linearized prediction "
+                             "(relative to ‖y‖) for the run to count as in the linear regime.")(func)
+    return click.option("--diagnostics/--no-diagnostics", default=True, show_default=True,
+                        help="Record the regime diagnostics (weight change, sign flips, kernel drift, "
+                             "linearization gap) and print the verdict.")(func)

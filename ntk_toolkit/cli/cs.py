@@ -177,8 +177,9 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
               help="A: i.i.d. N(0, 1/m) entries, a random sample mask, or random rows of the orthonormal DCT "
                    "(with --image: random coefficients of the 2-D DCT of the image)  "
                    "[default: gaussian; with --image mask].")
-@click.option("--noise", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
-              help="Standard deviation σ of the noise e ~ N(0, σ² I_m) added to y = A x.")
+@click.option("--noise", type=FiniteFloatRange(min=0, max=1e6), default=0.0, show_default=True,
+              help="Standard deviation σ of the noise e ~ N(0, σ² I_m) added to y = A x (the truth has unit "
+                   "norm).")
 @click.option("--signal", type=click.Choice(SIGNALS), default="smooth", show_default=True,
               help="Truth x (unit norm).")
 @click.option("--p", type=click.IntRange(min=1), default=9, show_default=True, help=_P_HELP)
@@ -259,18 +260,24 @@ def _cs_signal(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_s
     x = _signal(signal, n, p, r_signal)
     A = _measurement(measurement, m, n, r_A)
     y = A.apply(x) + (noise * r_noise.standard_normal(m) if noise > 0 else 0.0)
-    gen = TwoLayerGenerator(op, k)
+    try:
+        gen = TwoLayerGenerator(op, k)
+    except MemoryError as exc:
+        raise bad("--k", str(exc)) from exc
     C0 = gen.init(seed=r_init, omega=omega, symmetric=True)
     spec = spectrum(gen)
 
     t0 = time.perf_counter()
     try:
         conv = run_to_convergence(gen, y, C0, A=A, rtol=rtol, max_steps=max_steps, x_true=x,
-                                  progress=not (quiet or as_json))
+                                  progress=not (quiet or as_json), diagnostics=True)
     except DivergenceError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     seconds = time.perf_counter() - t0
+    from ..regime import linear_regime
+
+    verdict = linear_regime(conv.trajectory, tol=0.1)
     net = conv.output
     smooth = smoothest_interpolant(spec, A, y, pinv=True)
     pinv = min_l2_interpolant(A, y)
@@ -298,6 +305,7 @@ def _cs_signal(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_s
         "measurement_residual_network": _rel(A.apply(net), y),
         "seconds": seconds,
         "ms_per_step": 1e3 * seconds / max(conv.steps, 1),
+        "regime": verdict.to_dict(),
         "plot": None,
     }
 
@@ -330,6 +338,7 @@ def _cs_signal(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_s
                f"{info['initial_output_norm']:.2g}), η={info['eta']:.4g}")
     click.echo(f"  converged: {'yes' if conv.converged else 'NO'} — {conv.reason} "
                f"({seconds:.1f} s, {info['ms_per_step']:.2f} ms/step)")
+    click.echo(f"  regime (tol 0.1): {verdict.message}")
     click.echo("  relative error ‖x̂ − x‖/‖x‖:")
     click.echo(f"    network (gradient descent)   {err['network']:.4g}")
     line = f"    smoothest interpolant        {err['smoothest_interpolant']:.4g}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 
 import click
 import numpy as np
@@ -28,6 +29,7 @@ from ._options import (
     load_image,
     plot_option,
     quiet_option,
+    regime_options,
     reject_given,
     save_plot,
     seed_option,
@@ -68,11 +70,18 @@ OMEGA_1D = 0.01
 @json_option()
 @plot_option("Write a PNG/PDF figure (with --image: the image, the noise and both residual curves).")
 @quiet_option()
-def fit(signal, filter_spec, n, image, size, noise, k, steps, eta, omega, delta, seed, as_json, plot, quiet) -> None:
+@regime_options
+def fit(signal, filter_spec, n, image, size, noise, k, steps, eta, omega, delta, seed, as_json, plot, quiet,
+        diagnostics, tol, width_estimate) -> None:
     """Fit a signal with gradient descent and compare with the linearized prediction.
 
     Runs plain gradient descent on ½‖G(C) − y‖² and overlays the prediction
-    r_τ = (I − ηΣ)^τ (y − G(C_0)) of the expected kernel Σ.
+    r_τ = (I − ηΣ)^τ (y − G(C_0)) of the expected kernel Σ. With the
+    diagnostics (default) it says whether the run stays in the linear regime
+    (within --tol of the linearized prediction at K(C_0)), from which
+    iteration it leaves it, how far the weights, the activation signs and
+    the kernel have moved there, and, out of the regime, the width k at
+    which it would stay in it (docs/theory.md §9).
 
     With --image NAME (and --size) it fits the image and, separately, noise of
     the same norm from the same mirrored initialisation (G(C_0) = 0), each run
@@ -97,13 +106,16 @@ def fit(signal, filter_spec, n, image, size, noise, k, steps, eta, omega, delta,
     reject_given(ctx, {"size": "--size", "noise": "--noise"}, "is for images: give one with --image NAME")
     check_1d_filter(filter_spec)
     omega = OMEGA_1D if omega is None else omega
-    _fit_signal(signal, filter_spec, n, k, steps, eta, omega, delta, seed, as_json, plot, quiet)
+    _fit_signal(signal, filter_spec, n, k, steps, eta, omega, delta, seed, as_json, plot, quiet,
+                (tol, width_estimate) if diagnostics else None)
 
 
-def _fit_signal(signal, filter_spec, n, k, steps, eta, omega, delta, seed, as_json, plot, quiet) -> None:
+def _fit_signal(signal, filter_spec, n, k, steps, eta, omega, delta, seed, as_json, plot, quiet,
+                regime=None) -> None:
     from .. import signals
     from ..dynamics import DivergenceError, gradient_descent, linearized, max_step_size
     from ..spectrum import spectrum
+    from ..stability import StepSizeWarning
 
     gen = build_generator(filter_spec, n, k)
     y = signals.from_name(signal, n, seed=seed + 1)
@@ -112,10 +124,24 @@ def _fit_signal(signal, filter_spec, n, k, steps, eta, omega, delta, seed, as_js
     try:
         C0 = gen.init(seed=seed, omega=omega)
         t0 = time.perf_counter()
-        traj = gradient_descent(gen, y, C0, eta, steps, record=[0, steps], progress=not quiet and not as_json)
+        with warnings.catch_warnings(record=True) as caught:  # a step above the limit: say so, then run
+            warnings.simplefilter("always", StepSizeWarning)
+            traj = gradient_descent(gen, y, C0, eta, steps, record=20 if regime else [0, steps],
+                                    progress=not quiet and not as_json, diagnostics=regime is not None)
+        for w in caught:
+            if issubclass(w.category, StepSizeWarning):
+                click.echo(f"warning: {w.message}", err=True)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         elapsed = time.perf_counter() - t0
         f0 = traj.outputs[0]
         lin = linearized(spectrum(gen), y, eta, f0=f0)
+        extra, lines = {}, []
+        if regime is not None:
+            from ..regime import regime_summary
+
+            log = None if quiet or as_json else (lambda msg: click.echo(msg, err=True))
+            extra, lines = regime_summary(gen, y, traj, eta, steps, omega, *regime, seed=seed + 1000, log=log)
     except (ValueError, TypeError) as exc:
         raise click.UsageError(str(exc)) from exc
     except DivergenceError as exc:
@@ -138,7 +164,7 @@ def _fit_signal(signal, filter_spec, n, k, steps, eta, omega, delta, seed, as_js
         "predicted_final_relative_residual": float(rel_pred[-1]),
         "fit_time_actual": fit_actual, "fit_time_predicted": fit_pred,
         "max_gap_relative_residual": gap,
-        "seconds": elapsed, "ms_per_step": 1e3 * elapsed / max(steps, 1),
+        "seconds": elapsed, "ms_per_step": 1e3 * elapsed / max(steps, 1), **extra,
     }
     if plot:
         from ..plotting import plot_fit
@@ -163,6 +189,8 @@ def _fit_signal(signal, filter_spec, n, k, steps, eta, omega, delta, seed, as_js
     click.echo(f"  fit time to {delta:g} of the initial residual: network {fmt(fit_actual)}, "
                f"predicted {fmt(fit_pred)}")
     click.echo(f"  max |network − linearized| relative residual over all steps: {gap:.3g}")
+    for line in lines:
+        click.echo(line)
     if plot:
         click.echo(f"  figure: {plot}")
 
