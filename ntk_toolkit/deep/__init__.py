@@ -14,6 +14,7 @@ Imported on first access (``ntk_toolkit.deep``), never by ``import ntk_toolkit``
 from __future__ import annotations
 
 from .model import DeepDecoder
+from .multilayer import MultiLayerConvGenerator
 from .upsampling import upsample
 
-__all__ = ["DeepDecoder", "upsample"]
+__all__ = ["DeepDecoder", "MultiLayerConvGenerator", "upsample"]

@@ -15,6 +15,8 @@ import numpy as np
 from .._memory import check_memory
 from .._validation import as_float_array, as_rng, check_int, check_positive
 from ..convolution2d import CircularConv2D
+from ..filters import Filter
+from ..filters2d import Filter2D
 from ..operators import CircularConv
 from ._layers import upsample_array, upsample_array_adjoint
 from .derivatives import ForwardCache, forward_cache, jvp_from_cache, vjp_from_cache
@@ -67,11 +69,11 @@ class DeepDecoder:
     channels : sequence of int
         ``[k_0, …, k_d]``, ``d >= 1``: input channels and the output channels of each hidden layer.
     out_channels : int, default 1
-    upsample : {"linear", "bilinear", "none"}, default "linear"
+    upsample : {"linear", "bilinear", "none"}, optional
         ``torch.nn.Upsample(scale_factor=factor, mode=…, align_corners=False)``:
-        ``"linear"`` for 1-D, ``"bilinear"`` for 2-D; ``"none"`` keeps the input
-        at the output shape. Ignored (must be left at its default or ``"none"``)
-        when ``interpolation_filter`` is given.
+        ``"linear"`` for 1-D, ``"bilinear"`` for 2-D (the default, by the
+        dimension of ``out_shape``); ``"none"`` keeps the input at the output
+        shape. Leave it out (or ``"none"``) with ``interpolation_filter``.
     factor : int, default 2
         Upsampling factor per layer (``>= 2``). The input has shape
         ``out_shape / factor**(d − 1)``, which must be integral.
@@ -129,12 +131,16 @@ class DeepDecoder:
     ((32,), True)
     """
 
-    def __init__(self, out_shape, channels, out_channels: int = 1, upsample: str = "linear", factor: int = 2,
+    def __init__(self, out_shape, channels, out_channels: int = 1, upsample: str | None = None, factor: int = 2,
                  norm: str | None = "channel", norm_before_act: bool = False, output: str = "sigmoid",
                  last_layer: str = "trainable", interpolation_filter=None, *, input=None, input_seed=0):
         self.out_shape = check_out_shape(out_shape)
         self.channels = check_channels(channels)
         self.out_channels = check_int("out_channels", out_channels, minimum=1)
+        ndim = len(self.out_shape)
+        natural = "linear" if ndim == 1 else "bilinear"
+        if upsample is None:
+            upsample = "none" if interpolation_filter is not None else natural
         _check_choice("upsample", upsample, _UPSAMPLE)
         self.factor = check_int("factor", factor, minimum=2)
         _check_choice("norm", norm, ("channel", None))
@@ -144,17 +150,15 @@ class DeepDecoder:
         self.output = _check_choice("output", output, ("sigmoid", "linear"))
         self.last_layer = _check_choice("last_layer", last_layer, ("trainable", "fixed"))
         self.depth = len(self.channels) - 1
-        ndim = len(self.out_shape)
         self.interpolation_filter = interpolation_filter
         if interpolation_filter is not None:
-            if upsample not in ("none", "linear" if ndim == 1 else "bilinear"):
+            if upsample != "none":
                 raise ValueError(f"upsample={upsample!r} and interpolation_filter exclude each other: the filter "
-                                 "replaces the upsampling; leave upsample at its default or pass 'none'")
-            upsample = "none"
-            self._filter_ops = [self._filter_operator(interpolation_filter) for _ in range(self.depth - 1)]
-        elif upsample != "none" and upsample != ("linear" if ndim == 1 else "bilinear"):
+                                 "replaces the upsampling; leave upsample out or pass 'none'")
+            self._filter_op = self._filter_operator(interpolation_filter)
+        elif upsample not in ("none", natural):
             raise ValueError(f"upsample={upsample!r} does not fit a {ndim}-D output of shape {self.out_shape}: use "
-                             f"{'linear' if ndim == 1 else 'bilinear'!r} (or 'none')")
+                             f"{natural!r} (or 'none')")
         self.upsample = upsample
         ups = self.depth - 1 if upsample != "none" else 0
         total = self.factor ** ups
@@ -192,7 +196,7 @@ class DeepDecoder:
     # ------------------------------------------------------------------ structure
     def _filter_operator(self, f):
         ndim = len(self.out_shape)
-        if getattr(f, "ndim", None) != ndim or not hasattr(f, "taps"):
+        if not (isinstance(f, Filter2D) if ndim == 2 else isinstance(f, Filter) and not isinstance(f, Filter2D)):
             kind = "ntk_toolkit.filters.Filter" if ndim == 1 else "ntk_toolkit.filters.Filter2D"
             raise TypeError(f"interpolation_filter must be a {kind} for a {ndim}-D output, got {f!r}")
         return CircularConv(f, self.out_shape[0]) if ndim == 1 else CircularConv2D(f, self.out_shape)
@@ -233,11 +237,11 @@ class DeepDecoder:
                 f"last_layer={self.last_layer!r}{extra})")
 
     def resample(self, i: int, Z: np.ndarray) -> np.ndarray:
-        """The fixed stage of hidden layer ``i`` applied to ``Z`` of shape ``(k_{i+1}, P_i)`` → ``(k_{i+1}, P_{i+1})``."""
+        """The fixed stage of hidden layer ``i``: ``Z`` of shape ``(k_{i+1}, P_i)`` → ``(k_{i+1}, P_{i+1})``."""
         if i >= self.depth - 1 or (self.upsample == "none" and self.interpolation_filter is None):
             return Z
         if self.interpolation_filter is not None:
-            return np.ascontiguousarray(self._filter_ops[i].apply_unchecked(np.ascontiguousarray(Z.T)).T)
+            return np.ascontiguousarray(self._filter_op.apply_unchecked(np.ascontiguousarray(Z.T)).T)
         k = Z.shape[0]
         return upsample_array(Z.reshape(k, *self.shapes[i]), self.factor).reshape(k, -1)
 
@@ -246,7 +250,7 @@ class DeepDecoder:
         if i >= self.depth - 1 or (self.upsample == "none" and self.interpolation_filter is None):
             return Y
         if self.interpolation_filter is not None:
-            return np.ascontiguousarray(self._filter_ops[i].apply_unchecked(np.ascontiguousarray(Y.T),
+            return np.ascontiguousarray(self._filter_op.apply_unchecked(np.ascontiguousarray(Y.T),
                                                                             adjoint=True).T)
         k = Y.shape[0]
         return upsample_array_adjoint(Y.reshape(k, *self.shapes[i + 1]), self.factor).reshape(k, -1)
