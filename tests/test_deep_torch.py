@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import RTOL, assert_close
 
+from conftest import RTOL, assert_close
 from ntk_toolkit.deep import DeepDecoder, upsample
 from ntk_toolkit.filters import bilinear, triangle
 

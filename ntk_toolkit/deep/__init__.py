@@ -15,6 +15,17 @@ from __future__ import annotations
 
 from .model import DeepDecoder
 from .multilayer import MultiLayerConvGenerator
+from .spectra import DecayFit, JacobianSpectrum, decay_rate, jacobian_spectrum, subspace_drift, trig_overlap
 from .upsampling import upsample
 
-__all__ = ["DeepDecoder", "MultiLayerConvGenerator", "upsample"]
+__all__ = [
+    "DecayFit",
+    "DeepDecoder",
+    "JacobianSpectrum",
+    "MultiLayerConvGenerator",
+    "decay_rate",
+    "jacobian_spectrum",
+    "subspace_drift",
+    "trig_overlap",
+    "upsample",
+]
