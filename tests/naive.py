@@ -670,3 +670,19 @@ def multilayer_forward(operators, channels, theta, v):
         start += W.size
         H = relu(operators[j] @ (H @ W))
     return H @ v
+
+
+def adam_run(grad, theta, lr, steps, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam written from its definition: bias-corrected moment estimates, one coordinate at a time."""
+    theta = [float(t) for t in theta]
+    m = [0.0] * len(theta)
+    v = [0.0] * len(theta)
+    for t in range(1, steps + 1):
+        g = grad(np.array(theta))
+        for i in range(len(theta)):
+            m[i] = b1 * m[i] + (1 - b1) * g[i]
+            v[i] = b2 * v[i] + (1 - b2) * g[i] ** 2
+            mhat = m[i] / (1 - b1 ** t)
+            vhat = v[i] / (1 - b2 ** t)
+            theta[i] -= lr * mhat / (math.sqrt(vhat) + eps)
+    return np.array(theta)

@@ -77,3 +77,15 @@ def test_jacobian_singular_values_match_jacrev():
     ref = peers_torch_deep.jacobian_svd(net, theta, 10)
     spec = jacobian_spectrum(net, theta, 10, seed=0)
     assert_close(spec.singular_values, ref, 1e-10, "singular values")
+
+
+def test_adam_fit_follows_torch_adam():
+    from ntk_toolkit.deep import fit
+
+    net = DeepDecoder((8, 8), [3, 6, 6, 4], input_seed=0)
+    theta = net.init(seed=1)
+    y = np.random.default_rng(0).random(net.n)
+    step = peers_torch_deep.make_adam_step(net, theta, y, lr=0.01)
+    losses = [step() for _ in range(10)]
+    ours = fit(net, y, theta, optimizer="adam", lr=0.01, steps=10)
+    assert_close(ours.losses[:10], losses, 1e-10, "Adam losses")

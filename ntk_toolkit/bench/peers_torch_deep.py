@@ -175,6 +175,6 @@ def make_adam_step(net, theta, y, lr: float) -> Callable:
         loss = 0.5 * ((model(x0) - target) ** 2).sum()
         loss.backward()
         opt.step()
-        return float(loss)
+        return float(loss.detach())
 
     return step

@@ -16,14 +16,17 @@ from __future__ import annotations
 from .model import DeepDecoder
 from .multilayer import MultiLayerConvGenerator
 from .spectra import DecayFit, JacobianSpectrum, decay_rate, jacobian_spectrum, subspace_drift, trig_overlap
+from .training import FitTrajectory, fit
 from .upsampling import upsample
 
 __all__ = [
     "DecayFit",
     "DeepDecoder",
+    "FitTrajectory",
     "JacobianSpectrum",
     "MultiLayerConvGenerator",
     "decay_rate",
+    "fit",
     "jacobian_spectrum",
     "subspace_drift",
     "trig_overlap",
