@@ -76,6 +76,7 @@ __all__ = [
     "top_eigenpairs",
     "filters",
     "frequency_energy",
+    "deep",
     "images",
     "image_experiments",
     "gradient_descent",
@@ -92,9 +93,9 @@ __all__ = [
 ]
 
 
-#: Submodules imported on first access (``ntk_toolkit.images``), so that importing the
-#: toolkit does not load the image workflows.
-_LAZY_SUBMODULES = ("images", "image_experiments")
+#: Submodules imported on first access (``ntk_toolkit.images``, ``ntk_toolkit.deep``), so that
+#: importing the toolkit does not load the image workflows or the deep generators.
+_LAZY_SUBMODULES = ("deep", "images", "image_experiments")
 
 
 def __getattr__(name: str):

@@ -222,3 +222,16 @@ def test_bad_parameters_are_rejected():
         MultiLayerConvGenerator([U, nt.DenseOperator(np.ones((6, 6)))], [4, 4])
     with pytest.raises(ValueError, match="even"):
         MultiLayerConvGenerator([U], [3])
+
+
+def test_deep_is_lazy_and_never_imports_torch():
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys, ntk_toolkit as nt\n"
+            "before = 'ntk_toolkit.deep' in sys.modules\n"
+            "net = nt.deep.DeepDecoder((8,), [2, 2, 2]); net.forward(net.init(seed=0))\n"
+            "print(json.dumps([before, 'ntk_toolkit.deep' in sys.modules, 'torch' in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, True, False]
