@@ -619,7 +619,17 @@ def deep_decoder_forward(net, theta):
             for ci in range(k_in):
                 for pos in np.ndindex(*B.shape[1:]):
                     Z[(co,) + pos] += C[ci, co] * B[(ci,) + pos]
-        if net.upsample != "none" and i < net.depth - 1:
+        if net.upsample == "transposed" and i < net.depth - 1:
+            f, h = net.factor, a[f"filter{i}"]
+            X = np.zeros((k_out,) + tuple(f * s for s in Z.shape[1:]))
+            for c in range(k_out):
+                for pos in np.ndindex(*Z.shape[1:]):
+                    X[(c,) + tuple(f * p for p in pos)] = Z[(c,) + pos]
+            if X.ndim == 2:
+                Z = np.array([apply_conv(h, X[c]) for c in range(k_out)])
+            else:
+                Z = np.array([apply_conv2d(h, X[c]) for c in range(k_out)])
+        elif net.upsample != "none" and i < net.depth - 1:
             Z = np.array([upsample_channel(Z[c], net.factor) for c in range(k_out)])
         elif net.interpolation_filter is not None and i < net.depth - 1:
             taps = np.asarray(net.interpolation_filter.taps)

@@ -28,6 +28,8 @@ VARIANTS = [
     dict(out_shape=(12,), channels=[2, 4, 4], interpolation_filter=triangle(2)),
     dict(out_shape=(6, 6), channels=[2, 3, 3], interpolation_filter=bilinear(), output="linear"),
     dict(out_shape=(27,), channels=[2, 3, 3, 3], factor=3),
+    dict(out_shape=(16,), channels=[2, 3, 3, 3], upsample="transposed"),
+    dict(out_shape=(8, 8), channels=[2, 3, 3, 2], upsample="transposed", output="linear"),
 ]
 IDS = [f"v{j}" for j in range(len(VARIANTS))]
 
@@ -79,6 +81,13 @@ def test_upsample_matches_the_loop_oracle_and_its_adjoint():
         y2 = rng.standard_normal(ref2.shape)
         lhs = float((upsample(x2, factor, "bilinear") * y2).sum())
         assert abs(lhs - float((x2 * upsample_adjoint(y2, factor, "bilinear")).sum())) <= ADJOINT_TOL * abs(lhs)
+    # zero insertion and the filter [1, 3, 3, 1]/4 (the "transposed" stage with these taps) is
+    # linear upsampling away from the borders
+    from ntk_toolkit.deep._layers import circular_filter, zero_insert
+
+    x = rng.standard_normal((2, 6))
+    up = circular_filter(np.array([1.0, 3.0, 3.0, 1.0]) / 4, zero_insert(x, 2))
+    assert_close(up[:, 1:-1], upsample(x, 2, "linear")[:, 1:-1], RTOL, "transposed = linear inside")
     # factor 2 away from the borders: weights 3/4, 1/4
     assert upsample(np.array([[0.0, 4.0, 8.0, 12.0]]), 2, "linear").tolist() == [[0, 1, 3, 5, 7, 9, 11, 12]]
 

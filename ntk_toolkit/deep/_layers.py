@@ -118,3 +118,51 @@ def norm_tangent(dx: np.ndarray, xhat: np.ndarray, inv: np.ndarray) -> np.ndarra
     out -= xhat * np.mean(xhat * dx, axis=1, keepdims=True)
     out *= inv
     return out
+
+
+# --------------------------------------------------------------------------- trainable transposed convolution
+def zero_insert(x: np.ndarray, factor: int) -> np.ndarray:
+    """``(k, *s)`` → ``(k, *(factor·s))`` with ``x`` on the multiples of ``factor`` and zeros elsewhere."""
+    out = np.zeros((x.shape[0],) + tuple(factor * s for s in x.shape[1:]))
+    out[(slice(None),) + (slice(None, None, factor),) * (x.ndim - 1)] = x
+    return out
+
+
+def zero_insert_adjoint(y: np.ndarray, factor: int) -> np.ndarray:
+    """Adjoint of :func:`zero_insert`: the samples on the multiples of ``factor``."""
+    return np.ascontiguousarray(y[(slice(None),) + (slice(None, None, factor),) * (y.ndim - 1)])
+
+
+def tap_shifts(shape: tuple):
+    """``[(tap index, shift)]`` of a centred filter of ``shape``: tap ``t`` reads sample ``o − t + (L − 1)//2``."""
+    out = []
+    for t in np.ndindex(*shape):
+        out.append((t, tuple(int(tj) - (L - 1) // 2 for tj, L in zip(t, shape))))
+    return out
+
+
+def circular_filter(h: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``Σ_t h[t] · roll(x, t − c)`` over the spatial axes of ``(k, *spatial)``: every channel convolved with ``h``."""
+    axes = tuple(range(1, x.ndim))
+    out = np.zeros_like(x)
+    for t, shift in tap_shifts(h.shape):
+        out += h[t] * np.roll(x, shift, axis=axes)
+    return out
+
+
+def circular_filter_adjoint(h: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Adjoint of :func:`circular_filter` in ``x``."""
+    axes = tuple(range(1, y.ndim))
+    out = np.zeros_like(y)
+    for t, shift in tap_shifts(h.shape):
+        out += h[t] * np.roll(y, tuple(-s for s in shift), axis=axes)
+    return out
+
+
+def circular_filter_taps_grad(x: np.ndarray, g: np.ndarray, shape: tuple) -> np.ndarray:
+    """``∂⟨g, circular_filter(h, x)⟩/∂h``, shape ``shape``."""
+    axes = tuple(range(1, x.ndim))
+    out = np.empty(shape)
+    for t, shift in tap_shifts(shape):
+        out[t] = float(np.sum(np.roll(x, shift, axis=axes) * g))
+    return out

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._layers import norm_forward, norm_tangent
+from ._layers import circular_filter, circular_filter_taps_grad, norm_forward, norm_tangent, zero_insert
 
 __all__ = ["ForwardCache", "forward_cache", "jvp_from_cache", "vjp_from_cache"]
 
@@ -45,6 +45,8 @@ class ForwardCache:
         Normalised values ``x̂`` and ``1/√(σ² + ε)`` of each normalisation (empty lists without it).
     output : ndarray, shape (out_channels, P_d)
         The network's output ``x``.
+    mixed : dict
+        ``{i: Z_i}``, the 1×1-convolution outputs entering a trainable upsampling (``upsample="transposed"``).
 
     Examples
     --------
@@ -61,6 +63,7 @@ class ForwardCache:
     xhats: list
     invs: list
     output: np.ndarray
+    mixed: dict
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -95,10 +98,12 @@ def forward_cache(net, theta: np.ndarray) -> ForwardCache:
     """
     arrays = net.params_to_arrays(theta, copy=False)
     B = net.input.reshape(net.channels[0], -1)
-    inputs, masks, xhats, invs = [B], [], [], []
+    inputs, masks, xhats, invs, mixed = [B], [], [], [], {}
     for i in range(net.depth):
         Z = arrays[f"C{i}"].T @ B
-        Y = net.resample(i, Z)
+        if f"filter{i}" in arrays:
+            mixed[i] = Z
+        Y = net.resample(i, Z, arrays)
         if net.norm is None:
             mask = Y > 0
             B = np.where(mask, Y, 0.0)
@@ -116,7 +121,7 @@ def forward_cache(net, theta: np.ndarray) -> ForwardCache:
         inputs.append(B)
     O = net.output_matrix(arrays).T @ B
     out = _sigmoid(O) if net.output == "sigmoid" else O
-    return ForwardCache(arrays, inputs, masks, xhats, invs, out)
+    return ForwardCache(arrays, inputs, masks, xhats, invs, out, mixed)
 
 
 def _norm_jvp(dx, cache: ForwardCache, i: int, darrays: dict) -> np.ndarray:
@@ -147,7 +152,11 @@ def jvp_from_cache(net, cache: ForwardCache, dtheta: np.ndarray) -> np.ndarray:
         dZ = d[f"C{i}"].T @ B
         if dB is not None:
             dZ += cache.arrays[f"C{i}"].T @ dB
-        dY = net.resample(i, dZ)
+        dY = net.resample(i, dZ, cache.arrays)
+        if i in cache.mixed:  # the trainable interpolation filter's own tangent
+            Z = cache.mixed[i]
+            X = zero_insert(Z.reshape(Z.shape[0], *net.shapes[i]), net.factor)
+            dY += circular_filter(d[f"filter{i}"], X).reshape(dY.shape)
         mask = cache.masks[i]
         if net.norm is None:
             dB = np.where(mask, dY, 0.0)
@@ -195,7 +204,11 @@ def vjp_from_cache(net, cache: ForwardCache, r: np.ndarray) -> np.ndarray:
             grads[f"shift{i}"] = np.sum(g, axis=1)
             gN = norm_tangent(g * cache.arrays[f"scale{i}"][:, None], xhat, cache.invs[i])
             gY = gN if net.norm_before_act else np.where(mask, gN, 0.0)
-        gZ = net.resample_adjoint(i, gY)
+        if i in cache.mixed:
+            Z = cache.mixed[i]
+            X = zero_insert(Z.reshape(Z.shape[0], *net.shapes[i]), net.factor)
+            grads[f"filter{i}"] = circular_filter_taps_grad(X, gY.reshape(X.shape), cache.arrays[f"filter{i}"].shape)
+        gZ = net.resample_adjoint(i, gY, cache.arrays)
         grads[f"C{i}"] = cache.inputs[i] @ gZ.T
         if i > 0:
             gB = cache.arrays[f"C{i}"] @ gZ

@@ -18,12 +18,19 @@ from ..convolution2d import CircularConv2D
 from ..filters import Filter
 from ..filters2d import Filter2D
 from ..operators import CircularConv
-from ._layers import upsample_array, upsample_array_adjoint
+from ._layers import (
+    circular_filter,
+    circular_filter_adjoint,
+    upsample_array,
+    upsample_array_adjoint,
+    zero_insert,
+    zero_insert_adjoint,
+)
 from .derivatives import ForwardCache, forward_cache, jvp_from_cache, vjp_from_cache
 
 __all__ = ["DeepDecoder"]
 
-_UPSAMPLE = ("linear", "bilinear", "none")
+_UPSAMPLE = ("linear", "bilinear", "none", "transposed")
 
 
 def _check_choice(name: str, value, valid: tuple):
@@ -69,11 +76,18 @@ class DeepDecoder:
     channels : sequence of int
         ``[k_0, …, k_d]``, ``d >= 1``: input channels and the output channels of each hidden layer.
     out_channels : int, default 1
-    upsample : {"linear", "bilinear", "none"}, optional
+    upsample : {"linear", "bilinear", "none", "transposed"}, optional
         ``torch.nn.Upsample(scale_factor=factor, mode=…, align_corners=False)``:
         ``"linear"`` for 1-D, ``"bilinear"`` for 2-D (the default, by the
         dimension of ``out_shape``); ``"none"`` keeps the input at the output
-        shape. Leave it out (or ``"none"``) with ``interpolation_filter``.
+        shape. ``"transposed"`` makes the interpolation trainable (the
+        ablation of ``docs/theory.md`` §9, claim 21): zero insertion by
+        ``factor`` followed by a circular convolution of every channel with a
+        trainable filter of ``2·factor`` taps per axis (parameters
+        ``filter{i}``) — a transposed convolution of stride ``factor``, shared
+        by the channels; with the taps ``[1, 3, 3, 1]/4`` (per axis) it would
+        be linear/bilinear upsampling up to the borders. Leave ``upsample``
+        out (or ``"none"``) with ``interpolation_filter``.
     factor : int, default 2
         Upsampling factor per layer (``>= 2``). The input has shape
         ``out_shape / factor**(d − 1)``, which must be integral.
@@ -156,7 +170,7 @@ class DeepDecoder:
                 raise ValueError(f"upsample={upsample!r} and interpolation_filter exclude each other: the filter "
                                  "replaces the upsampling; leave upsample out or pass 'none'")
             self._filter_op = self._filter_operator(interpolation_filter)
-        elif upsample not in ("none", natural):
+        elif upsample not in ("none", "transposed", natural):
             raise ValueError(f"upsample={upsample!r} does not fit a {ndim}-D output of shape {self.out_shape}: use "
                              f"{natural!r} (or 'none')")
         self.upsample = upsample
@@ -206,6 +220,8 @@ class DeepDecoder:
         k = self.channels
         for i in range(self.depth):
             pieces = [(f"C{i}", (k[i], k[i + 1]))]
+            if self.upsample == "transposed" and i < self.depth - 1:
+                pieces.append((f"filter{i}", (2 * self.factor,) * len(self.out_shape)))
             if self.norm is not None:
                 pieces += [(f"scale{i}", (k[i + 1],)), (f"shift{i}", (k[i + 1],))]
             for name, shape in pieces:
@@ -236,19 +252,30 @@ class DeepDecoder:
                 f"norm={self.norm!r}, norm_before_act={self.norm_before_act}, output={self.output!r}, "
                 f"last_layer={self.last_layer!r}{extra})")
 
-    def resample(self, i: int, Z: np.ndarray) -> np.ndarray:
-        """The fixed stage of hidden layer ``i``: ``Z`` of shape ``(k_{i+1}, P_i)`` → ``(k_{i+1}, P_{i+1})``."""
+    def resample(self, i: int, Z: np.ndarray, arrays: dict | None = None) -> np.ndarray:
+        """The fixed stage of hidden layer ``i``: ``Z`` of shape ``(k_{i+1}, P_i)`` → ``(k_{i+1}, P_{i+1})``.
+
+        With ``upsample="transposed"`` the stage is trainable and reads ``filter{i}`` from ``arrays``.
+        """
         if i >= self.depth - 1 or (self.upsample == "none" and self.interpolation_filter is None):
             return Z
+        if self.upsample == "transposed":
+            k = Z.shape[0]
+            X = zero_insert(Z.reshape(k, *self.shapes[i]), self.factor)
+            return circular_filter(arrays[f"filter{i}"], X).reshape(k, -1)
         if self.interpolation_filter is not None:
             return np.ascontiguousarray(self._filter_op.apply_unchecked(np.ascontiguousarray(Z.T)).T)
         k = Z.shape[0]
         return upsample_array(Z.reshape(k, *self.shapes[i]), self.factor).reshape(k, -1)
 
-    def resample_adjoint(self, i: int, Y: np.ndarray) -> np.ndarray:
-        """Adjoint of :meth:`resample`: ``(k_{i+1}, P_{i+1})`` → ``(k_{i+1}, P_i)``."""
+    def resample_adjoint(self, i: int, Y: np.ndarray, arrays: dict | None = None) -> np.ndarray:
+        """Adjoint of :meth:`resample` in ``Z``: ``(k_{i+1}, P_{i+1})`` → ``(k_{i+1}, P_i)``."""
         if i >= self.depth - 1 or (self.upsample == "none" and self.interpolation_filter is None):
             return Y
+        if self.upsample == "transposed":
+            k = Y.shape[0]
+            X = circular_filter_adjoint(arrays[f"filter{i}"], Y.reshape(k, *self.shapes[i + 1]))
+            return zero_insert_adjoint(X, self.factor).reshape(k, -1)
         if self.interpolation_filter is not None:
             return np.ascontiguousarray(self._filter_op.apply_unchecked(np.ascontiguousarray(Y.T),
                                                                             adjoint=True).T)
@@ -336,6 +363,9 @@ class DeepDecoder:
             deep decoder), ``C_i`` uniform on ``[−1/√k_i, 1/√k_i]``;
             ``"xavier"``: Xavier-normal, ``N(0, 2/(k_i + k_{i+1}))`` (the 1-D
             network of the Jacobian experiment). Scales start at 1, shifts at 0.
+            Trainable interpolation filters (``upsample="transposed"``) start
+            uniform on ``[−1/√L, 1/√L]`` (``L`` taps), PyTorch's rule for a
+            transposed convolution with one input channel per group.
 
         Returns
         -------
@@ -365,6 +395,9 @@ class DeepDecoder:
                     arrays[name] = omega * np.sqrt(2.0 / (fan_in + fan_out)) * rng.standard_normal(shape)
             elif name.startswith("scale"):
                 arrays[name] = np.ones(shape)
+            elif name.startswith("filter"):
+                bound = 1.0 / np.sqrt(np.prod(shape))
+                arrays[name] = omega * rng.uniform(-bound, bound, size=shape)
         return self.arrays_to_params(arrays)
 
     # ------------------------------------------------------------------ model
