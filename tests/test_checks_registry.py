@@ -21,6 +21,8 @@ EXPECTED_ORDER = (
     "cs.gd-limit", "cs.smoothest-beats-min-l2", "cs.recovery-law", "cs.rank-p-exact", "cs.noise-amplification",
     "cs.discrepancy-principle",
     "image.trig-basis-2d", "image.structure-vs-noise", "image.early-stopping", "image.inpainting",
+    "deep.geometric-decay", "deep.trig-subspace", "deep.subspace-stability", "deep.architecture-ablation",
+    "deep.depth",
 )
 
 TOY_FAMILY = '''
@@ -58,7 +60,7 @@ def test_name_prefix_is_the_family_of_the_defining_module():
 
 
 def test_discover_lists_families_in_report_order():
-    assert discover() == ["kernel", "dynamics", "denoising", "cs", "image"]
+    assert discover() == ["kernel", "dynamics", "denoising", "cs", "image", "deep"]
     assert family_of("ntk_toolkit.checks.cs.limit") == "cs"
     assert family_of("ntk_toolkit.checks.runner") is None
     assert family_of("ntk_toolkit.checks._common") is None

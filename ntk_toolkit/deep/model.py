@@ -241,6 +241,12 @@ class DeepDecoder:
         return self._num_params
 
     @property
+    def work(self) -> int:
+        """Multiply-adds of one forward pass in the 1×1 convolutions, ``Σ_i k_i k_{i+1} P_i + k_d out P_d``."""
+        k, P = self.channels, [int(np.prod(s)) for s in self.shapes]
+        return sum(k[i] * k[i + 1] * P[i] for i in range(self.depth)) + k[-1] * self.out_channels * P[-1]
+
+    @property
     def param_shapes(self) -> dict:
         """``{name: shape}`` of the pieces of ``θ``, in their order in the flat vector."""
         return {name: shape for name, _, shape in self._layout}

@@ -162,11 +162,14 @@ class MultiLayerConvGenerator:
         m = self.n if A is None else A.shape[0]
         return as_float_array(name, y, shape=(m,))
 
-    def init(self, seed=None, omega: float = 1.0) -> np.ndarray:
+    def init(self, seed=None, omega: float = 1.0, symmetric: bool = False) -> np.ndarray:
         """``C_1`` i.i.d. ``N(0, ω²)`` (drawn first, as ``TwoLayerGenerator.init``), ``W_l`` i.i.d. ``N(0, 2/k_{l−1})``.
 
         The ``W_l`` scale (He's) keeps the size of the hidden activations
-        roughly constant through the ReLUs.
+        roughly constant through the ReLUs. ``symmetric=True`` mirrors the
+        last layer (its second half of channels copies the first: ``C_1``
+        for ``d = 1``, else ``W_d``) so that ``G(θ_0) = 0`` with the default
+        output weights, as ``TwoLayerGenerator.init(symmetric=True)``.
 
         Examples
         --------
@@ -185,6 +188,14 @@ class MultiLayerConvGenerator:
         arrays = {"C1": omega * rng.standard_normal((self.n, k[0]))}
         for j in range(1, self.depth):
             arrays[f"W{j + 1}"] = np.sqrt(2.0 / k[j - 1]) * rng.standard_normal((k[j - 1], k[j]))
+        if not isinstance(symmetric, (bool, np.bool_)):
+            raise TypeError(f"symmetric must be True or False, got {symmetric!r}")
+        if symmetric:
+            last = "C1" if self.depth == 1 else f"W{self.depth}"
+            half = k[-1] // 2
+            if k[-1] % 2:
+                raise ValueError(f"symmetric=True needs an even channels[-1], got {k[-1]}")
+            arrays[last][:, half:] = arrays[last][:, :half]
         return self.arrays_to_params(arrays)
 
     # ------------------------------------------------------------------ model
