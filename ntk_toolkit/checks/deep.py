@@ -16,7 +16,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..deep import DeepDecoder, MultiLayerConvGenerator, decay_rate, fit, jacobian_spectrum, subspace_drift, trig_overlap
+from ..deep import (
+    DeepDecoder,
+    MultiLayerConvGenerator,
+    decay_rate,
+    fit,
+    jacobian_spectrum,
+    subspace_drift,
+    trig_overlap,
+)
 from ..filters import delta, triangle
 from ..generator import TwoLayerGenerator
 from ..images import load
@@ -81,8 +89,9 @@ def geometric_decay(profile: str, seed: int, fault: str | None = None):
     The ``r`` leading singular values (Lanczos) of the 1-D decoder of the Jacobian experiment
     (``n = 256``, ``[64]*5``; tiny 64, ``[16]*4``) and of a 2-D decoder (32×32, ``[32]*5``,
     bilinear). :func:`~ntk_toolkit.deep.decay_rate` fits ``log s_i`` for ``i ≥ 2`` (the first
-    value is left out: it often stands apart). Pass, both networks: ``R² ≥ 0.75`` and
-    ``s_r / s_2 ≤ 0.6`` (the decay itself; R² ≥ 0.75 that it is geometric). Fault ``random-jacobian``: the singular values of a Gaussian matrix
+    value is left out: it often stands apart). Pass, both networks: ``R² ≥ 0.75`` (the decay
+    is geometric) and ``s_r / s_2 ≤ 0.6`` (it is substantial). Fault ``random-jacobian``: the
+    singular values of a Gaussian matrix
     of the Jacobian's shape (nearly flat) are measured instead.
     """
     p = sizes(_GD_SIZES, profile)
@@ -315,7 +324,7 @@ def architecture_ablation(profile: str, seed: int, fault: str | None = None):
     noise = rng(seed, 1).random(size * size)
     archs = {"fixed bilinear": "bilinear", "trainable filters": "bilinear" if fault == "fixed-both" else "transposed"}
     times, losses = {}, {}
-    for j, (arch, up) in enumerate(archs.items()):
+    for arch, up in archs.items():
         net = _image_net(size, p["k"], p["layers"], upsample=up)
         theta = net.init(seed=rng(seed, 2))
         times[arch], losses[arch] = {}, {}
