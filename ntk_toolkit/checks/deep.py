@@ -87,7 +87,7 @@ def geometric_decay(profile: str, seed: int, fault: str | None = None):
     """Geometric decay of the Jacobian's singular values [20a].
 
     The ``r`` leading singular values (Lanczos) of the 1-D decoder of the Jacobian experiment
-    (``n = 256``, ``[64]*5``; tiny 64, ``[16]*4``) and of a 2-D decoder (32×32, ``[32]*5``,
+    (``n = 256``, ``[64]*5``; tiny 128, ``[32]*4``) and of a 2-D decoder (32×32, ``[32]*4``,
     bilinear). :func:`~ntk_toolkit.deep.decay_rate` fits ``log s_i`` for ``i ≥ 2`` (the first
     value is left out: it often stands apart). Pass, both networks: ``R² ≥ 0.75`` (the decay
     is geometric) and ``s_r / s_2 ≤ 0.6`` (it is substantial). Fault ``random-jacobian``: the
