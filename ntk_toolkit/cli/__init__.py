@@ -14,6 +14,7 @@ verify        ``verify``, ``checks``      :mod:`ntk_toolkit.checks`
 bench         ``bench``                   :mod:`ntk_toolkit.bench`
 cs            ``cs``, ``cs-curve``        :func:`ntk_toolkit.run_to_convergence`, :func:`ntk_toolkit.recovery_curve`;
                                           with ``--image`` :func:`~ntk_toolkit.image_experiments.inpaint_image`
+deep          ``deep-spectrum``           :func:`ntk_toolkit.deep.experiments.spectrum_during_training`
 ============  ==========================  ===============================================
 
 A command's module is imported when the command is looked up (running it, or
@@ -37,6 +38,7 @@ COMMANDS = {
     "checks": ("verify", "checks"),
     "cs": ("cs", "cs"),
     "cs-curve": ("cs", "cs_curve"),
+    "deep-spectrum": ("deep", "deep_spectrum"),
     "denoise": ("denoise", "denoise"),
     "fit": ("fit", "fit"),
     "spectrum": ("spectrum", "spectrum"),
@@ -76,4 +78,5 @@ def main() -> None:
       ntk-toolkit fit --signal smooth --filter triangle:4 --n 128 --k 1024
       ntk-toolkit denoise --image camera --size 128 --sigma 0.1 --filter triangle2d:2 --k 256
       ntk-toolkit cs --image camera --size 32 --measurement mask --keep 0.33
+      ntk-toolkit deep-spectrum --shape 64x64 --channels 64,64,64,64
     """

@@ -6,7 +6,9 @@
 * :func:`upsample` is ``torch.nn.Upsample(scale_factor, mode, align_corners=False)``;
 * :func:`jacobian_spectrum`, :func:`trig_overlap`, :func:`decay_rate` and
   :func:`subspace_drift` describe the Jacobian's leading singular subspace;
-* :func:`fit` trains a network by gradient descent or Adam.
+* :func:`fit` trains a network by gradient descent or Adam;
+* :mod:`ntk_toolkit.deep.experiments` puts the spectrum before and after training in one result
+  (``ntk-toolkit deep-spectrum``).
 
 Imported on first access (``ntk_toolkit.deep``), never by ``import ntk_toolkit``.
 """
