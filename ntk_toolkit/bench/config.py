@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SECTIONS = ("kernel", "gd", "spectrum", "images", "startup")
+SECTIONS = ("kernel", "gd", "spectrum", "images", "deep", "startup")
 PEERS = ("torch", "jax")
 PEER_NAMES = {"torch": "PyTorch", "jax": "JAX"}
 #: (peer, form) pairs that are timed: JAX writes U as shifted copies (``roll``) and as a convolution.
@@ -64,6 +64,12 @@ class Config:
     images_top_r: int
     images_kernel: tuple  # (H, W, k): empirical_kernel
     images_repeats: int
+    # deep decoders: (H, W, k, layers[, r]), channels [k] * layers
+    deep_spectrum: tuple = (32, 32, 32, 5, 20)  # jacobian_spectrum(net, θ, r) vs torch jacrev + SVD
+    deep_adam: tuple = (64, 64, 64, 5)  # one Adam step vs torch.optim.Adam
+    deep_adam_steps: int = 5
+    deep_repeats: int = 3
+    deep_peer_repeats: int = 1
 
 
 FULL = Config(
@@ -77,6 +83,8 @@ FULL = Config(
     images_spectrum=((512, 512), (2048, 2048)), images_gd=(128, 128, 256), images_gd_steps=50,
     images_naive_steps=5, images_peer_steps=20, images_top=(128, 128, 256), images_top_r=20,
     images_kernel=(64, 64, 1024), images_repeats=5,
+    deep_spectrum=(64, 64, 64, 5, 50), deep_adam=(128, 128, 128, 5), deep_adam_steps=10, deep_repeats=5,
+    deep_peer_repeats=2,
 )
 QUICK = Config(
     kernel_pair=(64, 256), kernel_repeats=5, ref_repeats=3,
@@ -118,5 +126,7 @@ TARGETS = {
     ("images", "top_eigenpairs", (128, 128, 256)): {"max_s": 10.0},
     ("images", "kernel", (64, 64, 1024)): {"max_s": 5.0},
     ("images", "memory", (128, 128, 256)): {"max_x_C": 3.0},
+    ("deep", "spectrum", (64, 64, 64, 5)): {"max_s": 30.0, "min_ratio": 20.0},
+    ("deep", "adam", (128, 128, 128, 5)): {"min_ratio": 1.0},
     ("startup", "import", ()): {"max_s": 1.0},
 }

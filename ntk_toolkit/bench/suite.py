@@ -23,6 +23,10 @@ Sections (each compares ntk_toolkit with references measured in the same run):
     with peers PyTorch (circular ``conv2d``) and JAX (``lax.conv``), and the
     peak memory of one run in a fresh process; ``top_eigenpairs`` and
     ``empirical_kernel``.
+``deep``
+    The deep decoder (:mod:`ntk_toolkit.deep`, sizes ``(H, W, k, layers)``):
+    ``jacobian_spectrum`` against ``torch.func.jacrev`` + SVD, and one Adam
+    step against ``torch.optim.Adam`` (with peers).
 ``startup``
     ``import ntk_toolkit`` and the first call of each public routine in a
     fresh process with a warm Numba cache.
@@ -53,7 +57,7 @@ from .config import (
     Config,
 )
 from .report import BenchReport, Row
-from .sections import gd, images, kernel, spectrum, startup
+from .sections import deep, gd, images, kernel, spectrum, startup
 from .sections import has_dtype_argument as has_dtype_argument
 
 __all__ = ["FULL", "PEERS", "QUICK", "SECTIONS", "Config", "run_suite"]
@@ -164,6 +168,9 @@ class Run:
             units += [("images: gradient descent memory", lambda: images.images_gd_memory(self)),
                       ("images: top eigenpairs", lambda: images.images_top(self)),
                       ("images: empirical kernel", lambda: images.images_kernel(self))]
+        if "deep" in sections:
+            units += [("deep: jacobian spectrum", lambda: deep.deep_spectrum(self)),
+                      ("deep: Adam step", lambda: deep.deep_adam(self))]
         if "startup" in sections:
             units.append(("start-up", lambda: startup.startup(self)))
         return units
@@ -233,7 +240,7 @@ def run_suite(*, quick: bool = False, peers: bool = False, threads: int | None =
     >>> run_suite(sections=["gpu"])
     Traceback (most recent call last):
         ...
-    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, images, startup; got ['gpu']
+    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, images, deep, startup; got ['gpu']
     """
     import numba
 
