@@ -244,3 +244,18 @@ def test_deep_is_lazy_and_never_imports_torch():
             "print(json.dumps([before, 'ntk_toolkit.deep' in sys.modules, 'torch' in sys.modules]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, True, False]
+
+
+def test_dense_jacobian_is_memory_guarded_and_upsample_checks_its_mode():
+    net = DeepDecoder((16,), [4, 4, 4])
+    theta = net.init(seed=0)
+    nt.set_memory_budget(1024)
+    try:
+        with pytest.raises(MemoryError, match="jacobian_spectrum"):
+            net.jacobian(theta)
+    finally:
+        nt.set_memory_budget(None)
+    with pytest.raises(ValueError, match="mode must be"):
+        upsample(np.ones((2, 4)), 2, "cubic")
+    with pytest.raises(ValueError, match="x must have 2 dimension"):
+        upsample(np.ones((2, 4, 4)), 2, "linear")
