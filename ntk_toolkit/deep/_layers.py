@@ -56,28 +56,36 @@ def interp_axis(x: np.ndarray, axis: int, factor: int) -> np.ndarray:
     return a
 
 
-def _segment_sum(y: np.ndarray, idx: np.ndarray, axis: int, m: int) -> np.ndarray:
-    """``out[..., i, ...] = Σ_{o : idx[o] = i} y[..., o, ...]`` for a non-decreasing ``idx``."""
-    uniq, starts = np.unique(idx, return_index=True)
-    sums = np.add.reduceat(y, starts, axis=axis)
-    if uniq.size == m:
-        return sums
-    shape = list(y.shape)
-    shape[axis] = m
-    out = np.zeros(shape)
-    index = [slice(None)] * y.ndim
-    index[axis] = uniq
-    out[tuple(index)] = sums
-    return out
+def _scatter_shifted(grad: np.ndarray, t: np.ndarray, c: int) -> None:
+    """``grad[clip(j + c, 0, m − 1)] += t[j]`` along the last axis, for ``c`` in ``{−1, 0, 1}``."""
+    if c == 0:
+        grad += t
+    elif c < 0:
+        grad[..., :-1] += t[..., 1:]
+        grad[..., 0] += t[..., 0]
+    else:
+        grad[..., 1:] += t[..., :-1]
+        grad[..., -1] += t[..., -1]
 
 
 def interp_axis_adjoint(y: np.ndarray, axis: int, factor: int) -> np.ndarray:
-    """Adjoint of :func:`interp_axis`: ``y`` has ``m · factor`` samples along ``axis``, the result ``m``."""
+    """Adjoint of :func:`interp_axis`: ``y`` has ``m · factor`` samples along ``axis``, the result ``m``.
+
+    Phase by phase: the outputs ``o = factor·j + s`` read the sources ``j + c0`` and ``j + c1``
+    (``c0, c1`` in ``{−1, 0, 1}``, clamped at the ends) with weights that do not depend on
+    ``j`` except where the clamp gives them weight 0, so each phase is two shifted, weighted
+    additions.
+    """
     m = y.shape[axis] // factor
-    i0, i1, w0, w1 = axis_weights(m, factor)
-    out = _segment_sum(y * _shape_for(w0, y.ndim, axis), i0, axis, m)
-    out += _segment_sum(y * _shape_for(w1, y.ndim, axis), i1, axis, m)
-    return out
+    _, _, w0, w1 = axis_weights(m, factor)
+    ym = np.moveaxis(y, axis, -1)
+    grad = np.zeros(ym.shape[:-1] + (m,))
+    for s in range(factor):
+        ys = ym[..., s::factor]
+        c0 = 0 if (s + 0.5) / factor - 0.5 >= 0 else -1  # the sign of the phase's offset, as in axis_weights
+        _scatter_shifted(grad, ys * w0[s::factor], c0)
+        _scatter_shifted(grad, ys * w1[s::factor], c0 + 1)
+    return np.moveaxis(grad, -1, axis)
 
 
 def upsample_array(x: np.ndarray, factor: int) -> np.ndarray:
@@ -98,14 +106,16 @@ def upsample_array_adjoint(y: np.ndarray, factor: int) -> np.ndarray:
 def norm_forward(x: np.ndarray, scale: np.ndarray, shift: np.ndarray):
     """``(out, xhat, inv)``: ``out = scale · xhat + shift`` with ``xhat = (x − μ) · inv``, ``inv = 1/√(σ² + eps)``.
 
-    ``x`` has shape ``(k, P)``; mean and biased variance over the ``P`` positions.
+    ``x`` has shape ``(k, P)``; mean and biased variance over the ``P`` positions
+    (the variance as one ``einsum`` pass, the centring and scaling in place).
     """
-    mu = x.mean(axis=1, keepdims=True)
-    xc = x - mu
-    var = np.mean(xc * xc, axis=1, keepdims=True)
-    inv = 1.0 / np.sqrt(var + NORM_EPS)
-    xhat = xc * inv
-    return xhat * scale[:, None] + shift[:, None], xhat, inv
+    xhat = x - x.mean(axis=1, keepdims=True)
+    var = np.einsum("ij,ij->i", xhat, xhat) / x.shape[1]
+    inv = (1.0 / np.sqrt(var + NORM_EPS))[:, None]
+    xhat *= inv
+    out = xhat * scale[:, None]
+    out += shift[:, None]
+    return out, xhat, inv
 
 
 def norm_tangent(dx: np.ndarray, xhat: np.ndarray, inv: np.ndarray) -> np.ndarray:
@@ -114,8 +124,9 @@ def norm_tangent(dx: np.ndarray, xhat: np.ndarray, inv: np.ndarray) -> np.ndarra
     The map is ``inv · (I − 11ᵀ/P − xhat xhatᵀ/P)`` per channel: symmetric,
     so it is its own adjoint.
     """
+    proj = (np.einsum("ij,ij->i", xhat, dx) / dx.shape[1])[:, None]
     out = dx - dx.mean(axis=1, keepdims=True)
-    out -= xhat * np.mean(xhat * dx, axis=1, keepdims=True)
+    out -= xhat * proj
     out *= inv
     return out
 
