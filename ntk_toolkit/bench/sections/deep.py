@@ -44,11 +44,13 @@ def deep_spectrum(state: Run) -> None:
     row = Row(SECTION, f"jacobian_spectrum r={r} (Lanczos on J Jᵀ)", size, ours=ours,
               reference="torch.func.jacrev + torch.linalg.svdvals",
               details={"products": spec.products, "num_params": net.num_params, "n": net.n, "r": r})
-    res = None
-    if state.peers and state.peer_usable("torch"):
-        res = state.child({"task": "peer_deep", "op": "spectrum", "shape": [H, W], "channels": _channels(k, layers),
-                           "r": r, "repeats": cfg.deep_peer_repeats, "budget": cfg.budget})
-    state.peer_row(row, res)
+    if state.peers:  # without peers the row has no reference time (n/a)
+        res = None
+        if state.peer_usable("torch"):
+            res = state.child({"task": "peer_deep", "op": "spectrum", "shape": [H, W],
+                               "channels": _channels(k, layers), "r": r, "repeats": cfg.deep_peer_repeats,
+                               "budget": cfg.budget})
+        state.peer_row(row, res)
     state.add(row, (SECTION, "spectrum", size))
     state.notes.append(f"deep decoder {H}x{W}, channels [{k}]*{layers}: {net.num_params} parameters; "
                        f"jacobian_spectrum r={r} took {spec.products} products J Jᵀ x; the dense J has "
@@ -69,9 +71,10 @@ def deep_adam(state: Run) -> None:
     size = (H, W, k, layers)
     row = Row(SECTION, "Adam step (forward + backward + update)", size, ours=ours,
               reference="torch.optim.Adam on torch.nn layers", details={"steps": steps, "num_params": net.num_params})
-    res = None
-    if state.peers and state.peer_usable("torch"):
-        res = state.child({"task": "peer_deep", "op": "adam", "shape": [H, W], "channels": _channels(k, layers),
-                           "steps": steps, "repeats": cfg.deep_repeats, "budget": cfg.budget})
-    state.peer_row(row, res, per=steps)
+    if state.peers:
+        res = None
+        if state.peer_usable("torch"):
+            res = state.child({"task": "peer_deep", "op": "adam", "shape": [H, W], "channels": _channels(k, layers),
+                               "steps": steps, "repeats": cfg.deep_repeats, "budget": cfg.budget})
+        state.peer_row(row, res, per=steps)
     state.add(row, (SECTION, "adam", size))
