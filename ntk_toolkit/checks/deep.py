@@ -368,6 +368,7 @@ def _plot_depth(res):
     ax.semilogy(d["depths"], d["measured_ratio"], "o-", label="measured (network)")
     ax.semilogy(d["depths"], d["kernel_ratio"], "s--", label="linearized with J(θ₀)J(θ₀)ᵀ")
     ax.axhline(d["two_layer_ratio"], color="k", ls=":", label="two-layer prediction (Σ)")
+    ax.set_xticks(d["depths"])
     finish_axes(ax, "depth d", "fit-time ratio noise / smooth", "Fit-time ratio against depth")
     fig.tight_layout()
     return [("", fig)]
