@@ -259,3 +259,9 @@ def test_dense_jacobian_is_memory_guarded_and_upsample_checks_its_mode():
         upsample(np.ones((2, 4)), 2, "cubic")
     with pytest.raises(ValueError, match="x must have 2 dimension"):
         upsample(np.ones((2, 4, 4)), 2, "linear")
+
+
+def test_expected_kernel_has_no_closed_form_and_names_monte_carlo():
+    net = DeepDecoder((8,), [2, 4, 4])
+    with pytest.raises(TypeError, match="no closed form.*Monte Carlo"):
+        nt.expected_kernel(net)
