@@ -80,6 +80,7 @@ __all__ = [
     "top_eigenpairs",
     "filters",
     "frequency_energy",
+    "deep",
     "images",
     "image_experiments",
     "gradient_descent",
@@ -104,9 +105,9 @@ __all__ = [
 ]
 
 
-#: Submodules imported on first access (``ntk_toolkit.images``), so that importing the
-#: toolkit does not load the image workflows, the sweeps, nor sympy (``ntk_toolkit.symbolic``).
-_LAZY_SUBMODULES = ("images", "image_experiments", "symbolic", "sweep")
+#: Submodules imported on first access (``ntk_toolkit.images``, ``ntk_toolkit.deep``), so that importing the
+#: toolkit does not load the image workflows, the deep generators, the sweeps, nor sympy (``ntk_toolkit.symbolic``).
+_LAZY_SUBMODULES = ("deep", "images", "image_experiments", "symbolic", "sweep")
 
 
 def __getattr__(name: str):

@@ -61,7 +61,9 @@ def _check_two_layer(gen, what: str):
     if not _is_two_layer(gen):
         raise TypeError(
             f"{what} is defined for the two-layer model G(C) = φ(U C) v (a generator with operator, "
-            f"output_weights, activation and k); got {type(gen).__name__}"
+            f"output_weights, activation and k); got {type(gen).__name__}, which has no closed form: "
+            "estimate E[J Jᵀ] by Monte Carlo, averaging ntk_toolkit.empirical_kernel(gen, gen.init(seed=s)) "
+            "over seeds s"
         )
     return gen
 

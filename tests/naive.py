@@ -686,3 +686,135 @@ def regime_diagnostics(U, v, C0, y, eta, taus, A=None):
         rows.append((np.linalg.norm(C - C0) / np.linalg.norm(C0), flips, drift,
                      np.linalg.norm(outs[-1] - lin_outs[tau]) / scale))
     return tuple(np.array(col) for col in zip(*rows))
+
+
+# --------------------------------------------------------------------------- deep decoder (plain loops)
+def upsample_linear_1d(x, factor):
+    """``torch.nn.Upsample(mode="linear", align_corners=False)`` of one row ``x``, sample by sample."""
+    m = len(x)
+    out = []
+    for o in range(m * factor):
+        src = (o + 0.5) / factor - 0.5
+        if src < 0:
+            src = 0.0
+        i0 = int(math.floor(src))
+        i1 = i0 + 1 if i0 < m - 1 else i0
+        lam = src - i0
+        out.append((1.0 - lam) * x[i0] + lam * x[i1])
+    return out
+
+
+def upsample_channel(x, factor):
+    """Upsample one channel (a list for 1-D, a list of rows for 2-D): rows first, then columns."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        return np.array(upsample_linear_1d(list(x), factor))
+    rows = [upsample_linear_1d(list(row), factor) for row in x]
+    cols = [upsample_linear_1d([rows[i][j] for i in range(len(rows))], factor) for j in range(len(rows[0]))]
+    return np.array([[cols[j][i] for j in range(len(cols))] for i in range(len(cols[0]))])
+
+
+def channel_norm_loops(x, scale, shift, eps=1e-5):
+    """Per channel: subtract the mean over positions, divide by sqrt(biased variance + eps), scale, shift."""
+    out = np.empty_like(x)
+    for c in range(x.shape[0]):
+        vals = list(x[c].ravel())
+        mu = sum(vals) / len(vals)
+        var = sum((v - mu) ** 2 for v in vals) / len(vals)
+        out[c] = (x[c] - mu) / math.sqrt(var + eps) * scale[c] + shift[c]
+    return out
+
+
+def deep_decoder_forward(net, theta):
+    """The deep decoder of ``docs/theory.md`` §6 written as loops over layers, channels and positions.
+
+    Uses only ``net``'s description (channels, shapes, options, input, parameter
+    names) — none of its arithmetic.
+    """
+    a = net.params_to_arrays(theta)
+    B = np.array(net.input, dtype=float)
+    for i in range(net.depth):
+        C = a[f"C{i}"]
+        k_in, k_out = C.shape
+        Z = np.zeros((k_out,) + B.shape[1:])
+        for co in range(k_out):
+            for ci in range(k_in):
+                for pos in np.ndindex(*B.shape[1:]):
+                    Z[(co,) + pos] += C[ci, co] * B[(ci,) + pos]
+        if net.upsample == "transposed" and i < net.depth - 1:
+            f, h = net.factor, a[f"filter{i}"]
+            X = np.zeros((k_out,) + tuple(f * s for s in Z.shape[1:]))
+            for c in range(k_out):
+                for pos in np.ndindex(*Z.shape[1:]):
+                    X[(c,) + tuple(f * p for p in pos)] = Z[(c,) + pos]
+            if X.ndim == 2:
+                Z = np.array([apply_conv(h, X[c]) for c in range(k_out)])
+            else:
+                Z = np.array([apply_conv2d(h, X[c]) for c in range(k_out)])
+        elif net.upsample != "none" and i < net.depth - 1:
+            Z = np.array([upsample_channel(Z[c], net.factor) for c in range(k_out)])
+        elif net.interpolation_filter is not None and i < net.depth - 1:
+            taps = np.asarray(net.interpolation_filter.taps)
+            if Z.ndim == 2:
+                Z = np.array([apply_conv(taps, Z[c]) for c in range(k_out)])
+            else:
+                Z = np.array([apply_conv2d(taps, Z[c]) for c in range(k_out)])
+        if net.norm is not None and net.norm_before_act:
+            Z = channel_norm_loops(Z, a[f"scale{i}"], a[f"shift{i}"])
+        Z = np.array([[max(v, 0.0) for v in Z[c].ravel()] for c in range(k_out)]).reshape(Z.shape)
+        if net.norm is not None and not net.norm_before_act:
+            Z = channel_norm_loops(Z, a[f"scale{i}"], a[f"shift{i}"])
+        B = Z
+    Cd = a[f"C{net.depth}"] if net.last_layer == "trainable" else np.asarray(net.output_weights)
+    O = np.zeros((Cd.shape[1],) + B.shape[1:])
+    for co in range(Cd.shape[1]):
+        for ci in range(Cd.shape[0]):
+            O[co] += Cd[ci, co] * B[ci]
+    if net.output == "sigmoid":
+        O = 1.0 / (1.0 + np.exp(-O))
+    return O.ravel()
+
+
+def jacobian_fd_params(f, theta, h=1e-5):
+    """Central finite-difference Jacobian of ``f`` at the flat ``theta``, column by column.
+
+    Richardson-extrapolated, ``(4 D(h/2) − D(h))/3``: the ``h²`` term of the
+    central difference cancels (the normalisation and the sigmoid are curved).
+    """
+    cols = []
+    for j in range(theta.size):
+        e = np.zeros_like(theta)
+        e[j] = 1.0
+        d1 = (f(theta + h * e) - f(theta - h * e)) / (2 * h)
+        d2 = (f(theta + 0.5 * h * e) - f(theta - 0.5 * h * e)) / h
+        cols.append((4.0 * d2 - d1) / 3.0)
+    return np.stack(cols, axis=1)
+
+
+def multilayer_forward(operators, channels, theta, v):
+    """``relu(U_d relu(… relu(U_1 C_1) …) W_d) v`` with explicit matrices."""
+    n = operators[0].shape[0]
+    C1 = np.asarray(theta[: n * channels[0]]).reshape(channels[0], n).T
+    H = relu(operators[0] @ C1)
+    start = n * channels[0]
+    for j in range(1, len(operators)):
+        W = np.asarray(theta[start:start + channels[j - 1] * channels[j]]).reshape(channels[j - 1], channels[j])
+        start += W.size
+        H = relu(operators[j] @ (H @ W))
+    return H @ v
+
+
+def adam_run(grad, theta, lr, steps, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam written from its definition: bias-corrected moment estimates, one coordinate at a time."""
+    theta = [float(t) for t in theta]
+    m = [0.0] * len(theta)
+    v = [0.0] * len(theta)
+    for t in range(1, steps + 1):
+        g = grad(np.array(theta))
+        for i in range(len(theta)):
+            m[i] = b1 * m[i] + (1 - b1) * g[i]
+            v[i] = b2 * v[i] + (1 - b2) * g[i] ** 2
+            mhat = m[i] / (1 - b1 ** t)
+            vhat = v[i] / (1 - b2 ** t)
+            theta[i] -= lr * mhat / (math.sqrt(vhat) + eps)
+    return np.array(theta)

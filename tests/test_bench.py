@@ -52,8 +52,8 @@ def test_cli_quick_json_out(tmp_path):
     assert ENV_KEYS <= set(data["environment"]), ENV_KEYS - set(data["environment"])
     assert data["bandwidth"]["best"] > 0
     rows = data["results"]
-    assert {r["section"] for r in rows} == {"kernel", "gd", "spectrum", "images", "symbolic", "dynamics", "sweep",
-                                            "startup"}
+    assert {r["section"] for r in rows} == {"kernel", "gd", "spectrum", "images", "deep", "symbolic", "dynamics",
+                                            "sweep", "startup"}
     for r in rows:
         assert ROW_KEYS <= set(r), ROW_KEYS - set(r)
         assert r["target"] is None and r["met"] is None  # quick mode checks no targets

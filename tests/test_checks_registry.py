@@ -22,6 +22,8 @@ EXPECTED_ORDER = (
     "cs.discrepancy-principle",
     "image.trig-basis-2d", "image.structure-vs-noise", "image.early-stopping", "image.inpainting",
     "symbolic.dual-vs-monte-carlo", "symbolic.activation-spectra",
+    "deep.geometric-decay", "deep.trig-subspace", "deep.subspace-stability", "deep.architecture-ablation",
+    "deep.depth",
 )
 
 TOY_FAMILY = '''
@@ -59,7 +61,7 @@ def test_name_prefix_is_the_family_of_the_defining_module():
 
 
 def test_discover_lists_families_in_report_order():
-    assert discover() == ["kernel", "dynamics", "denoising", "cs", "image", "symbolic"]
+    assert discover() == ["kernel", "dynamics", "denoising", "cs", "image", "symbolic", "deep"]
     assert family_of("ntk_toolkit.checks.cs.limit") == "cs"
     assert family_of("ntk_toolkit.checks.runner") is None
     assert family_of("ntk_toolkit.checks._common") is None

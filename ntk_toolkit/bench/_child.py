@@ -27,6 +27,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ._child_deep import peer_deep_task
+
 __all__ = ["ChildResult", "child_env", "classify_exit", "run_child"]
 
 MARK = "@@ntk-bench "
@@ -551,6 +553,7 @@ def _task_sleep(task: dict) -> dict:
 
 
 TASKS = {
+    "peer_deep": lambda task: peer_deep_task(task, emit, PeerDisagrees),
     "kernel": _task_kernel,
     "image": _task_image,
     "peer_kernel": _task_peer_kernel,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SECTIONS = ("kernel", "gd", "spectrum", "images", "symbolic", "dynamics", "sweep", "startup")
+SECTIONS = ("kernel", "gd", "spectrum", "images", "deep", "symbolic", "dynamics", "sweep", "startup")
 PEERS = ("torch", "jax")
 PEER_NAMES = {"torch": "PyTorch", "jax": "JAX"}
 #: (peer, form) pairs that are timed: JAX writes U as shifted copies (``roll``) and as a convolution.
@@ -67,6 +67,12 @@ class Config:
     # sweeps
     sweep_trivial: int  # points of a trivial measurement: the store's overhead per point
     sweep_fit: tuple  # (n, k, seeds, steps): 8 * seeds fit_time points on 1 and 2 worker processes
+    # deep decoders: (H, W, k, layers[, r]), channels [k] * layers
+    deep_spectrum: tuple = (32, 32, 32, 5, 20)  # jacobian_spectrum(net, θ, r) vs torch jacrev + SVD
+    deep_adam: tuple = (64, 64, 64, 5)  # one Adam step vs torch.optim.Adam
+    deep_adam_steps: int = 5
+    deep_repeats: int = 3
+    deep_peer_repeats: int = 1
 
 
 FULL = Config(
@@ -81,6 +87,8 @@ FULL = Config(
     images_naive_steps=5, images_peer_steps=20, images_top=(128, 128, 256), images_top_r=20,
     images_kernel=(64, 64, 1024), images_repeats=5,
     sweep_trivial=10000, sweep_fit=(256, 512, 25, 1500),
+    deep_spectrum=(64, 64, 64, 5, 50), deep_adam=(128, 128, 128, 5), deep_adam_steps=10, deep_repeats=5,
+    deep_peer_repeats=2,
 )
 QUICK = Config(
     kernel_pair=(64, 256), kernel_repeats=5, ref_repeats=3,
@@ -125,6 +133,8 @@ TARGETS = {
     ("images", "memory", (128, 128, 256)): {"max_x_C": 3.0},
     ("sweep", "store", (10000,)): {"max_s": 0.005},
     ("sweep", "workers", (200,)): {"min_ratio": 1.7},
+    ("deep", "spectrum", (64, 64, 64, 5)): {"max_s": 30.0, "min_ratio": 20.0},
+    ("deep", "adam", (128, 128, 128, 5)): {"min_ratio": 1.0},
     ("startup", "import", ()): {"max_s": 1.0},
     # other activations: at most twice ReLU's time (ratio = ReLU time / ours), cached derivations, no sympy on import
     ("symbolic", "first_row:erf", (2**20,)): {"min_ratio": 0.5},

@@ -23,6 +23,10 @@ Sections (each compares ntk_toolkit with references measured in the same run):
     with peers PyTorch (circular ``conv2d``) and JAX (``lax.conv``), and the
     peak memory of one run in a fresh process; ``top_eigenpairs`` and
     ``empirical_kernel``.
+``deep``
+    The deep decoder (:mod:`ntk_toolkit.deep`, sizes ``(H, W, k, layers)``):
+    ``jacobian_spectrum`` against ``torch.func.jacrev`` + SVD, and one Adam
+    step against ``torch.optim.Adam`` (with peers).
 ``symbolic``
     ``expected_kernel_first_row`` and ``spectrum`` for smooth activations (closed
     form or cached quadrature) against ReLU's; the second call of
@@ -65,7 +69,7 @@ from .config import (
     Config,
 )
 from .report import BenchReport, Row
-from .sections import dynamics, gd, images, kernel, spectrum, startup, sweep, symbolic
+from .sections import deep, dynamics, gd, images, kernel, spectrum, startup, sweep, symbolic
 from .sections import has_dtype_argument as has_dtype_argument
 
 __all__ = ["FULL", "PEERS", "QUICK", "SECTIONS", "Config", "run_suite"]
@@ -176,6 +180,9 @@ class Run:
             units += [("images: gradient descent memory", lambda: images.images_gd_memory(self)),
                       ("images: top eigenpairs", lambda: images.images_top(self)),
                       ("images: empirical kernel", lambda: images.images_kernel(self))]
+        if "deep" in sections:
+            units += [("deep: jacobian spectrum", lambda: deep.deep_spectrum(self)),
+                      ("deep: Adam step", lambda: deep.deep_adam(self))]
         if "symbolic" in sections:
             units += [("symbolic: kernels of other activations", lambda: symbolic.symbolic_kernels(self)),
                       ("symbolic: derivations and import", lambda: symbolic.symbolic_dual(self))]
@@ -254,7 +261,7 @@ def run_suite(*, quick: bool = False, peers: bool = False, threads: int | None =
     >>> run_suite(sections=["gpu"])
     Traceback (most recent call last):
         ...
-    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, images, symbolic, dynamics,
+    ValueError: sections must be a non-empty subset of kernel, gd, spectrum, images, deep, symbolic, dynamics,
     sweep, startup; got ['gpu']
     """
     import numba

@@ -313,7 +313,7 @@ def all_checks() -> list[Check]:
     >>> from ntk_toolkit.checks import all_checks
     >>> checks = all_checks()
     >>> list(dict.fromkeys(c.family for c in checks))
-    ['kernel', 'dynamics', 'denoising', 'cs', 'image', 'symbolic']
+    ['kernel', 'dynamics', 'denoising', 'cs', 'image', 'symbolic', 'deep']
     >>> checks[0].name
     'kernel.closed-form'
     """

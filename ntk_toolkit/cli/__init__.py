@@ -17,6 +17,7 @@ cs            ``cs``, ``cs-curve``        :func:`ntk_toolkit.run_to_convergence`
 sweep         ``sweep run|status|``       :func:`ntk_toolkit.sweep.run`, :func:`~ntk_toolkit.sweep.status`,
               ``export|plot``             :func:`~ntk_toolkit.sweep.export`, :func:`~ntk_toolkit.sweep.plot`
 reproduce     ``reproduce``               :func:`ntk_toolkit.sweep.reproduce.reproduce`
+deep          ``deep-spectrum``           :func:`ntk_toolkit.deep.experiments.spectrum_during_training`
 ============  ==========================  ===============================================
 
 A command's module is imported when the command is looked up (running it, or
@@ -40,6 +41,7 @@ COMMANDS = {
     "checks": ("verify", "checks"),
     "cs": ("cs", "cs"),
     "cs-curve": ("cs", "cs_curve"),
+    "deep-spectrum": ("deep", "deep_spectrum"),
     "denoise": ("denoise", "denoise"),
     "fit": ("fit", "fit"),
     "reproduce": ("reproduce", "reproduce"),
@@ -83,4 +85,5 @@ def main() -> None:
       ntk-toolkit cs --image camera --size 32 --measurement mask --keep 0.33
       ntk-toolkit sweep run spec.toml --store runs.db --workers 2
       ntk-toolkit reproduce --list
+      ntk-toolkit deep-spectrum --shape 64x64 --channels 64,64,64,64
     """

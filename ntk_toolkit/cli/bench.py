@@ -19,7 +19,8 @@ __all__ = ["bench"]
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Write the table (the JSON with --json) to FILE, atomically; the table is still printed.")
 @click.option("--only", default=None,
-              help="Comma-separated sections: kernel, gd, spectrum, images, symbolic, sweep, startup [default: all].")
+              help="Comma-separated sections: kernel, gd, spectrum, images, deep, symbolic, dynamics, sweep, "
+                   "startup [default: all].")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Threads for every library (Numba, BLAS, PyTorch, XLA) [default: all cores].")
 @click.option("--time-limit", type=FiniteFloatRange(min=0, min_open=True), default=120.0, show_default=True,
