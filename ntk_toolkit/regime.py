@@ -150,7 +150,7 @@ def with_width(gen, k: int):
     if not np.array_equal(gen.output_weights, default_output_weights(gen.k)):
         raise ValueError("width_needed needs the default output weights ±1/√k (custom output weights have no "
                          "counterpart at another width)")
-    return TwoLayerGenerator(gen.operator, k=k, activation=gen.activation)
+    return TwoLayerGenerator(gen.operator, k=k, activation=gen.activation, train_output=gen.train_output)
 
 
 @dataclass(frozen=True, eq=False)

@@ -323,3 +323,13 @@ def test_linear_regime_is_monotone_in_tol(p):
         assert loose.in_regime
     if not loose.in_regime:
         assert not tight.in_regime and tight.breaks_at <= loose.breaks_at
+
+
+def test_with_width_keeps_the_activation_and_the_trained_output_layer():
+    from ntk_toolkit import CircularConv, TwoLayerGenerator
+    from ntk_toolkit.filters import triangle
+    from ntk_toolkit.regime import with_width
+
+    gen = TwoLayerGenerator(CircularConv(triangle(2), 16), k=4, activation="tanh", train_output=True)
+    wide = with_width(gen, 64)
+    assert (wide.k, wide.activation, wide.train_output) == (64, gen.activation, True)
