@@ -79,7 +79,7 @@ def _plot_decay(res):
     "geometric-decay",
     claim="The leading singular values of a deep decoder's Jacobian at initialization decay geometrically "
           "(log s_i is close to a straight line in i), for 1-D and 2-D outputs.",
-    reference="docs/theory.md §2.7, §5.3; claim [20](a); Heckel & Soltanolkotabi, ICLR 2020 (Fig. 7)",
+    reference="docs/theory.md §2.7, §5.3; claim 20(a); Heckel & Soltanolkotabi, ICLR 2020 (Fig. 7)",
     faults=("random-jacobian",),
     plot=_plot_decay,
 )
@@ -152,7 +152,7 @@ def _plot_trig(res):
     "trig-subspace",
     claim="The top-j left singular subspace of a deep decoder's Jacobian overlaps the span of the j "
           "lowest-frequency trigonometric functions far more than a random subspace, and more so for wider networks.",
-    reference="docs/theory.md §2.7; claim [20](b); Heckel & Soltanolkotabi, ICLR 2020 (Fig. 7)",
+    reference="docs/theory.md §2.7; claim 20(b); Heckel & Soltanolkotabi, ICLR 2020 (Fig. 7)",
     faults=("high-frequencies",),
     plot=_plot_trig,
 )
@@ -225,7 +225,7 @@ def _plot_stability(res):
     "subspace-stability",
     claim="The leading singular subspace of a deep decoder's Jacobian changes little while the network is "
           "trained: the leading directions after training stay inside the leading subspace at initialization.",
-    reference="docs/theory.md §2.7; claim [20](c); Heckel & Soltanolkotabi, ICLR 2020 (Fig. 7)",
+    reference="docs/theory.md §2.7; claim 20(c); Heckel & Soltanolkotabi, ICLR 2020 (Fig. 7)",
     faults=("random-subspace",),
     plot=_plot_stability,
 )

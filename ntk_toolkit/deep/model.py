@@ -107,7 +107,7 @@ class DeepDecoder:
         every channel with this filter (the authors' ``fixed_decodernw``, with
         circular instead of reflective boundaries); the input then has the
         output shape.
-    input : array_like, shape (channels[0], *in_shape), optional
+    input : array_like, shape ``(channels[0], *in_shape)``, optional
         The fixed input ``B_0``; default ``0.1 × uniform[0, 1)`` drawn with ``input_seed``.
     input_seed : int or numpy.random.Generator, default 0
 
