@@ -270,8 +270,10 @@ def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, reco
         Record the regime diagnostics at the recorded iterations
         (:class:`Trajectory` ``.weight_change``, ``.sign_flips``,
         ``.kernel_drift``, ``.linearization_gap``; judged by
-        :func:`ntk_toolkit.linear_regime`). ``True`` is ``"auto"``: exact
-        (dense ``K``) up to ``n = 1024``, matrix-free estimates above
+        :func:`ntk_toolkit.linear_regime`). ``True`` is ``"auto"``: the exact
+        kernel drift (dense ``K``) up to ``n = 4096`` with the linearized
+        outputs from an eigendecomposition up to ``n = 256`` and from a
+        Lanczos decomposition above, matrix-free estimates above ``n = 4096``
         (:class:`~ntk_toolkit.diagnostics.DiagnosticsRecorder`). Cost: one
         kernel per recorded iteration (dense popcount kernel, or 4 kernel
         products) and one eigendecomposition or Lanczos run.
