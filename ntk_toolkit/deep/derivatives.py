@@ -24,7 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._layers import circular_filter, circular_filter_taps_grad, norm_forward, norm_tangent, zero_insert
+from ._layers import (
+    circular_filter,
+    circular_filter_taps_grad,
+    norm_forward,
+    norm_tangent,
+    relu_norm_backward,
+    relu_norm_forward,
+    zero_insert,
+)
 
 __all__ = ["ForwardCache", "forward_cache", "jvp_from_cache", "vjp_from_cache"]
 
@@ -111,9 +119,8 @@ def forward_cache(net, theta: np.ndarray) -> ForwardCache:
             N, xhat, inv = norm_forward(Y, arrays[f"scale{i}"], arrays[f"shift{i}"])
             mask = N > 0
             B = np.where(mask, N, 0.0)
-        else:
-            mask = Y > 0
-            B, xhat, inv = norm_forward(np.where(mask, Y, 0.0), arrays[f"scale{i}"], arrays[f"shift{i}"])
+        else:  # Y is a fresh array (the 1×1 convolution's or the resampling's output): it becomes xhat
+            B, xhat, inv, mask = relu_norm_forward(Y, arrays[f"scale{i}"], arrays[f"shift{i}"])
         if net.norm is not None:
             xhats.append(xhat)
             invs.append(inv)
@@ -197,13 +204,15 @@ def vjp_from_cache(net, cache: ForwardCache, r: np.ndarray) -> np.ndarray:
         mask = cache.masks[i]
         if net.norm is None:
             gY = np.where(mask, gB, 0.0)
-        else:
-            g = gB if not net.norm_before_act else np.where(mask, gB, 0.0)
+        elif not net.norm_before_act:
+            gY, grads[f"scale{i}"], grads[f"shift{i}"] = relu_norm_backward(
+                gB, cache.xhats[i], mask, cache.invs[i], cache.arrays[f"scale{i}"])
+        else:  # normalisation before the ReLU
+            g = np.where(mask, gB, 0.0)
             xhat = cache.xhats[i]
             grads[f"scale{i}"] = np.sum(g * xhat, axis=1)
             grads[f"shift{i}"] = np.sum(g, axis=1)
-            gN = norm_tangent(g * cache.arrays[f"scale{i}"][:, None], xhat, cache.invs[i])
-            gY = gN if net.norm_before_act else np.where(mask, gN, 0.0)
+            gY = norm_tangent(g * cache.arrays[f"scale{i}"][:, None], xhat, cache.invs[i])
         if i in cache.mixed:
             Z = cache.mixed[i]
             X = zero_insert(Z.reshape(Z.shape[0], *net.shapes[i]), net.factor)

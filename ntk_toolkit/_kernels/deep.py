@@ -1,0 +1,162 @@
+"""Fused channel-by-channel kernels of the deep decoder's fixed stages (:mod:`ntk_toolkit.deep`).
+
+Arrays hold one channel per leading index: ``(k, H, W)`` images (a 1-D
+signal is an image of one row, ``H = 1``) or ``(k, P)`` with the positions
+flattened row-major. Every kernel runs ``prange`` over channels and each
+channel is computed by one thread start to end (its rows stay in the L2
+cache between the passes), so results do not depend on the number of
+threads. No ``fastmath``, no contraction: the operations and their order per
+entry are those of the NumPy expressions in :mod:`ntk_toolkit.deep._layers`
+(sums run left to right, where NumPy sums pairwise: rounding only).
+
+* :func:`upsample` — linear interpolation along both axes (``W`` first, then
+  ``H``) with the index/weight tables of ``_layers.axis_weights``;
+  ``out[o] = x[i0[o]] w0[o] + x[i1[o]] w1[o]`` per axis.
+* :func:`upsample_adjoint` — its transpose (``H`` first, then ``W``):
+  ``g[i0[o]] += w0[o] y[o]``, ``g[i1[o]] += w1[o] y[o]``.
+* :func:`relu_norm` — ``B = γ x̂ + β`` with ``x̂ = (relu(y) − μ)/√(σ² + ε)``,
+  the mask ``1{y > 0}`` and ``1/√(σ² + ε)``; ``y`` is overwritten by ``x̂``.
+  Three passes over the channel (sum, centred sum of squares, write).
+* :func:`relu_norm_backward` — the gradients of ``γ`` and ``β`` and
+  ``g_y = 1{y > 0} · inv · (γ g − mean(γ g) − x̂ mean(x̂ γ g))`` from ``g = ∂/∂B``
+  (``docs/theory.md`` §6): one pass for the four sums, one to write.
+
+Cost of each: O(k · positions of the larger side).
+"""
+
+import math
+
+import numpy as np
+from numba import prange
+
+from .._jit import pjit, sum_jit
+
+
+@pjit
+def upsample(x, out, hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1):  # pragma: no cover - compiled
+    """``out[c] = interpolate(x[c])``: ``x`` of shape ``(k, H, W)``, ``out`` ``(k, H', W')``.
+
+    An axis whose length does not change is copied (the tables are then not read).
+    """
+    k, H, W = x.shape
+    Ho, Wo = out.shape[1], out.shape[2]
+    for c in prange(k):
+        t = np.empty((H, Wo))
+        for h in range(H):
+            if Wo == W:
+                for o in range(Wo):
+                    t[h, o] = x[c, h, o]
+            else:
+                for o in range(Wo):
+                    t[h, o] = x[c, h, wi0[o]] * ww0[o] + x[c, h, wi1[o]] * ww1[o]
+        for o1 in range(Ho):
+            if Ho == H:
+                for o in range(Wo):
+                    out[c, o1, o] = t[o1, o]
+            else:
+                a, b, w0, w1 = hi0[o1], hi1[o1], hw0[o1], hw1[o1]
+                for o in range(Wo):
+                    out[c, o1, o] = t[a, o] * w0 + t[b, o] * w1
+
+
+@pjit
+def upsample_adjoint(y, out, hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1):  # pragma: no cover - compiled
+    """``out[c] = interpolateᵀ(y[c])``: ``y`` of shape ``(k, H', W')``, ``out`` ``(k, H, W)`` (overwritten)."""
+    k, Ho, Wo = y.shape
+    H, W = out.shape[1], out.shape[2]
+    for c in prange(k):
+        t = np.zeros((H, Wo))
+        for o1 in range(Ho):
+            if Ho == H:
+                for o in range(Wo):
+                    t[o1, o] = y[c, o1, o]
+            else:
+                a, b, w0, w1 = hi0[o1], hi1[o1], hw0[o1], hw1[o1]
+                for o in range(Wo):
+                    t[a, o] += w0 * y[c, o1, o]
+                    t[b, o] += w1 * y[c, o1, o]
+        for h in range(H):
+            if Wo == W:
+                for o in range(W):
+                    out[c, h, o] = t[h, o]
+            else:
+                for j in range(W):
+                    out[c, h, j] = 0.0
+                for o in range(Wo):
+                    out[c, h, wi0[o]] += ww0[o] * t[h, o]
+                    out[c, h, wi1[o]] += ww1[o] * t[h, o]
+
+
+@sum_jit
+def _row_sum(a):  # pragma: no cover - compiled
+    """``Σ_p a[p]`` (reassociable: vectorised partial sums in a fixed order)."""
+    s = 0.0
+    for p in range(a.size):
+        s += a[p]
+    return s
+
+
+@sum_jit
+def _relu_row_sum(a):  # pragma: no cover - compiled
+    """``a ← relu(a)`` in place (NaN becomes 0, as ``np.where(a > 0, a, 0)``) and ``Σ_p a[p]``."""
+    s = 0.0
+    for p in range(a.size):
+        v = a[p] if a[p] > 0.0 else 0.0
+        a[p] = v
+        s += v
+    return s
+
+
+@sum_jit
+def _row_centred_squares(a, mean):  # pragma: no cover - compiled
+    """``Σ_p (a[p] − mean)²``."""
+    s = 0.0
+    for p in range(a.size):
+        d = a[p] - mean
+        s += d * d
+    return s
+
+
+@sum_jit
+def _row_dot(a, b):  # pragma: no cover - compiled
+    """``Σ_p a[p] b[p]``."""
+    s = 0.0
+    for p in range(a.size):
+        s += a[p] * b[p]
+    return s
+
+
+@pjit
+def relu_norm(y, scale, shift, eps, out, mask, inv):  # pragma: no cover - compiled
+    """Channel normalisation of ``relu(y)`` (``y``, ``out``, ``mask`` of shape ``(k, P)``); ``y`` becomes ``x̂``."""
+    k, P = y.shape
+    for c in prange(k):
+        row = y[c]
+        mean = _relu_row_sum(row) / P
+        ic = 1.0 / math.sqrt(_row_centred_squares(row, mean) / P + eps)
+        inv[c] = ic
+        g, b = scale[c], shift[c]
+        for p in range(P):
+            v = row[p]
+            mask[c, p] = v > 0.0  # relu(y) > 0 exactly where y > 0
+            xh = (v - mean) * ic
+            row[p] = xh
+            out[c, p] = xh * g + b
+
+
+@pjit
+def relu_norm_backward(g, xhat, mask, inv, scale, out, gscale, gshift):  # pragma: no cover - compiled
+    """``out = ∂/∂y`` from ``g = ∂/∂B`` (all ``(k, P)``), and ``∂/∂γ``, ``∂/∂β`` (``(k,)``)."""
+    k, P = g.shape
+    for c in prange(k):
+        sc = scale[c]
+        sg = _row_sum(g[c])
+        sgx = _row_dot(g[c], xhat[c])
+        gscale[c] = sgx
+        gshift[c] = sg
+        m2 = sc * sg / P
+        proj = sc * sgx / P
+        ic = inv[c]
+        for p in range(P):
+            v = ((g[c, p] * sc - m2) - xhat[c, p] * proj) * ic
+            out[c, p] = v if mask[c, p] else 0.0
