@@ -124,18 +124,21 @@ def relu_norm_forward(y: np.ndarray, scale: np.ndarray, shift: np.ndarray):
     return out, y, inv, mask
 
 
-def relu_norm_backward(g: np.ndarray, xhat: np.ndarray, mask: np.ndarray, inv: np.ndarray, scale: np.ndarray):
+def relu_norm_backward(g: np.ndarray, xhat: np.ndarray, mask: np.ndarray, inv: np.ndarray, scale: np.ndarray,
+                       overwrite: bool = False):
     """``(gy, gscale, gshift)``: the adjoint of :func:`relu_norm_forward` at ``g = ∂/∂out``, shape ``(k, P)``.
 
     ``gy = mask · norm_tangent(scale · g, xhat, inv)``, ``gscale = Σ_p g · xhat``,
     ``gshift = Σ_p g`` (:func:`ntk_toolkit._kernels.deep.relu_norm_backward`:
-    two passes over each channel).
+    two passes over each channel). ``overwrite=True`` writes ``gy`` into ``g``
+    (a C-contiguous float64 temporary of the caller): no new array.
     """
     from .._kernels import deep as kernels
 
-    gy = np.empty_like(g)
+    g = np.ascontiguousarray(g)
+    gy = g if overwrite else np.empty_like(g)
     gscale, gshift = np.empty(g.shape[0]), np.empty(g.shape[0])
-    kernels.relu_norm_backward(np.ascontiguousarray(g), xhat, mask, inv[:, 0], scale, gy, gscale, gshift)
+    kernels.relu_norm_backward(g, xhat, mask, inv[:, 0], scale, gy, gscale, gshift)
     return gy, gscale, gshift
 
 

@@ -205,8 +205,8 @@ def vjp_from_cache(net, cache: ForwardCache, r: np.ndarray) -> np.ndarray:
         if net.norm is None:
             gY = np.where(mask, gB, 0.0)
         elif not net.norm_before_act:
-            gY, grads[f"scale{i}"], grads[f"shift{i}"] = relu_norm_backward(
-                gB, cache.xhats[i], mask, cache.invs[i], cache.arrays[f"scale{i}"])
+            gY, grads[f"scale{i}"], grads[f"shift{i}"] = relu_norm_backward(  # gB: a fresh product, overwritten
+                gB, cache.xhats[i], mask, cache.invs[i], cache.arrays[f"scale{i}"], overwrite=True)
         else:  # normalisation before the ReLU
             g = np.where(mask, gB, 0.0)
             xhat = cache.xhats[i]
