@@ -17,7 +17,8 @@ entry are those of the NumPy expressions in :mod:`ntk_toolkit.deep._layers`
 * :func:`relu_norm` — ``B = γ x̂ + β`` with ``x̂ = (relu(y) − μ)/√(σ² + ε)``,
   the mask ``1{y > 0}`` and ``1/√(σ² + ε)``; ``y`` is overwritten by ``x̂``.
   Three passes over the channel (sum, centred sum of squares, write).
-* :func:`relu_norm_backward` — the gradients of ``γ`` and ``β`` and
+* :func:`relu_norm_backward` (and :func:`relu_norm_backward_rank1` for
+  ``g = v rᵀ``, one output channel: ``g`` never formed) — the gradients of ``γ`` and ``β`` and
   ``g_y = 1{y > 0} · inv · (γ g − mean(γ g) − x̂ mean(x̂ γ g))`` from ``g = ∂/∂B``
   (``docs/theory.md`` §6): one pass for the four sums, one to write.
 
@@ -160,3 +161,44 @@ def relu_norm_backward(g, xhat, mask, inv, scale, out, gscale, gshift):  # pragm
         for p in range(P):
             v = ((g[c, p] * sc - m2) - xhat[c, p] * proj) * ic
             out[c, p] = v if mask[c, p] else 0.0
+
+
+@sum_jit
+def _row_scaled_sum(r, v):  # pragma: no cover - compiled
+    """``Σ_p v r[p]`` (the row ``v r`` of a rank-one matrix, never formed)."""
+    s = 0.0
+    for p in range(r.size):
+        s += v * r[p]
+    return s
+
+
+@sum_jit
+def _row_scaled_dot(r, v, b):  # pragma: no cover - compiled
+    """``Σ_p (v r[p]) b[p]``."""
+    s = 0.0
+    for p in range(r.size):
+        s += (v * r[p]) * b[p]
+    return s
+
+
+@pjit
+def relu_norm_backward_rank1(v, r, xhat, mask, inv, scale, out, gscale, gshift):  # pragma: no cover - compiled
+    """:func:`relu_norm_backward` at ``g = v rᵀ`` (``v`` of shape ``(k,)``, ``r`` ``(P,)``), without forming ``g``.
+
+    Every ``g[c, p] = v[c] r[p]`` is the same product as in the formed outer
+    product, so the results are those of :func:`relu_norm_backward` on it.
+    """
+    k, P = xhat.shape
+    for c in prange(k):
+        sc = scale[c]
+        vc = v[c]
+        sg = _row_scaled_sum(r, vc)
+        sgx = _row_scaled_dot(r, vc, xhat[c])
+        gscale[c] = sgx
+        gshift[c] = sg
+        m2 = sc * sg / P
+        proj = sc * sgx / P
+        ic = inv[c]
+        for p in range(P):
+            val = (((vc * r[p]) * sc - m2) - xhat[c, p] * proj) * ic
+            out[c, p] = val if mask[c, p] else 0.0

@@ -142,6 +142,22 @@ def relu_norm_backward(g: np.ndarray, xhat: np.ndarray, mask: np.ndarray, inv: n
     return gy, gscale, gshift
 
 
+def relu_norm_backward_rank1(v: np.ndarray, r: np.ndarray, xhat: np.ndarray, mask: np.ndarray, inv: np.ndarray,
+                             scale: np.ndarray):
+    """:func:`relu_norm_backward` at the rank-one ``g = v rᵀ`` (``v`` of shape ``(k,)``, ``r`` ``(P,)``).
+
+    The gradient reaching the last hidden layer from one output channel: the
+    ``k × P`` outer product is never formed (one pass fewer, no temporary).
+    """
+    from .._kernels import deep as kernels
+
+    gy = np.empty_like(xhat)
+    gscale, gshift = np.empty(xhat.shape[0]), np.empty(xhat.shape[0])
+    kernels.relu_norm_backward_rank1(np.ascontiguousarray(v), np.ascontiguousarray(r), xhat, mask, inv[:, 0], scale,
+                                     gy, gscale, gshift)
+    return gy, gscale, gshift
+
+
 # --------------------------------------------------------------------------- trainable transposed convolution
 def zero_insert(x: np.ndarray, factor: int) -> np.ndarray:
     """``(k, *s)`` → ``(k, *(factor·s))`` with ``x`` on the multiples of ``factor`` and zeros elsewhere."""

@@ -30,6 +30,7 @@ from ._layers import (
     norm_forward,
     norm_tangent,
     relu_norm_backward,
+    relu_norm_backward_rank1,
     relu_norm_forward,
     zero_insert,
 )
@@ -199,12 +200,17 @@ def vjp_from_cache(net, cache: ForwardCache, r: np.ndarray) -> np.ndarray:
     B = cache.inputs[-1]
     if net.last_layer == "trainable":
         grads[f"C{net.depth}"] = B @ gO.T
-    gB = net.output_matrix(cache.arrays) @ gO
+    Cd = net.output_matrix(cache.arrays)
+    fused = net.norm is not None and not net.norm_before_act
+    gB = None if fused and Cd.shape[1] == 1 else Cd @ gO  # None: the rank-one Cd gO is never formed
     for i in range(net.depth - 1, -1, -1):
         mask = cache.masks[i]
         if net.norm is None:
             gY = np.where(mask, gB, 0.0)
-        elif not net.norm_before_act:
+        elif gB is None:
+            gY, grads[f"scale{i}"], grads[f"shift{i}"] = relu_norm_backward_rank1(
+                Cd[:, 0], gO[0], cache.xhats[i], mask, cache.invs[i], cache.arrays[f"scale{i}"])
+        elif fused:
             gY, grads[f"scale{i}"], grads[f"shift{i}"] = relu_norm_backward(  # gB: a fresh product, overwritten
                 gB, cache.xhats[i], mask, cache.invs[i], cache.arrays[f"scale{i}"], overwrite=True)
         else:  # normalisation before the ReLU
