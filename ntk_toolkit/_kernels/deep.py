@@ -22,7 +22,10 @@ entry are those of the NumPy expressions in :mod:`ntk_toolkit.deep._layers`
   ``g_y = 1{y > 0} · inv · (γ g − mean(γ g) − x̂ mean(x̂ γ g))`` from ``g = ∂/∂B``
   (``docs/theory.md`` §6): one pass for the four sums, one to write.
 
-Cost of each: O(k · positions of the larger side).
+* :func:`matmul_rows` — a matrix product split into blocks of rows, one BLAS call
+  per block, parallel over blocks (for OpenBLAS on one thread).
+
+Cost of each stage kernel: O(k · positions of the larger side).
 """
 
 import math
@@ -202,3 +205,19 @@ def relu_norm_backward_rank1(v, r, xhat, mask, inv, scale, out, gscale, gshift):
         for p in range(P):
             val = (((vc * r[p]) * sc - m2) - xhat[c, p] * proj) * ic
             out[c, p] = val if mask[c, p] else 0.0
+
+
+@pjit
+def matmul_rows(a, b, out, rows):  # pragma: no cover - compiled
+    """``out = a @ b`` by blocks of ``rows`` rows (``a`` C-contiguous; ``b`` C- or F-contiguous).
+
+    One BLAS product per block (OpenBLAS on one thread), the blocks parallel:
+    the products use the cores the other kernels use, and every entry is the
+    dot product of the unsplit product. The blocks do not depend on the thread
+    count.
+    """
+    m = a.shape[0]
+    for t in prange((m + rows - 1) // rows):
+        lo = t * rows
+        hi = min(m, lo + rows)
+        np.dot(a[lo:hi], b, out[lo:hi])

@@ -19,8 +19,40 @@ import functools
 
 import numpy as np
 
+from .. import _blas
+
 #: ``eps`` of the channel normalisation (``torch.nn.BatchNorm*d``'s default).
 NORM_EPS = 1e-5
+
+#: Multiply-adds of a product below which :func:`matmul` leaves it to one BLAS call.
+SPLIT_WORK = 1 << 22
+#: Rows of a block of :func:`matmul` (fixed, so that results do not depend on the thread count).
+ROW_BLOCK = 32
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` (2-D float64), split into blocks of :data:`ROW_BLOCK` rows computed in parallel.
+
+    When OpenBLAS runs on one thread (as :func:`ntk_toolkit.deep.fit` and
+    :func:`ntk_toolkit.deep.jacobian_spectrum` set it, so that OpenBLAS'
+    spinning threads do not take the cores from the parallel stage kernels),
+    a large product is one single-threaded BLAS call per block of rows, the
+    blocks parallel over Numba's threads
+    (:func:`ntk_toolkit._kernels.deep.matmul_rows`); every entry is the same
+    dot product as in ``a @ b``. Below :data:`SPLIT_WORK` multiply-adds, with
+    fewer than two blocks, or with OpenBLAS on several threads: ``a @ b``.
+    Cost O(rows(a) · cols(a) · cols(b)).
+    """
+    m, n = a.shape[0], b.shape[1]
+    if m < 2 * ROW_BLOCK or m * a.shape[1] * n < SPLIT_WORK or max(_blas.get_threads(), default=1) > 1:
+        return a @ b
+    from .._kernels import deep as kernels
+
+    if not (b.flags.c_contiguous or b.flags.f_contiguous):
+        b = np.ascontiguousarray(b)
+    out = np.empty((m, n))
+    kernels.matmul_rows(np.ascontiguousarray(a), b, out, ROW_BLOCK)
+    return out
 
 
 @functools.lru_cache(maxsize=64)

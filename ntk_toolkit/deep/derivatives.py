@@ -27,6 +27,7 @@ import numpy as np
 from ._layers import (
     circular_filter,
     circular_filter_taps_grad,
+    matmul,
     norm_forward,
     norm_tangent,
     relu_norm_backward,
@@ -109,7 +110,7 @@ def forward_cache(net, theta: np.ndarray) -> ForwardCache:
     B = net.input.reshape(net.channels[0], -1)
     inputs, masks, xhats, invs, mixed = [B], [], [], [], {}
     for i in range(net.depth):
-        Z = arrays[f"C{i}"].T @ B
+        Z = matmul(arrays[f"C{i}"].T, B)
         if f"filter{i}" in arrays:
             mixed[i] = Z
         Y = net.resample(i, Z, arrays)
@@ -157,9 +158,9 @@ def jvp_from_cache(net, cache: ForwardCache, dtheta: np.ndarray) -> np.ndarray:
     dB = None  # the input B_0 is fixed
     for i in range(net.depth):
         B = cache.inputs[i]
-        dZ = d[f"C{i}"].T @ B
+        dZ = matmul(d[f"C{i}"].T, B)
         if dB is not None:
-            dZ += cache.arrays[f"C{i}"].T @ dB
+            dZ += matmul(cache.arrays[f"C{i}"].T, dB)
         dY = net.resample(i, dZ, cache.arrays)
         if i in cache.mixed:  # the trainable interpolation filter's own tangent
             Z = cache.mixed[i]
@@ -224,7 +225,7 @@ def vjp_from_cache(net, cache: ForwardCache, r: np.ndarray) -> np.ndarray:
             X = zero_insert(Z.reshape(Z.shape[0], *net.shapes[i]), net.factor)
             grads[f"filter{i}"] = circular_filter_taps_grad(X, gY.reshape(X.shape), cache.arrays[f"filter{i}"].shape)
         gZ = net.resample_adjoint(i, gY, cache.arrays)
-        grads[f"C{i}"] = cache.inputs[i] @ gZ.T
+        grads[f"C{i}"] = matmul(cache.inputs[i], gZ.T)
         if i > 0:
-            gB = cache.arrays[f"C{i}"] @ gZ
+            gB = matmul(cache.arrays[f"C{i}"], gZ)
     return net.arrays_to_params(grads)
