@@ -11,8 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import RTOL, assert_close
+from ntk_toolkit import _blas
 from ntk_toolkit.deep._layers import (
     NORM_EPS,
+    ROW_BLOCK,
+    SPLIT_WORK,
+    matmul,
     relu_norm_backward,
     relu_norm_backward_rank1,
     relu_norm_forward,
@@ -111,15 +115,29 @@ def test_kernels_do_not_depend_on_the_thread_count():
     rng, y, scale, shift = _problem(3, k=5, P=64)
     g = rng.standard_normal(y.shape)
     x = rng.standard_normal((5, 4, 8))
+    a, b = rng.standard_normal((3 * ROW_BLOCK + 5, 64)), rng.standard_normal((64, 700))
     old = numba.get_num_threads()
     runs = []
     try:
         for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
             numba.set_num_threads(threads)
             out, xhat, inv, mask = relu_norm_forward(y.copy(), scale, shift)
+            with _blas.single_thread():
+                prod = matmul(a, b)
             runs.append([out, xhat, inv, *relu_norm_backward(g, xhat, mask, inv, scale),
-                         upsample_array(x, 2), upsample_array_adjoint(upsample_array(x, 2), 2)])
+                         upsample_array(x, 2), upsample_array_adjoint(upsample_array(x, 2), 2), prod])
     finally:
         numba.set_num_threads(old)
     for a, b in zip(*runs):
         assert np.array_equal(a, b)
+
+
+def test_matmul_by_blocks_of_rows_equals_the_product():
+    rng = np.random.default_rng(4)
+    m, k, n = 3 * ROW_BLOCK + 5, 64, 700  # a last, shorter block
+    assert m * k * n >= SPLIT_WORK
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    wide = rng.standard_normal((k, 2 * n))
+    with _blas.single_thread():
+        for lhs, rhs in ((a, b), (np.asfortranarray(a), b), (a, np.asfortranarray(b)), (a, wide[:, ::2])):
+            assert_close(matmul(lhs, rhs), lhs @ rhs, 1e-14, "matmul")

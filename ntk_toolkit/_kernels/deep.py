@@ -212,9 +212,8 @@ def matmul_rows(a, b, out, rows):  # pragma: no cover - compiled
     """``out = a @ b`` by blocks of ``rows`` rows (``a`` C-contiguous; ``b`` C- or F-contiguous).
 
     One BLAS product per block (OpenBLAS on one thread), the blocks parallel:
-    the products use the cores the other kernels use, and every entry is the
-    dot product of the unsplit product. The blocks do not depend on the thread
-    count.
+    the products use the cores the other kernels use. The blocks do not depend
+    on the thread count, so neither do the results.
     """
     m = a.shape[0]
     for t in prange((m + rows - 1) // rows):

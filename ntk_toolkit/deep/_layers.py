@@ -38,8 +38,9 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     spinning threads do not take the cores from the parallel stage kernels),
     a large product is one single-threaded BLAS call per block of rows, the
     blocks parallel over Numba's threads
-    (:func:`ntk_toolkit._kernels.deep.matmul_rows`); every entry is the same
-    dot product as in ``a @ b``. Below :data:`SPLIT_WORK` multiply-adds, with
+    (:func:`ntk_toolkit._kernels.deep.matmul_rows`); the entries agree with
+    ``a @ b`` up to rounding (BLAS may order a dot product differently at a
+    block's edge) and do not depend on the thread count. Below :data:`SPLIT_WORK` multiply-adds, with
     fewer than two blocks, or with OpenBLAS on several threads: ``a @ b``.
     Cost O(rows(a) · cols(a) · cols(b)).
     """
