@@ -11,6 +11,11 @@ normalisation. Nothing here validates; :mod:`ntk_toolkit.deep.model` does.
   weights ``1 − (s − i0)`` and ``s − i0`` (``docs/theory.md`` §6).
 * Channel normalisation: per channel, zero mean and unit (biased) variance
   over the positions with ``eps``, then a trainable scale and shift.
+
+The interpolation, its adjoint and the ReLU followed by the normalisation
+(forward and backward) run as fused Numba kernels parallel over channels
+(:mod:`ntk_toolkit._kernels.deep`); :func:`matmul` splits the large 1×1
+convolution products over the same threads.
 """
 
 from __future__ import annotations
@@ -150,6 +155,7 @@ def relu_norm_forward(y: np.ndarray, scale: np.ndarray, shift: np.ndarray):
     """
     from .._kernels import deep as kernels
 
+    y = np.require(y, np.float64, ["C", "W"])
     out = np.empty_like(y)
     mask = np.empty(y.shape, dtype=np.bool_)
     inv = np.empty((y.shape[0], 1))

@@ -13,6 +13,10 @@ Tangents: ``dZ = dC_iᵀ B_i + C_iᵀ dB_i``, ``dY = R_i dZ``, ``d relu = 1{·>0
 ``d cn = γ ⊙ inv ⊙ (dx − mean(dx) − x̂ mean(x̂ dx)) + dγ ⊙ x̂ + dβ``,
 ``d sigmoid = s(1 − s) ⊙ d·``. The vector-Jacobian product runs the
 transposes in reverse order; the normalisation's derivative is symmetric.
+With the normalisation after the ReLU (the default) the ReLU, the
+normalisation and their derivatives are fused kernels
+(``_layers.relu_norm_forward``/``relu_norm_backward``), and the rank-one
+gradient ``C_d g_O`` of a single output channel is never formed.
 Cost of each pass: O(Σ_i k_i k_{i+1} P_i) for the channel mixing plus
 O(Σ_i k_{i+1} P_{i+1}) for the fixed stages — about twice the forward pass
 for ``jvp`` and for ``vjp``.
