@@ -141,3 +141,15 @@ def test_matmul_by_blocks_of_rows_equals_the_product():
     with _blas.single_thread():
         for lhs, rhs in ((a, b), (np.asfortranarray(a), b), (a, np.asfortranarray(b)), (a, wide[:, ::2])):
             assert_close(matmul(lhs, rhs), lhs @ rhs, 1e-14, "matmul")
+
+
+def test_fused_upsampling_and_normalisation_equal_the_two_stages():
+    from ntk_toolkit.deep._layers import upsample_relu_norm_forward
+
+    rng = np.random.default_rng(5)
+    for shape in ((4, 6), (7,)):
+        z = rng.standard_normal((3, int(np.prod(shape))))
+        scale, shift = rng.uniform(0.5, 2.0, 3), rng.standard_normal(3)
+        up = upsample_array(z.reshape((3,) + shape), 2).reshape(3, -1)
+        for a, b in zip(upsample_relu_norm_forward(z, shape, 2, scale, shift), relu_norm_forward(up, scale, shift)):
+            assert np.array_equal(a, b)

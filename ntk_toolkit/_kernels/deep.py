@@ -33,34 +33,40 @@ import math
 import numpy as np
 from numba import prange
 
-from .._jit import pjit, sum_jit
+from .._jit import jit, pjit, sum_jit
+
+
+@jit
+def _upsample_channel(x, out, hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1):  # pragma: no cover - compiled
+    """``out = interpolate(x)`` for one channel: ``x`` of shape ``(H, W)``, ``out`` ``(H', W')``.
+
+    An axis whose length does not change is copied (the tables are then not read).
+    """
+    H, W = x.shape
+    Ho, Wo = out.shape
+    t = np.empty((H, Wo))
+    for h in range(H):
+        if Wo == W:
+            for o in range(Wo):
+                t[h, o] = x[h, o]
+        else:
+            for o in range(Wo):
+                t[h, o] = x[h, wi0[o]] * ww0[o] + x[h, wi1[o]] * ww1[o]
+    for o1 in range(Ho):
+        if Ho == H:
+            for o in range(Wo):
+                out[o1, o] = t[o1, o]
+        else:
+            a, b, w0, w1 = hi0[o1], hi1[o1], hw0[o1], hw1[o1]
+            for o in range(Wo):
+                out[o1, o] = t[a, o] * w0 + t[b, o] * w1
 
 
 @pjit
 def upsample(x, out, hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1):  # pragma: no cover - compiled
-    """``out[c] = interpolate(x[c])``: ``x`` of shape ``(k, H, W)``, ``out`` ``(k, H', W')``.
-
-    An axis whose length does not change is copied (the tables are then not read).
-    """
-    k, H, W = x.shape
-    Ho, Wo = out.shape[1], out.shape[2]
-    for c in prange(k):
-        t = np.empty((H, Wo))
-        for h in range(H):
-            if Wo == W:
-                for o in range(Wo):
-                    t[h, o] = x[c, h, o]
-            else:
-                for o in range(Wo):
-                    t[h, o] = x[c, h, wi0[o]] * ww0[o] + x[c, h, wi1[o]] * ww1[o]
-        for o1 in range(Ho):
-            if Ho == H:
-                for o in range(Wo):
-                    out[c, o1, o] = t[o1, o]
-            else:
-                a, b, w0, w1 = hi0[o1], hi1[o1], hw0[o1], hw1[o1]
-                for o in range(Wo):
-                    out[c, o1, o] = t[a, o] * w0 + t[b, o] * w1
+    """``out[c] = interpolate(x[c])``: ``x`` of shape ``(k, H, W)``, ``out`` ``(k, H', W')``."""
+    for c in prange(x.shape[0]):
+        _upsample_channel(x[c], out[c], hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1)
 
 
 @pjit
@@ -130,22 +136,39 @@ def _row_dot(a, b):  # pragma: no cover - compiled
     return s
 
 
+@jit
+def _relu_norm_row(row, g, b, eps, out, mask):  # pragma: no cover - compiled
+    """One channel of :func:`relu_norm` (rows of ``P`` entries); returns ``1/√(σ² + ε)``."""
+    P = row.size
+    mean = _relu_row_sum(row) / P
+    ic = 1.0 / math.sqrt(_row_centred_squares(row, mean) / P + eps)
+    for p in range(P):
+        v = row[p]
+        mask[p] = v > 0.0  # relu(y) > 0 exactly where y > 0
+        xh = (v - mean) * ic
+        row[p] = xh
+        out[p] = xh * g + b
+    return ic
+
+
 @pjit
 def relu_norm(y, scale, shift, eps, out, mask, inv):  # pragma: no cover - compiled
     """Channel normalisation of ``relu(y)`` (``y``, ``out``, ``mask`` of shape ``(k, P)``); ``y`` becomes ``x̂``."""
-    k, P = y.shape
-    for c in prange(k):
-        row = y[c]
-        mean = _relu_row_sum(row) / P
-        ic = 1.0 / math.sqrt(_row_centred_squares(row, mean) / P + eps)
-        inv[c] = ic
-        g, b = scale[c], shift[c]
-        for p in range(P):
-            v = row[p]
-            mask[c, p] = v > 0.0  # relu(y) > 0 exactly where y > 0
-            xh = (v - mean) * ic
-            row[p] = xh
-            out[c, p] = xh * g + b
+    for c in prange(y.shape[0]):
+        inv[c] = _relu_norm_row(y[c], scale[c], shift[c], eps, out[c], mask[c])
+
+
+@pjit
+def upsample_relu_norm(z, y, y2, hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1, scale, shift, eps, out, mask,
+                       inv):  # pragma: no cover - compiled
+    """:func:`upsample` of ``z`` (``(k, H, W)``) into ``y2`` (``(k, H', W')``) then :func:`relu_norm` of ``y``.
+
+    ``y`` (``(k, H' W')``) and ``y2`` are two views of the same array; each channel is
+    interpolated and normalised while it is in the cache (``y`` becomes ``x̂``).
+    """
+    for c in prange(z.shape[0]):
+        _upsample_channel(z[c], y2[c], hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1)
+        inv[c] = _relu_norm_row(y[c], scale[c], shift[c], eps, out[c], mask[c])
 
 
 @pjit

@@ -163,6 +163,29 @@ def relu_norm_forward(y: np.ndarray, scale: np.ndarray, shift: np.ndarray):
     return out, y, inv, mask
 
 
+def upsample_relu_norm_forward(z: np.ndarray, shape: tuple, factor: int, scale: np.ndarray, shift: np.ndarray):
+    """:func:`relu_norm_forward` of :func:`upsample_array` of ``z``, fused channel by channel.
+
+    ``z`` has shape ``(k, P)`` with the positions of the spatial ``shape``
+    (one or two axes); ``out``, ``xhat`` and ``mask`` have ``(k, P · factor^ndim)``.
+    Each channel is interpolated and normalised while it is in the cache
+    (:func:`ntk_toolkit._kernels.deep.upsample_relu_norm`). Same results as the
+    two stages one after the other.
+    """
+    from .._kernels import deep as kernels
+
+    zi = np.ascontiguousarray(_as_images(z.reshape((z.shape[0],) + tuple(shape))), dtype=np.float64)
+    k, H, W = zi.shape
+    fh = factor if len(shape) == 2 else 1
+    y = np.empty((k, H * fh * W * factor))
+    out = np.empty_like(y)
+    mask = np.empty(y.shape, dtype=np.bool_)
+    inv = np.empty((k, 1))
+    kernels.upsample_relu_norm(zi, y, y.reshape(k, H * fh, W * factor), *_tables(H, fh), *_tables(W, factor),
+                               scale, shift, NORM_EPS, out, mask, inv[:, 0])
+    return out, y, inv, mask
+
+
 def relu_norm_backward(g: np.ndarray, xhat: np.ndarray, mask: np.ndarray, inv: np.ndarray, scale: np.ndarray,
                        overwrite: bool = False):
     """``(gy, gscale, gshift)``: the adjoint of :func:`relu_norm_forward` at ``g = ∂/∂out``, shape ``(k, P)``.

@@ -37,6 +37,7 @@ from ._layers import (
     relu_norm_backward,
     relu_norm_backward_rank1,
     relu_norm_forward,
+    upsample_relu_norm_forward,
     zero_insert,
 )
 
@@ -113,10 +114,19 @@ def forward_cache(net, theta: np.ndarray) -> ForwardCache:
     arrays = net.params_to_arrays(theta, copy=False)
     B = net.input.reshape(net.channels[0], -1)
     inputs, masks, xhats, invs, mixed = [B], [], [], [], {}
+    fused = net.norm is not None and not net.norm_before_act
     for i in range(net.depth):
         Z = matmul(arrays[f"C{i}"].T, B)
         if f"filter{i}" in arrays:
             mixed[i] = Z
+        if fused and i < net.depth - 1 and net.upsample in ("linear", "bilinear"):  # interpolation, ReLU, norm
+            B, xhat, inv, mask = upsample_relu_norm_forward(Z, net.shapes[i], net.factor, arrays[f"scale{i}"],
+                                                            arrays[f"shift{i}"])
+            xhats.append(xhat)
+            invs.append(inv)
+            masks.append(mask)
+            inputs.append(B)
+            continue
         Y = net.resample(i, Z, arrays)
         if net.norm is None:
             mask = Y > 0
