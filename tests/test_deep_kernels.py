@@ -153,3 +153,20 @@ def test_fused_upsampling_and_normalisation_equal_the_two_stages():
         up = upsample_array(z.reshape((3,) + shape), 2).reshape(3, -1)
         for a, b in zip(upsample_relu_norm_forward(z, shape, 2, scale, shift), relu_norm_forward(up, scale, shift)):
             assert np.array_equal(a, b)
+
+
+def test_fused_backward_and_adjoint_upsampling_equal_the_two_stages():
+    from ntk_toolkit.deep._layers import relu_norm_backward_upsample_adjoint
+
+    rng = np.random.default_rng(6)
+    for shape in ((4, 6), (7,)):
+        y = rng.standard_normal((3, 4 * int(np.prod(shape)) if len(shape) == 2 else 2 * shape[0]))
+        scale, shift = rng.uniform(0.5, 2.0, 3), rng.standard_normal(3)
+        _, xhat, inv, mask = relu_norm_forward(y, scale, shift)
+        g = rng.standard_normal(y.shape)
+        gy, gs, gb = relu_norm_backward(g, xhat, mask, inv, scale)
+        big = tuple(2 * s for s in shape)
+        ref = upsample_array_adjoint(gy.reshape((3,) + big), 2).reshape(3, -1)
+        got = relu_norm_backward_upsample_adjoint(g.copy(), xhat, mask, inv, scale, shape, 2)
+        for a, b in zip(got, (ref, gs, gb)):
+            assert np.array_equal(a, b)

@@ -69,32 +69,38 @@ def upsample(x, out, hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1):  # pragma: no cove
         _upsample_channel(x[c], out[c], hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1)
 
 
+@jit
+def _upsample_adjoint_channel(y, out, hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1):  # pragma: no cover - compiled
+    """``out = interpolateᵀ(y)`` for one channel: ``y`` of shape ``(H', W')``, ``out`` ``(H, W)`` (overwritten)."""
+    Ho, Wo = y.shape
+    H, W = out.shape
+    t = np.zeros((H, Wo))
+    for o1 in range(Ho):
+        if Ho == H:
+            for o in range(Wo):
+                t[o1, o] = y[o1, o]
+        else:
+            a, b, w0, w1 = hi0[o1], hi1[o1], hw0[o1], hw1[o1]
+            for o in range(Wo):
+                t[a, o] += w0 * y[o1, o]
+                t[b, o] += w1 * y[o1, o]
+    for h in range(H):
+        if Wo == W:
+            for o in range(W):
+                out[h, o] = t[h, o]
+        else:
+            for j in range(W):
+                out[h, j] = 0.0
+            for o in range(Wo):
+                out[h, wi0[o]] += ww0[o] * t[h, o]
+                out[h, wi1[o]] += ww1[o] * t[h, o]
+
+
 @pjit
 def upsample_adjoint(y, out, hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1):  # pragma: no cover - compiled
     """``out[c] = interpolateᵀ(y[c])``: ``y`` of shape ``(k, H', W')``, ``out`` ``(k, H, W)`` (overwritten)."""
-    k, Ho, Wo = y.shape
-    H, W = out.shape[1], out.shape[2]
-    for c in prange(k):
-        t = np.zeros((H, Wo))
-        for o1 in range(Ho):
-            if Ho == H:
-                for o in range(Wo):
-                    t[o1, o] = y[c, o1, o]
-            else:
-                a, b, w0, w1 = hi0[o1], hi1[o1], hw0[o1], hw1[o1]
-                for o in range(Wo):
-                    t[a, o] += w0 * y[c, o1, o]
-                    t[b, o] += w1 * y[c, o1, o]
-        for h in range(H):
-            if Wo == W:
-                for o in range(W):
-                    out[c, h, o] = t[h, o]
-            else:
-                for j in range(W):
-                    out[c, h, j] = 0.0
-                for o in range(Wo):
-                    out[c, h, wi0[o]] += ww0[o] * t[h, o]
-                    out[c, h, wi1[o]] += ww1[o] * t[h, o]
+    for c in prange(y.shape[0]):
+        _upsample_adjoint_channel(y[c], out[c], hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1)
 
 
 @sum_jit
@@ -171,22 +177,38 @@ def upsample_relu_norm(z, y, y2, hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1, scale, 
         inv[c] = _relu_norm_row(y[c], scale[c], shift[c], eps, out[c], mask[c])
 
 
+@jit
+def _relu_norm_backward_row(g, xhat, mask, ic, sc, out):  # pragma: no cover - compiled
+    """One channel of :func:`relu_norm_backward`; returns ``(∂/∂γ, ∂/∂β)``. ``out`` may be ``g``."""
+    P = g.size
+    sg = _row_sum(g)
+    sgx = _row_dot(g, xhat)
+    m2 = sc * sg / P
+    proj = sc * sgx / P
+    for p in range(P):
+        v = ((g[p] * sc - m2) - xhat[p] * proj) * ic
+        out[p] = v if mask[p] else 0.0
+    return sgx, sg
+
+
 @pjit
 def relu_norm_backward(g, xhat, mask, inv, scale, out, gscale, gshift):  # pragma: no cover - compiled
     """``out = ∂/∂y`` from ``g = ∂/∂B`` (all ``(k, P)``), and ``∂/∂γ``, ``∂/∂β`` (``(k,)``)."""
-    k, P = g.shape
-    for c in prange(k):
-        sc = scale[c]
-        sg = _row_sum(g[c])
-        sgx = _row_dot(g[c], xhat[c])
-        gscale[c] = sgx
-        gshift[c] = sg
-        m2 = sc * sg / P
-        proj = sc * sgx / P
-        ic = inv[c]
-        for p in range(P):
-            v = ((g[c, p] * sc - m2) - xhat[c, p] * proj) * ic
-            out[c, p] = v if mask[c, p] else 0.0
+    for c in prange(g.shape[0]):
+        gscale[c], gshift[c] = _relu_norm_backward_row(g[c], xhat[c], mask[c], inv[c], scale[c], out[c])
+
+
+@pjit
+def relu_norm_backward_adjoint(g, g2, xhat, mask, inv, scale, hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1, out, gscale,
+                               gshift):  # pragma: no cover - compiled
+    """:func:`relu_norm_backward` in place in ``g`` (``(k, H' W')``), then :func:`upsample_adjoint` into ``out``.
+
+    ``g2`` is ``g`` viewed as ``(k, H', W')``; ``out`` has shape ``(k, H, W)``.
+    Each channel goes through both while it is in the cache.
+    """
+    for c in prange(g.shape[0]):
+        gscale[c], gshift[c] = _relu_norm_backward_row(g[c], xhat[c], mask[c], inv[c], scale[c], g[c])
+        _upsample_adjoint_channel(g2[c], out[c], hi0, hi1, hw0, hw1, wi0, wi1, ww0, ww1)
 
 
 @sum_jit

@@ -204,6 +204,28 @@ def relu_norm_backward(g: np.ndarray, xhat: np.ndarray, mask: np.ndarray, inv: n
     return gy, gscale, gshift
 
 
+def relu_norm_backward_upsample_adjoint(g: np.ndarray, xhat: np.ndarray, mask: np.ndarray, inv: np.ndarray,
+                                        scale: np.ndarray, shape: tuple, factor: int):
+    """``(gz, gscale, gshift)``: :func:`relu_norm_backward` (in place in ``g``) then :func:`upsample_array_adjoint`.
+
+    ``g`` (a C-contiguous float64 temporary of the caller, overwritten) has
+    shape ``(k, P · factor^ndim)``; ``gz`` has ``(k, P)``, the positions of the
+    spatial ``shape`` of the upsampling's input. Fused channel by channel
+    (:func:`ntk_toolkit._kernels.deep.relu_norm_backward_adjoint`); same
+    results as the two stages one after the other.
+    """
+    from .._kernels import deep as kernels
+
+    k = g.shape[0]
+    H, W = (1,) + tuple(shape) if len(shape) == 1 else tuple(shape)
+    fh = factor if len(shape) == 2 else 1
+    gz = np.empty((k, H, W))
+    gscale, gshift = np.empty(k), np.empty(k)
+    kernels.relu_norm_backward_adjoint(g, g.reshape(k, H * fh, W * factor), xhat, mask, inv[:, 0], scale,
+                                       *_tables(H, fh), *_tables(W, factor), gz, gscale, gshift)
+    return gz.reshape(k, H * W), gscale, gshift
+
+
 def relu_norm_backward_rank1(v: np.ndarray, r: np.ndarray, xhat: np.ndarray, mask: np.ndarray, inv: np.ndarray,
                              scale: np.ndarray):
     """:func:`relu_norm_backward` at the rank-one ``g = v rᵀ`` (``v`` of shape ``(k,)``, ``r`` ``(P,)``).

@@ -36,6 +36,7 @@ from ._layers import (
     norm_tangent,
     relu_norm_backward,
     relu_norm_backward_rank1,
+    relu_norm_backward_upsample_adjoint,
     relu_norm_forward,
     upsample_relu_norm_forward,
     zero_insert,
@@ -225,6 +226,13 @@ def vjp_from_cache(net, cache: ForwardCache, r: np.ndarray) -> np.ndarray:
         elif gB is None:
             gY, grads[f"scale{i}"], grads[f"shift{i}"] = relu_norm_backward_rank1(
                 Cd[:, 0], gO[0], cache.xhats[i], mask, cache.invs[i], cache.arrays[f"scale{i}"])
+        elif fused and i < net.depth - 1 and net.upsample in ("linear", "bilinear"):  # norm, ReLU, interpolation
+            gZ, grads[f"scale{i}"], grads[f"shift{i}"] = relu_norm_backward_upsample_adjoint(
+                gB, cache.xhats[i], mask, cache.invs[i], cache.arrays[f"scale{i}"], net.shapes[i], net.factor)
+            grads[f"C{i}"] = matmul(cache.inputs[i], gZ.T)
+            if i > 0:
+                gB = matmul(cache.arrays[f"C{i}"], gZ)
+            continue
         elif fused:
             gY, grads[f"scale{i}"], grads[f"shift{i}"] = relu_norm_backward(  # gB: a fresh product, overwritten
                 gB, cache.xhats[i], mask, cache.invs[i], cache.arrays[f"scale{i}"], overwrite=True)
