@@ -5,9 +5,11 @@ signal is an image of one row, ``H = 1``) or ``(k, P)`` with the positions
 flattened row-major. Every kernel runs ``prange`` over channels and each
 channel is computed by one thread start to end (its rows stay in the L2
 cache between the passes), so results do not depend on the number of
-threads. No ``fastmath``, no contraction: the operations and their order per
-entry are those of the NumPy expressions in :mod:`ntk_toolkit.deep._layers`
-(sums run left to right, where NumPy sums pairwise: rounding only).
+threads. No ``fastmath`` and no contraction in the per-entry arithmetic,
+whose operations and order are those of the NumPy expressions of
+:mod:`ntk_toolkit.deep._layers`; the sums over a channel (``_row_*``) are
+reassociable (:func:`~ntk_toolkit._jit.sum_jit`: vectorised partial sums in
+an order fixed for a given build, where NumPy sums pairwise: rounding only).
 
 * :func:`upsample` — linear interpolation along both axes (``W`` first, then
   ``H``) with the index/weight tables of ``_layers.axis_weights``;
@@ -16,14 +18,17 @@ entry are those of the NumPy expressions in :mod:`ntk_toolkit.deep._layers`
   ``g[i0[o]] += w0[o] y[o]``, ``g[i1[o]] += w1[o] y[o]``.
 * :func:`relu_norm` — ``B = γ x̂ + β`` with ``x̂ = (relu(y) − μ)/√(σ² + ε)``,
   the mask ``1{y > 0}`` and ``1/√(σ² + ε)``; ``y`` is overwritten by ``x̂``.
-  Three passes over the channel (sum, centred sum of squares, write).
+  Three passes over the channel (ReLU and sum, centred sum of squares, write).
 * :func:`relu_norm_backward` (and :func:`relu_norm_backward_rank1` for
-  ``g = v rᵀ``, one output channel: ``g`` never formed) — the gradients of ``γ`` and ``β`` and
-  ``g_y = 1{y > 0} · inv · (γ g − mean(γ g) − x̂ mean(x̂ γ g))`` from ``g = ∂/∂B``
-  (``docs/theory.md`` §6): one pass for the four sums, one to write.
-
-* :func:`matmul_rows` — a matrix product split into blocks of rows, one BLAS call
-  per block, parallel over blocks (for OpenBLAS on one thread).
+  ``g = v rᵀ``, one output channel: ``g`` never formed) — the gradients of
+  ``γ`` and ``β`` and ``g_y = 1{y > 0} · inv · (γ g − mean(γ g) − x̂ mean(x̂ γ g))``
+  from ``g = ∂/∂B`` (``docs/theory.md`` §6): one pass for the sums, one to write.
+* :func:`upsample_relu_norm`, :func:`relu_norm_backward_adjoint` — the
+  interpolation followed by :func:`relu_norm`, and :func:`relu_norm_backward`
+  followed by the adjoint interpolation, channel by channel (each channel
+  in cache between the two); the same results as the stages apart.
+* :func:`matmul_rows` — a matrix product split into fixed blocks of rows, one
+  BLAS call per block, parallel over blocks (for OpenBLAS on one thread).
 
 Cost of each stage kernel: O(k · positions of the larger side).
 """
