@@ -11,6 +11,11 @@ normalisation. Nothing here validates; :mod:`ntk_toolkit.deep.model` does.
   weights ``1 − (s − i0)`` and ``s − i0`` (``docs/theory.md`` §6).
 * Channel normalisation: per channel, zero mean and unit (biased) variance
   over the positions with ``eps``, then a trainable scale and shift.
+
+The interpolation, its adjoint and the ReLU followed by the normalisation
+(forward and backward) run as fused Numba kernels parallel over channels
+(:mod:`ntk_toolkit._kernels.deep`); :func:`matmul` splits the large 1×1
+convolution products over the same threads.
 """
 
 from __future__ import annotations
@@ -19,8 +24,41 @@ import functools
 
 import numpy as np
 
+from .. import _blas
+
 #: ``eps`` of the channel normalisation (``torch.nn.BatchNorm*d``'s default).
 NORM_EPS = 1e-5
+
+#: Multiply-adds of a product below which :func:`matmul` leaves it to one BLAS call.
+SPLIT_WORK = 1 << 22
+#: Rows of a block of :func:`matmul` (fixed, so that results do not depend on the thread count).
+ROW_BLOCK = 32
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` (2-D float64), split into blocks of :data:`ROW_BLOCK` rows computed in parallel.
+
+    When OpenBLAS runs on one thread (as :func:`ntk_toolkit.deep.fit` and
+    :func:`ntk_toolkit.deep.jacobian_spectrum` set it, so that OpenBLAS'
+    spinning threads do not take the cores from the parallel stage kernels),
+    a large product is one single-threaded BLAS call per block of rows, the
+    blocks parallel over Numba's threads
+    (:func:`ntk_toolkit._kernels.deep.matmul_rows`); the entries agree with
+    ``a @ b`` up to rounding (BLAS may order a dot product differently at a
+    block's edge) and do not depend on the thread count. Below :data:`SPLIT_WORK` multiply-adds, with
+    fewer than two blocks, or with OpenBLAS on several threads: ``a @ b``.
+    Cost O(rows(a) · cols(a) · cols(b)).
+    """
+    m, n = a.shape[0], b.shape[1]
+    if m < 2 * ROW_BLOCK or m * a.shape[1] * n < SPLIT_WORK or max(_blas.get_threads(), default=1) > 1:
+        return a @ b
+    from .._kernels import deep as kernels
+
+    if not (b.flags.c_contiguous or b.flags.f_contiguous):
+        b = np.ascontiguousarray(b)
+    out = np.empty((m, n))
+    kernels.matmul_rows(np.ascontiguousarray(a), b, out, ROW_BLOCK)
+    return out
 
 
 @functools.lru_cache(maxsize=64)
@@ -39,67 +77,43 @@ def axis_weights(m: int, factor: int):
     return i0, i1, w0, w1
 
 
-def _shape_for(w: np.ndarray, ndim: int, axis: int) -> np.ndarray:
-    shape = [1] * ndim
-    shape[axis] = w.size
-    return w.reshape(shape)
+def _tables(m: int, factor: int) -> tuple:
+    """``axis_weights(m, factor)``, or placeholders the kernels never read for an axis that is not resampled."""
+    return axis_weights(m, factor) if factor > 1 else axis_weights(1, 1)
 
 
-def interp_axis(x: np.ndarray, axis: int, factor: int) -> np.ndarray:
-    """Linear upsampling of ``x`` along ``axis`` by ``factor`` (PyTorch's rule)."""
-    i0, i1, w0, w1 = axis_weights(x.shape[axis], factor)
-    a = np.take(x, i0, axis=axis)
-    a *= _shape_for(w0, x.ndim, axis)
-    b = np.take(x, i1, axis=axis)
-    b *= _shape_for(w1, x.ndim, axis)
-    a += b
-    return a
-
-
-def _scatter_shifted(grad: np.ndarray, t: np.ndarray, c: int) -> None:
-    """``grad[clip(j + c, 0, m − 1)] += t[j]`` along the last axis, for ``c`` in ``{−1, 0, 1}``."""
-    if c == 0:
-        grad += t
-    elif c < 0:
-        grad[..., :-1] += t[..., 1:]
-        grad[..., 0] += t[..., 0]
-    else:
-        grad[..., 1:] += t[..., :-1]
-        grad[..., -1] += t[..., -1]
-
-
-def interp_axis_adjoint(y: np.ndarray, axis: int, factor: int) -> np.ndarray:
-    """Adjoint of :func:`interp_axis`: ``y`` has ``m · factor`` samples along ``axis``, the result ``m``.
-
-    Phase by phase: the outputs ``o = factor·j + s`` read the sources ``j + c0`` and ``j + c1``
-    (``c0, c1`` in ``{−1, 0, 1}``, clamped at the ends) with weights that do not depend on
-    ``j`` except where the clamp gives them weight 0, so each phase is two shifted, weighted
-    additions.
-    """
-    m = y.shape[axis] // factor
-    _, _, w0, w1 = axis_weights(m, factor)
-    ym = np.moveaxis(y, axis, -1)
-    grad = np.zeros(ym.shape[:-1] + (m,))
-    for s in range(factor):
-        ys = ym[..., s::factor]
-        c0 = 0 if (s + 0.5) / factor - 0.5 >= 0 else -1  # the sign of the phase's offset, as in axis_weights
-        _scatter_shifted(grad, ys * w0[s::factor], c0)
-        _scatter_shifted(grad, ys * w1[s::factor], c0 + 1)
-    return np.moveaxis(grad, -1, axis)
+def _as_images(x: np.ndarray) -> np.ndarray:
+    """``(k, n)`` → ``(k, 1, n)`` (a signal is an image of one row); ``(k, H, W)`` unchanged (views)."""
+    return x[:, None, :] if x.ndim == 2 else x
 
 
 def upsample_array(x: np.ndarray, factor: int) -> np.ndarray:
-    """Upsample every spatial axis (all axes but the first) of ``(k, *spatial)``."""
-    for axis in range(x.ndim - 1, 0, -1):
-        x = interp_axis(x, axis, factor)
-    return x
+    """Upsample every spatial axis (all axes but the first) of ``(k, *spatial)``, one or two spatial axes.
+
+    Linear interpolation along the last axis, then along the first spatial
+    axis (:func:`ntk_toolkit._kernels.deep.upsample`, parallel over
+    channels). Cost O(k · output positions).
+    """
+    from .._kernels import deep as kernels
+
+    xi = np.ascontiguousarray(_as_images(x), dtype=np.float64)
+    k, H, W = xi.shape
+    fh = factor if x.ndim == 3 else 1
+    out = np.empty((k, H * fh, W * factor))
+    kernels.upsample(xi, out, *_tables(H, fh), *_tables(W, factor))
+    return out.reshape((k,) + tuple(factor * s for s in x.shape[1:]))
 
 
 def upsample_array_adjoint(y: np.ndarray, factor: int) -> np.ndarray:
-    """Adjoint of :func:`upsample_array`."""
-    for axis in range(1, y.ndim):
-        y = interp_axis_adjoint(y, axis, factor)
-    return y
+    """Adjoint of :func:`upsample_array` (:func:`ntk_toolkit._kernels.deep.upsample_adjoint`)."""
+    from .._kernels import deep as kernels
+
+    yi = np.ascontiguousarray(_as_images(y), dtype=np.float64)
+    k, Ho, Wo = yi.shape
+    fh = factor if y.ndim == 3 else 1
+    out = np.empty((k, Ho // fh, Wo // factor))
+    kernels.upsample_adjoint(yi, out, *_tables(Ho // fh, fh), *_tables(Wo // factor, factor))
+    return out.reshape((k,) + tuple(s // factor for s in y.shape[1:]))
 
 
 # --------------------------------------------------------------------------- channel normalisation
@@ -129,6 +143,103 @@ def norm_tangent(dx: np.ndarray, xhat: np.ndarray, inv: np.ndarray) -> np.ndarra
     out -= xhat * proj
     out *= inv
     return out
+
+
+def relu_norm_forward(y: np.ndarray, scale: np.ndarray, shift: np.ndarray):
+    """``(out, xhat, inv, mask)`` of ``norm_forward(relu(y), scale, shift)`` and ``mask = 1{y > 0}``, fused.
+
+    ``y`` (C-contiguous float64, shape ``(k, P)``) is overwritten and returned
+    as ``xhat``; ``inv`` has shape ``(k, 1)`` as in :func:`norm_forward`.
+    One kernel (:func:`ntk_toolkit._kernels.deep.relu_norm`): three passes
+    over each channel instead of eight array-wide passes with temporaries.
+    """
+    from .._kernels import deep as kernels
+
+    y = np.require(y, np.float64, ["C", "W"])
+    out = np.empty_like(y)
+    mask = np.empty(y.shape, dtype=np.bool_)
+    inv = np.empty((y.shape[0], 1))
+    kernels.relu_norm(y, scale, shift, NORM_EPS, out, mask, inv[:, 0])
+    return out, y, inv, mask
+
+
+def upsample_relu_norm_forward(z: np.ndarray, shape: tuple, factor: int, scale: np.ndarray, shift: np.ndarray):
+    """:func:`relu_norm_forward` of :func:`upsample_array` of ``z``, fused channel by channel.
+
+    ``z`` has shape ``(k, P)`` with the positions of the spatial ``shape``
+    (one or two axes); ``out``, ``xhat`` and ``mask`` have ``(k, P · factor^ndim)``.
+    Each channel is interpolated and normalised while it is in the cache
+    (:func:`ntk_toolkit._kernels.deep.upsample_relu_norm`). Same results as the
+    two stages one after the other.
+    """
+    from .._kernels import deep as kernels
+
+    zi = np.ascontiguousarray(_as_images(z.reshape((z.shape[0],) + tuple(shape))), dtype=np.float64)
+    k, H, W = zi.shape
+    fh = factor if len(shape) == 2 else 1
+    y = np.empty((k, H * fh * W * factor))
+    out = np.empty_like(y)
+    mask = np.empty(y.shape, dtype=np.bool_)
+    inv = np.empty((k, 1))
+    kernels.upsample_relu_norm(zi, y, y.reshape(k, H * fh, W * factor), *_tables(H, fh), *_tables(W, factor),
+                               scale, shift, NORM_EPS, out, mask, inv[:, 0])
+    return out, y, inv, mask
+
+
+def relu_norm_backward(g: np.ndarray, xhat: np.ndarray, mask: np.ndarray, inv: np.ndarray, scale: np.ndarray,
+                       overwrite: bool = False):
+    """``(gy, gscale, gshift)``: the adjoint of :func:`relu_norm_forward` at ``g = ∂/∂out``, shape ``(k, P)``.
+
+    ``gy = mask · norm_tangent(scale · g, xhat, inv)``, ``gscale = Σ_p g · xhat``,
+    ``gshift = Σ_p g`` (:func:`ntk_toolkit._kernels.deep.relu_norm_backward`:
+    two passes over each channel). ``overwrite=True`` writes ``gy`` into ``g``
+    (a C-contiguous float64 temporary of the caller): no new array.
+    """
+    from .._kernels import deep as kernels
+
+    g = np.ascontiguousarray(g)
+    gy = g if overwrite else np.empty_like(g)
+    gscale, gshift = np.empty(g.shape[0]), np.empty(g.shape[0])
+    kernels.relu_norm_backward(g, xhat, mask, inv[:, 0], scale, gy, gscale, gshift)
+    return gy, gscale, gshift
+
+
+def relu_norm_backward_upsample_adjoint(g: np.ndarray, xhat: np.ndarray, mask: np.ndarray, inv: np.ndarray,
+                                        scale: np.ndarray, shape: tuple, factor: int):
+    """``(gz, gscale, gshift)``: :func:`relu_norm_backward` (in place in ``g``) then :func:`upsample_array_adjoint`.
+
+    ``g`` (a C-contiguous float64 temporary of the caller, overwritten) has
+    shape ``(k, P · factor^ndim)``; ``gz`` has ``(k, P)``, the positions of the
+    spatial ``shape`` of the upsampling's input. Fused channel by channel
+    (:func:`ntk_toolkit._kernels.deep.relu_norm_backward_adjoint`); same
+    results as the two stages one after the other.
+    """
+    from .._kernels import deep as kernels
+
+    k = g.shape[0]
+    H, W = (1,) + tuple(shape) if len(shape) == 1 else tuple(shape)
+    fh = factor if len(shape) == 2 else 1
+    gz = np.empty((k, H, W))
+    gscale, gshift = np.empty(k), np.empty(k)
+    kernels.relu_norm_backward_adjoint(g, g.reshape(k, H * fh, W * factor), xhat, mask, inv[:, 0], scale,
+                                       *_tables(H, fh), *_tables(W, factor), gz, gscale, gshift)
+    return gz.reshape(k, H * W), gscale, gshift
+
+
+def relu_norm_backward_rank1(v: np.ndarray, r: np.ndarray, xhat: np.ndarray, mask: np.ndarray, inv: np.ndarray,
+                             scale: np.ndarray):
+    """:func:`relu_norm_backward` at the rank-one ``g = v rᵀ`` (``v`` of shape ``(k,)``, ``r`` ``(P,)``).
+
+    The gradient reaching the last hidden layer from one output channel: the
+    ``k × P`` outer product is never formed (one pass fewer, no temporary).
+    """
+    from .._kernels import deep as kernels
+
+    gy = np.empty_like(xhat)
+    gscale, gshift = np.empty(xhat.shape[0]), np.empty(xhat.shape[0])
+    kernels.relu_norm_backward_rank1(np.ascontiguousarray(v), np.ascontiguousarray(r), xhat, mask, inv[:, 0], scale,
+                                     gy, gscale, gshift)
+    return gy, gscale, gshift
 
 
 # --------------------------------------------------------------------------- trainable transposed convolution

@@ -13,6 +13,10 @@ Tangents: ``dZ = dC_iᵀ B_i + C_iᵀ dB_i``, ``dY = R_i dZ``, ``d relu = 1{·>0
 ``d cn = γ ⊙ inv ⊙ (dx − mean(dx) − x̂ mean(x̂ dx)) + dγ ⊙ x̂ + dβ``,
 ``d sigmoid = s(1 − s) ⊙ d·``. The vector-Jacobian product runs the
 transposes in reverse order; the normalisation's derivative is symmetric.
+With the normalisation after the ReLU (the default) the ReLU, the
+normalisation and their derivatives are fused kernels
+(``_layers.relu_norm_forward``/``relu_norm_backward``), and the rank-one
+gradient ``C_d g_O`` of a single output channel is never formed.
 Cost of each pass: O(Σ_i k_i k_{i+1} P_i) for the channel mixing plus
 O(Σ_i k_{i+1} P_{i+1}) for the fixed stages — about twice the forward pass
 for ``jvp`` and for ``vjp``.
@@ -24,7 +28,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._layers import circular_filter, circular_filter_taps_grad, norm_forward, norm_tangent, zero_insert
+from ._layers import (
+    circular_filter,
+    circular_filter_taps_grad,
+    matmul,
+    norm_forward,
+    norm_tangent,
+    relu_norm_backward,
+    relu_norm_backward_rank1,
+    relu_norm_backward_upsample_adjoint,
+    relu_norm_forward,
+    upsample_relu_norm_forward,
+    zero_insert,
+)
 
 __all__ = ["ForwardCache", "forward_cache", "jvp_from_cache", "vjp_from_cache"]
 
@@ -99,10 +115,19 @@ def forward_cache(net, theta: np.ndarray) -> ForwardCache:
     arrays = net.params_to_arrays(theta, copy=False)
     B = net.input.reshape(net.channels[0], -1)
     inputs, masks, xhats, invs, mixed = [B], [], [], [], {}
+    fused = net.norm is not None and not net.norm_before_act
     for i in range(net.depth):
-        Z = arrays[f"C{i}"].T @ B
+        Z = matmul(arrays[f"C{i}"].T, B)
         if f"filter{i}" in arrays:
             mixed[i] = Z
+        if fused and i < net.depth - 1 and net.upsample in ("linear", "bilinear"):  # interpolation, ReLU, norm
+            B, xhat, inv, mask = upsample_relu_norm_forward(Z, net.shapes[i], net.factor, arrays[f"scale{i}"],
+                                                            arrays[f"shift{i}"])
+            xhats.append(xhat)
+            invs.append(inv)
+            masks.append(mask)
+            inputs.append(B)
+            continue
         Y = net.resample(i, Z, arrays)
         if net.norm is None:
             mask = Y > 0
@@ -111,9 +136,8 @@ def forward_cache(net, theta: np.ndarray) -> ForwardCache:
             N, xhat, inv = norm_forward(Y, arrays[f"scale{i}"], arrays[f"shift{i}"])
             mask = N > 0
             B = np.where(mask, N, 0.0)
-        else:
-            mask = Y > 0
-            B, xhat, inv = norm_forward(np.where(mask, Y, 0.0), arrays[f"scale{i}"], arrays[f"shift{i}"])
+        else:  # Y is a fresh array (the 1×1 convolution's or the resampling's output): it becomes xhat
+            B, xhat, inv, mask = relu_norm_forward(Y, arrays[f"scale{i}"], arrays[f"shift{i}"])
         if net.norm is not None:
             xhats.append(xhat)
             invs.append(inv)
@@ -149,9 +173,9 @@ def jvp_from_cache(net, cache: ForwardCache, dtheta: np.ndarray) -> np.ndarray:
     dB = None  # the input B_0 is fixed
     for i in range(net.depth):
         B = cache.inputs[i]
-        dZ = d[f"C{i}"].T @ B
+        dZ = matmul(d[f"C{i}"].T, B)
         if dB is not None:
-            dZ += cache.arrays[f"C{i}"].T @ dB
+            dZ += matmul(cache.arrays[f"C{i}"].T, dB)
         dY = net.resample(i, dZ, cache.arrays)
         if i in cache.mixed:  # the trainable interpolation filter's own tangent
             Z = cache.mixed[i]
@@ -192,24 +216,38 @@ def vjp_from_cache(net, cache: ForwardCache, r: np.ndarray) -> np.ndarray:
     B = cache.inputs[-1]
     if net.last_layer == "trainable":
         grads[f"C{net.depth}"] = B @ gO.T
-    gB = net.output_matrix(cache.arrays) @ gO
+    Cd = net.output_matrix(cache.arrays)
+    fused = net.norm is not None and not net.norm_before_act
+    gB = None if fused and Cd.shape[1] == 1 else Cd @ gO  # None: the rank-one Cd gO is never formed
     for i in range(net.depth - 1, -1, -1):
         mask = cache.masks[i]
         if net.norm is None:
             gY = np.where(mask, gB, 0.0)
-        else:
-            g = gB if not net.norm_before_act else np.where(mask, gB, 0.0)
+        elif gB is None:
+            gY, grads[f"scale{i}"], grads[f"shift{i}"] = relu_norm_backward_rank1(
+                Cd[:, 0], gO[0], cache.xhats[i], mask, cache.invs[i], cache.arrays[f"scale{i}"])
+        elif fused and i < net.depth - 1 and net.upsample in ("linear", "bilinear"):  # norm, ReLU, interpolation
+            gZ, grads[f"scale{i}"], grads[f"shift{i}"] = relu_norm_backward_upsample_adjoint(
+                gB, cache.xhats[i], mask, cache.invs[i], cache.arrays[f"scale{i}"], net.shapes[i], net.factor)
+            grads[f"C{i}"] = matmul(cache.inputs[i], gZ.T)
+            if i > 0:
+                gB = matmul(cache.arrays[f"C{i}"], gZ)
+            continue
+        elif fused:
+            gY, grads[f"scale{i}"], grads[f"shift{i}"] = relu_norm_backward(  # gB: a fresh product, overwritten
+                gB, cache.xhats[i], mask, cache.invs[i], cache.arrays[f"scale{i}"], overwrite=True)
+        else:  # normalisation before the ReLU
+            g = np.where(mask, gB, 0.0)
             xhat = cache.xhats[i]
             grads[f"scale{i}"] = np.sum(g * xhat, axis=1)
             grads[f"shift{i}"] = np.sum(g, axis=1)
-            gN = norm_tangent(g * cache.arrays[f"scale{i}"][:, None], xhat, cache.invs[i])
-            gY = gN if net.norm_before_act else np.where(mask, gN, 0.0)
+            gY = norm_tangent(g * cache.arrays[f"scale{i}"][:, None], xhat, cache.invs[i])
         if i in cache.mixed:
             Z = cache.mixed[i]
             X = zero_insert(Z.reshape(Z.shape[0], *net.shapes[i]), net.factor)
             grads[f"filter{i}"] = circular_filter_taps_grad(X, gY.reshape(X.shape), cache.arrays[f"filter{i}"].shape)
         gZ = net.resample_adjoint(i, gY, cache.arrays)
-        grads[f"C{i}"] = cache.inputs[i] @ gZ.T
+        grads[f"C{i}"] = matmul(cache.inputs[i], gZ.T)
         if i > 0:
-            gB = cache.arrays[f"C{i}"] @ gZ
+            gB = matmul(cache.arrays[f"C{i}"], gZ)
     return net.arrays_to_params(grads)

@@ -145,6 +145,10 @@ class DeepDecoder:
     ((32,), True)
     """
 
+    #: The fixed stages run parallel Numba kernels (``ntk_toolkit._kernels.deep``):
+    #: :func:`ntk_toolkit.deep.fit` then keeps OpenBLAS on one thread.
+    parallel_kernels = True
+
     def __init__(self, out_shape, channels, out_channels: int = 1, upsample: str | None = None, factor: int = 2,
                  norm: str | None = "channel", norm_before_act: bool = False, output: str = "sigmoid",
                  last_layer: str = "trainable", interpolation_filter=None, *, input=None, input_seed=0):

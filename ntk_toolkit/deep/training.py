@@ -147,7 +147,12 @@ def fit(net, y, theta0, optimizer: str = "adam", lr: float = 0.01, steps: int = 
     multiply-adds per pass (``net.work``, 2²⁶) OpenBLAS runs on one thread:
     its threads cost more than they bring on matrices this small (on 2 busy
     cores: 1.5 s against 25 s for 300 Adam steps of a 32×32 decoder with 32
-    channels; 34 ms against 190 ms per step at 64×64 with 64 channels).
+    channels; 34 ms against 190 ms per step at 64×64 with 64 channels). It
+    also does for a generator whose ``parallel_kernels`` attribute is true
+    (:class:`~ntk_toolkit.deep.DeepDecoder`): its fixed stages run parallel
+    Numba kernels on the same cores, and OpenBLAS' own threads, spinning after
+    each product, would take the cores from them (on 2 busy cores, 135 ms
+    against 575 ms per Adam step at 128×128 with 128 channels).
 
     Parameters
     ----------
@@ -225,7 +230,7 @@ def fit(net, y, theta0, optimizer: str = "adam", lr: float = 0.01, steps: int = 
         bar = tqdm(total=steps, desc=f"fit ({optimizer})", unit="step", leave=False)
     converged, last = False, steps
     small = contextlib.ExitStack()
-    if int(getattr(net, "work", 0)) < SMALL_WORK:
+    if int(getattr(net, "work", 0)) < SMALL_WORK or getattr(net, "parallel_kernels", False):
         small.enter_context(_blas.single_thread())
     try:
         for tau in range(steps + 1):
