@@ -29,6 +29,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._validation import as_float_array, check_int, check_positive
+
 __all__ = ["Activation", "ACTIVATIONS", "ACTIVATION_NAMES", "as_activation", "expected_product", "gauss_hermite",
            "correlation_row", "MAX_QUADRATURE_NODES",
            "QUADRATURE_NODES"]
@@ -446,16 +448,34 @@ def expected_product(activation, rho, q1=1.0, q2=1.0, derivative: bool = False, 
     act = as_activation(activation)
     if method not in ("auto", "closed-form", "quadrature"):
         raise ValueError(f"method must be one of 'auto', 'closed-form', 'quadrature', got {method!r}")
-    rho, q1, q2 = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (rho, q1, q2)))
-    if np.any(q1 < 0) or np.any(q2 < 0) or not (np.all(np.isfinite(q1)) and np.all(np.isfinite(q2))):
-        raise ValueError("q1 and q2 must be finite variances >= 0")
-    if not np.all(np.isfinite(rho)):
-        raise ValueError("rho must be finite (a correlation in [-1, 1])")
+    rho, q1, q2 = _triples(rho, q1, q2)
     if method == "closed-form" and act._forms is None:
         raise ValueError(f"activation {act.name!r} has no closed form; use method='quadrature' or 'auto'")
     if act._forms is not None and method != "quadrature":
         return np.asarray(act._forms[1 if derivative else 0](rho, q1, q2), dtype=np.float64)
     return gauss_hermite(act.derivative if derivative else act.fn, rho, q1, q2, nodes)
+
+
+#: The most Gauss–Hermite nodes per dimension accepted when given explicitly
+#: (a block of the quadrature holds ``_QUAD_BLOCK · nodes²`` floats: 128 MiB here).
+_MAX_EXPLICIT_NODES = 1024
+
+
+def _triples(rho, q1, q2):
+    """``(ρ, q1, q2)`` as broadcast float arrays: ρ finite, q1, q2 finite and >= 0; errors name the argument."""
+    arrays = []
+    for name, value in (("rho", rho), ("q1", q1), ("q2", q2)):
+        if isinstance(value, (str, bytes)):
+            raise TypeError(f"{name} must be a real number or an array of them, got {value!r}")
+        arrays.append(as_float_array(name, value).reshape(np.shape(value)))
+    for name, arr in (("q1", arrays[1]), ("q2", arrays[2])):
+        if np.any(arr < 0):
+            raise ValueError(f"{name} must be a variance >= 0, got minimum {float(np.min(arr))!r}")
+    try:
+        return np.broadcast_arrays(*arrays)
+    except ValueError:
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"rho, q1 and q2 must broadcast together, got shapes {shapes}") from None
 
 
 @functools.lru_cache(maxsize=8)
@@ -475,7 +495,13 @@ def gauss_hermite(fn, rho, q1, q2, nodes: int | None = None) -> np.ndarray:
     >>> float(gauss_hermite(np.square, 0.5, 1.0, 1.0))  # E[a² b²] = 1 + 2ρ²
     1.5
     """
-    rho, q1, q2 = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (rho, q1, q2)))
+    if not callable(fn):
+        raise TypeError(f"fn must be a callable acting elementwise on arrays, got {fn!r}")
+    rho, q1, q2 = _triples(rho, q1, q2)
+    if nodes is not None:
+        nodes = check_int("nodes", nodes, minimum=1)
+        if nodes > _MAX_EXPLICIT_NODES:
+            raise ValueError(f"nodes must be an integer in [1, {_MAX_EXPLICIT_NODES}], got {nodes}")
     shape = rho.shape
     triples = np.stack([np.clip(rho, -1.0, 1.0).ravel(), q1.ravel(), q2.ravel()], axis=1)
     if triples.shape[0] == 0:
@@ -514,7 +540,8 @@ def correlation_row(activation, rho, q: float, derivative: bool = False) -> np.n
     (True, True)
     """
     act = as_activation(activation)
-    rho = np.asarray(rho, dtype=np.float64)
+    rho = _triples(rho, 0.0, 0.0)[0]
+    q = check_positive("q", q, allow_zero=True)
     nz = np.flatnonzero(rho)
     if act.closed_form:
         if 2 * nz.size >= rho.size:

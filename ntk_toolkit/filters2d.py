@@ -325,13 +325,13 @@ def parse_shape(text: str) -> tuple[int, ...]:
     >>> parse_shape("128x")
     Traceback (most recent call last):
     ...
-    ValueError: shape '128x' is not recognised; use HxW (e.g. 128x96) for an image or N (e.g. 256) for a 1-D signal
+    ValueError: text '128x' is not recognised as a shape; use HxW (e.g. 128x96) for an image or N ...
     """
     if not isinstance(text, str):
-        raise TypeError(f"shape must be a string such as '128x96', got {text!r}")
+        raise TypeError(f"text must be a shape string such as '128x96', got {text!r}")
     m = _SHAPE.match(text)
     if m is None:
-        raise ValueError(f"shape {text!r} is not recognised; use HxW (e.g. 128x96) for an image "
+        raise ValueError(f"text {text!r} is not recognised as a shape; use HxW (e.g. 128x96) for an image "
                          "or N (e.g. 256) for a 1-D signal")
     sizes = tuple(int(g) for g in m.groups() if g is not None)
     if min(sizes) < 1:

@@ -195,6 +195,7 @@ class RandomMask(_Measurement):
 
     def __init__(self, n: int, keep: float | None = None, m: int | None = None, seed=None):
         self.n = check_int("n", n, minimum=1)
+        check_memory(8 * self.n, f"a mask of length n={self.n}", "use a smaller n")
         rng = as_rng(seed)
         if (keep is None) == (m is None):
             raise ValueError(f"give exactly one of keep and m, got keep={keep!r}, m={m!r}")
@@ -272,6 +273,7 @@ class SubsampledDCT(_Measurement):
         self.n = check_int("n", n, minimum=1)
         if self.m > self.n:
             raise ValueError(f"m must be <= n={self.n}, got {self.m}")
+        check_memory(8 * self.n, f"signals of length n={self.n}", "use a smaller n")
         self.indices = np.sort(as_rng(seed).choice(self.n, size=self.m, replace=False)).astype(np.int64)
 
     def apply(self, x) -> np.ndarray:

@@ -37,7 +37,11 @@ __all__ = [
 def _n_of(kernel) -> int:
     if isinstance(kernel, Spectrum) or is_generator(kernel):
         return kernel.n
-    return np.asarray(kernel).shape[0]
+    arr = np.asarray(kernel) if isinstance(kernel, (np.ndarray, list, tuple)) else None
+    if arr is None or arr.ndim != 2:
+        got = f"an array of shape {arr.shape}" if arr is not None else repr(kernel)[:60]
+        raise TypeError(f"kernel must be an (n, n) matrix, a Spectrum or a generator, got {got}")
+    return arr.shape[0]
 
 
 def _kernel_times(kernel, M: np.ndarray) -> np.ndarray:

@@ -7,6 +7,8 @@ Every function that draws takes ``seed`` (int, ``numpy.random.Generator`` or
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ._memory import check_memory
@@ -104,7 +106,7 @@ def trig(n: int, f: int, kind: str = "cos", norm: float | None = 1.0) -> np.ndar
     f = check_int("f", f, minimum=0)
     if f > n // 2:
         raise ValueError(f"f must be in [0, n//2 = {n // 2}], got {f}")
-    if kind not in ("cos", "sin"):
+    if not isinstance(kind, str) or kind not in ("cos", "sin"):
         raise ValueError(f"kind must be 'cos' or 'sin', got {kind!r}")
     if kind == "sin" and (f == 0 or 2 * f == n):
         raise ValueError(f"sin of frequency {f} is identically zero for n={n}")
@@ -139,6 +141,8 @@ def step(n: int, position: float = 0.5, norm: float | None = 1.0) -> np.ndarray:
     """
     n = check_int("n", n, minimum=2)
     check_memory(8 * n, f"a signal of length n={n}", "use a smaller n")
+    if isinstance(position, bool) or not isinstance(position, numbers.Real):
+        raise TypeError(f"position must be a real number in (0, 1), got {position!r}")
     if not 0 < position < 1:
         raise ValueError(f"position must be in (0, 1), got {position}")
     x = np.zeros(n)

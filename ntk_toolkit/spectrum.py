@@ -319,6 +319,8 @@ def basis_spectrum(basis, first_row) -> Spectrum:
     >>> basis_spectrum(TrigBasis(3), [1.0, 0.5, 0.5]).eigenvalues.tolist()
     [2.0, 0.5, 0.5]
     """
+    if not all(hasattr(basis, a) for a in ("eigenvalues_by_frequency", "expand", "frequencies", "kinds")):
+        raise TypeError(f"basis must be a TrigBasis or TrigBasis2D, got {type(basis).__name__}")
     lam_by_f = basis.eigenvalues_by_frequency(first_row)
     lam = basis.expand(lam_by_f)
     freqs, kinds = basis.frequencies(), basis.kinds()

@@ -348,6 +348,42 @@ def _exact_taps(filter):
     return exact
 
 
+def _real_taps(filter) -> tuple:
+    """The taps of a sequence as sympy numbers, each real and finite; errors name ``filter``."""
+    bad = TypeError(f"filter must be 'delta', a Filter or a 1-D sequence of real taps, got {_short(filter)}")
+    if isinstance(filter, (dict, set, bytes)) or not hasattr(filter, "__iter__"):
+        raise bad
+    if isinstance(filter, np.ndarray) and filter.ndim != 1:
+        raise bad
+    try:
+        taps = tuple(sp.sympify(t) for t in filter)
+    except (TypeError, sp.SympifyError) as exc:
+        raise bad from exc
+    for t in taps:
+        if not (isinstance(t, sp.Expr) and t.is_number and t.is_real is True and t.is_finite is True):
+            raise ValueError(f"filter taps must be real finite numbers, got {t!r} in {_short(filter)}")
+    return taps
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _as_expr(expr) -> sp.Expr:
+    """``expr`` as a sympy expression; errors name ``expr``."""
+    if not isinstance(expr, (sp.Basic, numbers.Number, str)) or isinstance(expr, bool):
+        raise TypeError(f"expr must be a sympy expression (or a number or a string sympy parses), "
+                        f"got {_short(expr)}")
+    try:
+        out = sp.sympify(expr)
+    except (sp.SympifyError, TypeError, SyntaxError) as exc:
+        raise ValueError(f"expr must be a sympy expression, got {_short(expr)} which sympy cannot parse") from exc
+    if not isinstance(out, sp.Expr):
+        raise TypeError(f"expr must be a sympy expression, got {_short(expr)} ({type(out).__name__})")
+    return out
+
+
 def eigenvalue_formula(activation, filter, trainable_output: bool = False, normalize: bool | None = None) -> sp.Expr:
     """Exact eigenvalues ``λ(f)`` of ``Σ`` for a short filter, in the frequency :data:`f` and the length :data:`n`.
 
@@ -391,11 +427,7 @@ def eigenvalue_formula(activation, filter, trainable_output: bool = False, norma
     elif isinstance(filter, str):
         fkey = filter
     else:
-        try:
-            fkey = tuple(sp.sympify(t) for t in filter)
-        except (TypeError, sp.SympifyError) as exc:
-            raise TypeError(f"filter must be 'delta', a Filter or a sequence of taps, got "
-                            f"{type(filter).__name__}") from exc
+        fkey = _real_taps(filter)
     return _eigenvalue_cached(_key(activation), fkey, filter, bool(trainable_output), bool(normalize))
 
 
@@ -490,7 +522,7 @@ def to_numpy(expr, args=None):
     >>> k0(np.array([-1.0, 0.0, 1.0 + 1e-15])).tolist()
     [0.0, 0.25, 0.5]
     """
-    expr = sp.sympify(expr)
+    expr = _as_expr(expr)
     if expr.has(sp.Integral):
         raise ValueError("the expression contains an unevaluated integral (no closed form); evaluate it with "
                          "ntk_toolkit.activations.expected_product (Gauss–Hermite quadrature)")
@@ -525,7 +557,7 @@ def latex(expr) -> str:
     >>> latex(dual("relu", derivative=True))
     '\\\\frac{\\\\pi - \\\\operatorname{acos}{\\\\left(\\\\rho \\\\right)}}{2 \\\\pi}'
     """
-    return sp.latex(sp.sympify(expr), symbol_names=_NAMES)
+    return sp.latex(_as_expr(expr), symbol_names=_NAMES)
 
 
 #: Activations of the generated guide, with a remark on where each formula holds.

@@ -72,7 +72,8 @@ class MultiLayerConvGenerator:
     """
 
     def __init__(self, operator_list, channels, output_weights=None):
-        if isinstance(operator_list, (str, bytes)) or not hasattr(operator_list, "__len__") or not operator_list:
+        if (isinstance(operator_list, (str, bytes, np.ndarray)) or not hasattr(operator_list, "__len__")
+                or len(operator_list) == 0):
             raise TypeError(f"operator_list must be a non-empty list of n x n operators, got {operator_list!r}")
         ops = tuple(as_operator(op, f"operator_list[{j}]") for j, op in enumerate(operator_list))
         n = int(ops[0].n)

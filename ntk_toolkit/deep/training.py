@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _blas
+from .._memory import check_memory
 from .._validation import as_float_array, check_int, check_positive
 from ..dynamics import DivergenceError, geometric_iterations
 from ..measurements import as_measurement
@@ -208,6 +209,7 @@ def fit(net, y, theta0, optimizer: str = "adam", lr: float = 0.01, steps: int = 
     theta = np.array(theta, dtype=np.float64, copy=True)
     lr = check_positive("lr", lr)
     steps = check_int("steps", steps, minimum=0)
+    check_memory(8 * (steps + 1), f"the loss history of steps={steps}", "use fewer steps")
     divergence_factor = check_positive("divergence_factor", divergence_factor)
     if stop_at is not None:
         stop_at = check_positive("stop_at", stop_at)

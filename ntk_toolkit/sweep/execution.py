@@ -137,11 +137,15 @@ class _Serial(cf.Executor):
         return fut
 
 
+#: The most worker processes (or threads per task) a sweep accepts.
+MAX_WORKERS = 4096
+
+
 def _check_workers(workers) -> int | None:
     if workers is None:
         return None
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer or None, got {workers!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise ValueError(f"workers must be an integer in [1, {MAX_WORKERS}] or None, got {workers!r}")
     return workers
 
 

@@ -194,13 +194,20 @@ def _from_function(path: str) -> Measurement:
     return Measurement(path, func, params, f"{path}/{version}", inspect.getdoc(func) or "")
 
 
+class UnknownMeasurementError(KeyError, ValueError):
+    """An unknown measurement name: a ``KeyError`` (a lookup) that is also a ``ValueError`` (a bad argument)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def get_measurement(name: str) -> Measurement:
     """The measurement registered as ``name``, or imported from ``"package.module:function"``.
 
     Raises
     ------
     KeyError
-        An unknown name (the message lists the registered ones).
+        An unknown name (the message lists the registered ones); it is also a ``ValueError``.
 
     Examples
     --------
@@ -212,14 +219,15 @@ def get_measurement(name: str) -> Measurement:
     ValueError: custom measurement 'os.path:join' must accept a 'seed' argument
     """
     if not isinstance(name, str):
-        raise TypeError(f"measurement must be a string, got {name!r}")
+        raise TypeError(f"name must be a measurement name (a string), got {name!r}")
     _load_builtins()
     if name in MEASUREMENTS:
         return MEASUREMENTS[name]
     if ":" in name:
         return _from_function(name)
-    raise KeyError(f"unknown measurement {name!r}; registered: {', '.join(sorted(MEASUREMENTS))}, "
-                   "or a custom one as 'package.module:function'")
+    raise UnknownMeasurementError(
+        f"unknown measurement {name!r}: name must be one of the registered ({', '.join(sorted(MEASUREMENTS))}) "
+        "or a custom one as 'package.module:function'")
 
 
 def check_metrics(name: str, metrics) -> dict:

@@ -25,6 +25,8 @@ PANDAS_MISSING = ("ntk_toolkit.sweep.load needs pandas, which is not installed: 
 def _with_store(store, fn):
     if isinstance(store, Store):
         return fn(store)
+    if not isinstance(store, (str, os.PathLike)):
+        raise TypeError(f"store must be a path (str or os.PathLike) or a Store, got {store!r}")
     if not Path(store).is_file():
         raise FileNotFoundError(f"store {str(store)!r} does not exist")
     with Store(store) as st:
@@ -210,6 +212,11 @@ def aggregate(rows: list[dict], x: str, y: str, group: str | None = None) -> dic
     >>> a["x"], a["median"], a["q25"]
     ([1, 2], [2.0, 0.5], [1.5, 0.5])
     """
+    if not isinstance(rows, (list, tuple)) or not all(isinstance(r, dict) for r in rows):
+        raise TypeError(f"rows must be a list of dicts (from records), got {type(rows).__name__}")
+    for name, value in (("x", x), ("y", y), ("group", group)):
+        if not isinstance(value, str) and not (name == "group" and value is None):
+            raise TypeError(f"{name} must be a column name (a string), got {value!r}")
     buckets: dict = {}
     for r in rows:
         if y not in r or r[y] is None or x not in r:

@@ -207,6 +207,12 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"spec file {str(path)!r} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"spec file {str(path)!r} is not a UTF-8 TOML file: {exc}") from exc
+
+
+#: The most seeds a sweep may ask for (a count beyond it is a typo, not a sweep).
+MAX_SEEDS = 100_000
 
 
 def _seeds(value) -> tuple[int, ...]:
@@ -216,6 +222,8 @@ def _seeds(value) -> tuple[int, ...]:
     if isinstance(value, int):
         if value < 1:
             raise SpecError(f"sweep.seeds must be at least 1 (a count) or a non-empty list, got {value}")
+        if value > MAX_SEEDS:
+            raise SpecError(f"sweep.seeds must be a count of at most {MAX_SEEDS}, got {value}")
         return tuple(range(value))
     if not value:
         raise SpecError("sweep.seeds is an empty list: give a count >= 1 or at least one seed")
