@@ -88,8 +88,8 @@ def deep_spectrum(shape, channels, upsample, fixed_last, rank, steps, optimizer,
     try:
         net = DeepDecoder(out_shape, ks, upsample=None if upsample == "auto" else upsample,
                           last_layer="fixed" if fixed_last else "trainable")
-    except ValueError as exc:
-        raise bad("--channels", str(exc)) from exc
+    except (ValueError, MemoryError) as exc:
+        raise bad("--shape/--channels", str(exc)) from exc
     if rank >= min(net.n, net.num_params):
         raise bad("--r", f"must be below min(n, num_params) = {min(net.n, net.num_params)}, got {rank}")
     y = None

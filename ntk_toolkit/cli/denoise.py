@@ -71,7 +71,10 @@ def denoise(image, size, sigma, filter_spec, k, steps, omega, eta, clip, seed, a
     from ..image_experiments import denoise_image
 
     check_even_k(k)
-    gen = build_image_generator(filter_spec, size, k, shape_option="--size")
+    try:
+        gen = build_image_generator(filter_spec, size, k, shape_option="--size")
+    except MemoryError as exc:
+        raise click.UsageError(str(exc)) from exc
     clean = load_image(image, size)
     extra = {} if omega is None else {"omega": omega}
     t0 = time.perf_counter()
@@ -81,6 +84,8 @@ def denoise(image, size, sigma, filter_spec, k, steps, omega, eta, clip, seed, a
     except DivergenceError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except (ValueError, TypeError, MemoryError) as exc:  # the library's message names the option's argument
+        raise click.UsageError(str(exc)) from exc
     seconds = time.perf_counter() - t0
     options = {"image": image, "size": list(size), "filter": gen.operator.filter.name, "filter_spec": filter_spec,
                "k": k, "sigma": sigma, "steps": steps, "omega": res.omega, "eta": res.eta, "clip": clip,

@@ -8,6 +8,7 @@ and ``x = sigmoid(B_d C_d)``, with a fixed random input ``B_0``, trainable
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -201,6 +202,9 @@ class DeepDecoder:
             v[self.channels[-1] // 2:] *= -1.0
             v.setflags(write=False)
             self.output_weights = v
+        acts = sum(k * math.prod(s) for k, s in zip(self.channels, self.shapes))
+        check_memory(8 * acts, f"the activations of out_shape={self.out_shape} with channels={list(self.channels)}",
+                     "use a smaller out_shape or fewer channels")
         if input is None:
             B0 = 0.1 * as_rng(input_seed).random((self.channels[0], *self.in_shape))
         else:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._memory import check_memory
 from .._validation import as_float_array, as_rng, check_int, check_positive
 from ..dynamics import geometric_iterations, gradient_descent
 from ..images import add_noise
@@ -18,6 +19,10 @@ __all__ = ["ImageDenoising", "denoise_image", "ImageVsNoiseFit", "fit_image_vs_n
 
 #: Entries of the recorded outputs ``(R, n)`` that the default ``record`` of :func:`denoise_image` allows.
 _RECORD_BUDGET = 1 << 23
+
+#: The largest noise level accepted (the images are on [0, 1]; beyond this the squared
+#: errors overflow and the experiment means nothing).
+MAX_SIGMA = 1e6
 
 
 # --------------------------------------------------------------------------- denoising
@@ -191,6 +196,7 @@ def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAU
     """
     x, shape, omega, eta = check_setup(gen, image, omega, eta)
     steps = check_int("steps", steps, minimum=1)
+    check_memory(8 * (steps + 1), f"the loss history of steps={steps}", "use fewer steps")
     if not isinstance(clip, (bool, np.bool_)):
         raise TypeError(f"clip must be True or False, got {clip!r}")
     r_noise, r_init = as_rng(seed).spawn(2)
@@ -199,6 +205,9 @@ def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAU
             raise ValueError("sigma must be a noise standard deviation > 0 (e.g. 25/255), got None; "
                              "pass noisy= to use a given noisy image")
         sigma = check_positive("sigma", sigma)
+        if sigma > MAX_SIGMA:
+            raise ValueError(f"sigma must be a noise standard deviation in (0, {MAX_SIGMA:g}] on the [0, 1] "
+                             f"intensity scale, got {sigma!r}")
         y = add_noise(x, sigma, seed=r_noise, clip=bool(clip))
     else:
         sigma = None if sigma is None else check_positive("sigma", sigma)
