@@ -145,7 +145,7 @@ def _check_workers(workers) -> int | None:
     if workers is None:
         return None
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
-        raise ValueError(f"workers must be an integer in [1, {MAX_WORKERS}] or None, got {workers!r}")
+        raise ValueError(f"workers must be a positive integer (at most {MAX_WORKERS}) or None, got {workers!r}")
     return workers
 
 
