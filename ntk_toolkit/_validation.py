@@ -111,14 +111,14 @@ def _all_finite(arr: np.ndarray) -> bool:
     return all(bool(np.isfinite(c).all()) for c in _chunks(arr))
 
 
-def as_rng(seed) -> np.random.Generator:
-    """Return a ``numpy.random.Generator`` from an int, a Generator or ``None``."""
+def as_rng(seed, name: str = "seed") -> np.random.Generator:
+    """Return a ``numpy.random.Generator`` from an int, a Generator or ``None``; errors name ``name``."""
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
         return np.random.default_rng(seed)
     raise TypeError(
-        f"seed must be a non-negative integer, a numpy.random.Generator or None, got {_describe(seed)}"
+        f"{name} must be a non-negative integer, a numpy.random.Generator or None, got {_describe(seed)}"
     )
 
 

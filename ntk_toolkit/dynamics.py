@@ -607,7 +607,10 @@ def run_to_convergence(gen: Generator, y, C0, eta: float | None = None, A=None, 
     max_steps = check_int("max_steps", max_steps, minimum=1)
     eta = max_step_size(gen, A) if eta is None else eta
     if record is not None and not isinstance(record, (int, np.integer)):
-        record = np.union1d(np.asarray(record, dtype=np.int64), [max_steps])  # always keep the final output
+        arr = np.asarray(record)
+        if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
+            raise TypeError(f"record must be an int or a 1-D sequence of integer iterations, got {record!r}")
+        record = np.union1d(arr.astype(np.int64), [max_steps])  # always keep the final output
     traj = gradient_descent(gen, y, C0, eta, max_steps, A=A, record=record, stop_at=rtol, progress=progress,
                             diagnostics=diagnostics)
     reason = (f"loss fell below rtol={rtol:g} × initial loss after {traj.steps} steps" if traj.converged

@@ -189,6 +189,8 @@ def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, see
             raise ValueError(f"all kernels must have the same size n; kernels[0] has n={n}, kernels[{i}] n={spec.n}")
     if labels is None:
         labels = [_kernel_label(kernel, i) for i, kernel in enumerate(kernels)]
+    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__iter__"):
+        raise TypeError(f"labels must be a sequence of strings (one per kernel), got {labels!r}")
     labels = tuple(str(label) for label in labels)
     if len(labels) != len(spectra):
         raise ValueError(f"labels must have one entry per kernel ({len(spectra)}), got {len(labels)}")

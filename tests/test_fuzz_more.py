@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_fuzz import ALIASES, BAD, ENTRIES, GEN, N, Y, _check, _replace
+from test_fuzz import ALIASES, BAD, BAD_WIDE, ENTRIES, GEN, N, Y, _check, _replace
 
 import ntk_toolkit as nt
 from ntk_toolkit import activations as Act
@@ -71,13 +71,16 @@ ENTRIES_MORE = [
     ("TwoLayerGenerator-2d", nt.TwoLayerGenerator, {"operator": GEN2.operator, "k": 4}),
     ("TwoLayerGenerator-activation", nt.TwoLayerGenerator, {"operator": GEN.operator, "k": 4, "activation": "tanh"}),
     # images
-    ("images.load", IM.load, {"name": "camera", "size": 8}),
-    ("images.add_noise", IM.add_noise, {"x": IMG, "sigma": 0.1, "seed": 0}),
+    ("images.load", IM.load, {"name": "camera", "size": 8, "gray": True, "upsample": False}),
+    ("images.add_noise", IM.add_noise, {"x": IMG, "sigma": 0.1, "seed": 0, "clip": True}),
     ("images.psnr", IM.psnr, {"x": IMG, "reference": IMG[::-1], "data_range": 1.0}),
     ("images.ssim", IM.ssim, {"x": IMG, "reference": IMG[::-1], "data_range": 1.0}),
-    ("denoise_image", IE.denoise_image, {"gen": GEN2, "image": IMG, "sigma": 0.1, "steps": 3, "eta": 0.5}),
+    ("images.ssim-flat", IM.ssim, {"x": IMG.ravel(), "reference": IMG.ravel()[::-1], "shape": SHAPE}),
+    ("denoise_image", IE.denoise_image, {"gen": GEN2, "image": IMG, "sigma": 0.1, "steps": 3, "eta": 0.5,
+                                         "omega": 16.0, "record": None, "clip": False}),
     ("fit_image_vs_noise", IE.fit_image_vs_noise, {"gen": GEN2, "image": IMG, "steps": 3, "delta": 0.1}),
-    ("inpaint_image", IE.inpaint_image, {"gen": GEN2, "image": IMG, "keep": 0.5, "max_steps": 5}),
+    ("inpaint_image", IE.inpaint_image, {"gen": GEN2, "image": IMG, "keep": 0.5, "max_steps": 5, "rtol": 1e-3,
+                                         "omega": 16.0}),
     # kernels, spectra, bases
     ("expected_kernel_first_row", nt.expected_kernel_first_row, {"gen": GEN, "omega": 1.0}),
     ("as_spectrum", nt.as_spectrum, {"kernel": KER, "omega": 1.0}),
@@ -106,14 +109,21 @@ ENTRIES_MORE = [
     ("gauss_hermite", Act.gauss_hermite, {"fn": np.tanh, "rho": 0.5, "q1": 1.0, "q2": 1.0, "nodes": 20}),
     ("correlation_row", Act.correlation_row, {"activation": "relu", "rho": ROW / ROW[0], "q": 1.0}),
     # deep
-    ("DeepDecoder", D.DeepDecoder, {"out_shape": (8,), "channels": [2, 2, 2], "factor": 2}),
+    ("DeepDecoder", D.DeepDecoder, {"out_shape": (8,), "channels": [2, 2, 2], "factor": 2, "out_channels": 1,
+                                    "upsample": "linear", "norm": "channel", "output": "sigmoid",
+                                    "last_layer": "trainable", "input_seed": 0}),
+    ("DeepDecoder.jvp", NET.jvp, {"theta": THETA, "d": THETA}),
+    ("DeepDecoder.vjp", NET.vjp, {"theta": THETA, "r": np.ones(8)}),
+    ("DeepDecoder.init", NET.init, {"seed": 0}),
     ("DeepDecoder.forward", NET.forward, {"theta": THETA}),
     ("upsample", D.upsample, {"x": np.ones((2, 4)), "factor": 2, "mode": "linear"}),
-    ("jacobian_spectrum", D.jacobian_spectrum, {"net": NET, "theta": THETA, "r": 2}),
+    ("jacobian_spectrum", D.jacobian_spectrum, {"net": NET, "theta": THETA, "r": 2, "method": "auto", "tol": 1e-8}),
     ("trig_overlap", D.trig_overlap, {"vectors": V0, "shape": (8,)}),
     ("decay_rate", D.decay_rate, {"singular_values": SVALS, "skip": 0}),
     ("subspace_drift", D.subspace_drift, {"V0": V0, "V1": V0}),
-    ("deep.fit", D.fit, {"net": NET, "y": np.full(8, 0.5), "theta0": THETA, "lr": 0.01, "steps": 3}),
+    ("deep.fit", D.fit, {"net": NET, "y": np.full(8, 0.5), "theta0": THETA, "optimizer": "adam", "lr": 0.01,
+                         "steps": 3, "record": [0, 3], "jacobian_every": None, "rank": 2, "eps": 1e-8,
+                         "stop_at": None, "divergence_factor": 1e6}),
     ("MultiLayerConvGenerator", D.MultiLayerConvGenerator, {"operator_list": [U8, U8], "channels": [2, 2]}),
     ("MultiLayerConvGenerator.forward", DEEPGEN.forward, {"theta": DEEPGEN.init(seed=0)}),
     # measurements
@@ -131,9 +141,11 @@ ENTRIES_MORE = [
     ("effective_ridge", R.effective_ridge, {"eigenvalues": np.linalg.eigvalsh(KER), "m": 6}),
     ("recovery_law", R.recovery_law, {"kernel": KER, "x": Y, "m": 6, "noise_std": 0.0}),
     ("predicted_recovery_error", R.predicted_recovery_error, {"kernel": KER, "x": Y, "m": 6}),
-    ("recovery_curve", nt.recovery_curve, {"kernels": [KER], "x": Y, "ms": [4, 8], "trials": 2, "seed": 0}),
+    ("recovery_curve", nt.recovery_curve, {"kernels": [KER], "x": Y, "ms": [4, 8], "trials": 2, "noise_std": 0.0,
+                                           "seed": 0, "labels": ["a"]}),
     ("run_to_convergence", nt.run_to_convergence,
-     {"gen": GEN, "y": Y, "C0": GEN.init(seed=0), "eta": 0.2, "max_steps": 20, "rtol": 1e-3}),
+     {"gen": GEN, "y": Y, "C0": GEN.init(seed=0), "eta": 0.2, "A": None, "max_steps": 20, "rtol": 1e-3, "record": 5,
+      "x_true": None}),
     # signals and schedules
     ("signals.trig", S.trig, {"n": N, "f": 2, "kind": "cos"}),
     ("signals.step", S.step, {"n": N, "position": 0.5}),
@@ -157,6 +169,14 @@ CASES = [(e, a) for e in ENTRIES_MORE for a in e[2]]
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(bad=BAD)
 def test_bad_argument_gives_a_named_error_or_a_result(entry, arg, bad):
+    _check(entry, arg, bad)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry, arg", CASES, ids=[f"{e[0]}-{a}" for e, a in CASES])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bad=BAD_WIDE)
+def test_bad_argument_long_profile(entry, arg, bad):
     _check(entry, arg, bad)
 
 

@@ -35,7 +35,7 @@ _UPSAMPLE = ("linear", "bilinear", "none", "transposed")
 
 
 def _check_choice(name: str, value, valid: tuple):
-    if value not in valid:
+    if not (value is None or isinstance(value, str)) or value not in valid:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, valid))}, got {value!r}")
     return value
 
@@ -206,7 +206,7 @@ class DeepDecoder:
         check_memory(8 * acts, f"the activations of out_shape={self.out_shape} with channels={list(self.channels)}",
                      "use a smaller out_shape or fewer channels")
         if input is None:
-            B0 = 0.1 * as_rng(input_seed).random((self.channels[0], *self.in_shape))
+            B0 = 0.1 * as_rng(input_seed, "input_seed").random((self.channels[0], *self.in_shape))
         else:
             B0 = as_float_array("input", input, shape=(self.channels[0], *self.in_shape))
         B0 = np.ascontiguousarray(B0)

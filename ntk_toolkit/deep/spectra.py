@@ -145,7 +145,7 @@ def jacobian_spectrum(net, theta, r: int, *, method: str = "auto", tol: float = 
         raise ValueError(f"r must be below min(n, num_params) = {min(n, P)}, got {r}; use method='dense' with "
                          "net.jacobian for the full spectrum")
     tol = check_positive("tol", tol, allow_zero=True)
-    if method not in ("auto", "lanczos", "dense"):
+    if not isinstance(method, str) or method not in ("auto", "lanczos", "dense"):
         raise ValueError(f"method must be 'auto', 'lanczos' or 'dense', got {method!r}")
     if method == "auto":
         method = "dense" if n * P <= DENSE_MAX_ENTRIES else "lanczos"

@@ -200,7 +200,7 @@ def fit(net, y, theta0, optimizer: str = "adam", lr: float = 0.01, steps: int = 
     for attr in ("n", "num_params", "forward", "vjp"):
         if not hasattr(net, attr):
             raise TypeError(f"net must be a generator (n, num_params, forward, jvp, vjp), got {type(net).__name__}")
-    if optimizer not in ("adam", "gd"):
+    if not isinstance(optimizer, str) or optimizer not in ("adam", "gd"):
         raise ValueError(f"optimizer must be 'adam' or 'gd', got {optimizer!r}")
     A = as_measurement(A, net.n)
     m = net.n if A is None else A.shape[0]
