@@ -150,7 +150,8 @@ class TrigBasis2D:
     circulant = False
 
     def __init__(self, shape):
-        if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) != 2:
+        if (isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__")
+            or getattr(shape, "ndim", 1) == 0 or len(shape) != 2):
             raise ValueError(f"shape must be a pair (H, W) of positive integers, got {shape!r}")
         H = check_int("shape[0] (H)", shape[0], minimum=1)
         W = check_int("shape[1] (W)", shape[1], minimum=1)

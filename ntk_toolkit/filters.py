@@ -86,6 +86,8 @@ class Filter:
     __slots__ = ("_taps", "normalize", "name", "_periodic_std")
 
     def __init__(self, taps, normalize: bool = True, name: str | None = None):
+        if not isinstance(normalize, (bool, np.bool_)):
+            raise TypeError(f"normalize must be True or False, got {normalize!r}")
         arr = as_float_array("taps", taps, ndim=1)
         if arr.size == 0:
             raise ValueError("taps must contain at least one value, got an empty array")

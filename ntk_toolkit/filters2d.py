@@ -81,6 +81,8 @@ class Filter2D:
     ndim = 2
 
     def __init__(self, taps, normalize: bool = True, name: str | None = None):
+        if not isinstance(normalize, (bool, np.bool_)):
+            raise TypeError(f"normalize must be True or False, got {normalize!r}")
         arr = as_float_array("taps", taps, ndim=2)
         if arr.size == 0:
             raise ValueError(f"taps must contain at least one value, got an empty array of shape {arr.shape}")
@@ -208,6 +210,8 @@ def separable(f1: Filter, f2: Filter | None = None, normalize: bool = True, name
     >>> [g.taps.tolist() for g in f.separable]
     [[1.0, 2.0, 1.0], [1.0, 1.0]]
     """
+    if not isinstance(normalize, (bool, np.bool_)):
+        raise TypeError(f"normalize must be True or False, got {normalize!r}")
     t1 = _check_filter1d("f1", f1)
     t2 = t1 if f2 is None else _check_filter1d("f2", f2)
     if name is None:
@@ -305,7 +309,8 @@ def bilinear(normalize: bool = True) -> Filter2D:
 
 
 def _check_shape2(shape) -> tuple[int, int]:
-    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) != 2:
+    if (isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__")
+            or getattr(shape, "ndim", 1) == 0 or len(shape) != 2):
         raise ValueError(f"shape must be a pair (H, W) of positive integers, got {shape!r}")
     return (check_int("shape[0] (H)", shape[0], minimum=1), check_int("shape[1] (W)", shape[1], minimum=1))
 

@@ -44,14 +44,16 @@ def check_out_shape(out_shape) -> tuple:
     """``out_shape`` as ``(n,)`` or ``(H, W)`` of positive ints, or a clear error."""
     if isinstance(out_shape, numbers.Integral) and not isinstance(out_shape, bool):
         out_shape = (out_shape,)
-    if isinstance(out_shape, (str, bytes)) or not hasattr(out_shape, "__len__") or len(out_shape) not in (1, 2):
+    if (isinstance(out_shape, (str, bytes)) or not hasattr(out_shape, "__len__")
+            or getattr(out_shape, "ndim", 1) == 0 or len(out_shape) not in (1, 2)):
         raise ValueError(f"out_shape must be (n,) for signals or (H, W) for images, got {out_shape!r}")
     return tuple(check_int(f"out_shape[{j}]", s, minimum=1) for j, s in enumerate(out_shape))
 
 
 def check_channels(channels, name: str = "channels", minimum_len: int = 2) -> tuple:
     """``channels`` as a tuple of positive ints of length ``>= minimum_len``, or a clear error."""
-    if isinstance(channels, (str, bytes)) or not hasattr(channels, "__len__"):
+    if (isinstance(channels, (str, bytes)) or not hasattr(channels, "__len__")
+            or getattr(channels, "ndim", 1) == 0):
         raise TypeError(f"{name} must be a list of channel counts such as [64, 64, 64], got {channels!r}")
     if len(channels) < minimum_len:
         raise ValueError(f"{name} must list at least {minimum_len} channel counts, got {list(channels)!r}")

@@ -190,7 +190,8 @@ def jacobian_spectrum(net, theta, r: int, *, method: str = "auto", tol: float = 
 def _check_shape(shape) -> tuple:
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (int(shape),)
-    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) not in (1, 2):
+    if (isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__")
+            or getattr(shape, "ndim", 1) == 0 or len(shape) not in (1, 2)):
         raise ValueError(f"shape must be (n,) or (H, W), got {shape!r}")
     return tuple(check_int(f"shape[{j}]", s, minimum=1) for j, s in enumerate(shape))
 

@@ -13,7 +13,7 @@ _MODES = {"linear": 1, "bilinear": 2}
 
 
 def _check(x, factor, mode, name):
-    if mode not in _MODES:
+    if not isinstance(mode, str) or mode not in _MODES:
         raise ValueError(f"mode must be 'linear' (arrays (channels, n)) or 'bilinear' (arrays (channels, H, W)), "
                          f"got {mode!r}")
     x = as_float_array(name, x, ndim=_MODES[mode] + 1)
