@@ -541,6 +541,8 @@ def correlation_row(activation, rho, q: float, derivative: bool = False) -> np.n
     """
     act = as_activation(activation)
     rho = _triples(rho, 0.0, 0.0)[0]
+    if rho.ndim > 1:
+        raise ValueError(f"rho must be a 1-D array of correlations (a first row), got shape {rho.shape}")
     if rho.ndim == 0:
         return correlation_row(act, rho.reshape(1), q, derivative).reshape(())
     q = check_positive("q", q, allow_zero=True)

@@ -17,6 +17,7 @@ way in the real plane-wave basis :class:`~ntk_toolkit.bases.TrigBasis2D`
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -366,6 +367,8 @@ def circulant_spectrum(first_row) -> Spectrum:
     [1.5, 1.0, 1.0, 0.5]
     """
     s = as_float_array("first_row", first_row, ndim=1)
+    if s.size == 0:
+        raise ValueError("first_row must contain at least one value (the kernel's first row), got an empty array")
     return basis_spectrum(TrigBasis(s.shape[0]), s)
 
 
@@ -413,7 +416,7 @@ def as_spectrum(kernel, omega: float = 1.0) -> Spectrum:
         if op is not None and op.basis is not None:
             return basis_spectrum(op.basis, expected_kernel_first_row(kernel, omega))
         return _eigh_spectrum(expected_kernel(kernel, omega))
-    if omega != 1.0:
+    if not isinstance(omega, numbers.Real) or omega != 1.0:
         raise ValueError(f"omega applies to a generator (the scale of its initialisation), got omega={omega!r} "
                          f"with a {type(kernel).__name__}; leave omega=1.0")
     if isinstance(kernel, Spectrum):

@@ -44,6 +44,7 @@ SHAPE = (4, 4)
 F2 = F.triangle2d(1)
 GEN2 = nt.TwoLayerGenerator(CircularConv2D(F2, SHAPE), 4)
 IMG = np.linspace(0.0, 1.0, 16).reshape(SHAPE)
+IMG8 = np.linspace(0.0, 1.0, 64).reshape(8, 8)  # SSIM needs 7×7
 A = M.GaussianMeasurement(6, N, seed=0)
 KER = nt.expected_kernel(GEN)
 ROW = nt.expected_kernel_first_row(GEN)
@@ -83,8 +84,8 @@ ENTRIES_MORE = [
     ("images.load", IM.load, {"name": "camera", "size": 8, "gray": True, "upsample": False}),
     ("images.add_noise", IM.add_noise, {"x": IMG, "sigma": 0.1, "seed": 0, "clip": True}),
     ("images.psnr", IM.psnr, {"x": IMG, "reference": IMG[::-1], "data_range": 1.0}),
-    ("images.ssim", IM.ssim, {"x": IMG, "reference": IMG[::-1], "data_range": 1.0}),
-    ("images.ssim-flat", IM.ssim, {"x": IMG.ravel(), "reference": IMG.ravel()[::-1], "shape": SHAPE}),
+    ("images.ssim", IM.ssim, {"x": IMG8, "reference": IMG8[::-1], "data_range": 1.0}),
+    ("images.ssim-flat", IM.ssim, {"x": IMG8.ravel(), "reference": IMG8.ravel()[::-1], "shape": (8, 8)}),
     ("denoise_image", IE.denoise_image, {"gen": GEN2, "image": IMG, "sigma": 0.1, "steps": 3, "eta": 0.5,
                                          "omega": 16.0, "record": None, "clip": False}),
     ("fit_image_vs_noise", IE.fit_image_vs_noise, {"gen": GEN2, "image": IMG, "steps": 3, "delta": 0.1}),

@@ -358,7 +358,7 @@ def decay_rate(singular_values, skip: int = 0) -> DecayFit:
                          "entries <= 0; drop the zero ones first")
     s = s[skip:]
     if s.size < 2:
-        raise ValueError(f"decay_rate needs at least 2 values after skip={skip}, got {s.size}")
+        raise ValueError(f"singular_values must have at least 2 values after skip={skip}, got {s.size}")
     i = np.arange(s.size, dtype=float)
     y = np.log(s)
     slope, intercept = np.polyfit(i, y, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._memory import check_memory
 from .._validation import as_float_array, check_int
 from ._layers import upsample_array, upsample_array_adjoint
 
@@ -18,6 +19,8 @@ def _check(x, factor, mode, name):
                          f"got {mode!r}")
     x = as_float_array(name, x, ndim=_MODES[mode] + 1)
     factor = check_int("factor", factor, minimum=1)
+    check_memory(8 * x.size * factor ** _MODES[mode], f"the upsampled array of factor={factor}",
+                 "use a smaller factor")
     return x, factor
 
 
