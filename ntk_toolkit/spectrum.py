@@ -17,6 +17,8 @@ way in the real plane-wave basis :class:`~ntk_toolkit.bases.TrigBasis2D`
 
 from __future__ import annotations
 
+import math
+
 import numbers
 from dataclasses import dataclass, field
 
@@ -287,11 +289,20 @@ def frequency_energy(x, shape=None) -> np.ndarray:
         if x.shape != basis.shape and x.shape[0] != basis.n:
             raise ValueError(f"x must be an image of shape {basis.shape} or have {basis.n} rows "
                              f"(H*W for shape={basis.shape}), got shape {x.shape}")
-        return basis.energy(x)
+        return basis.energy(_energy_in_range(x))
     x = as_float_array("x", x, ndim=(1, 2))
     if x.shape[0] == 0:
         raise ValueError(f"x must have at least one row, got shape {x.shape}")
-    return TrigBasis(x.shape[0]).energy(x)
+    return TrigBasis(x.shape[0]).energy(_energy_in_range(x))
+
+
+def _energy_in_range(x: np.ndarray) -> np.ndarray:
+    """``x`` unchanged, or a ``ValueError`` naming it when its energy ``‖x‖²`` would overflow float64."""
+    top = float(np.max(np.abs(x))) if x.size else 0.0
+    if top * math.sqrt(max(x.size, 1)) >= 1e150:
+        raise ValueError(f"x has entries up to {top:.3g}: its energy (a sum of squares) overflows float64; "
+                         "rescale x (energies scale with its square)")
+    return x
 
 
 # --------------------------------------------------------------------------- spectra
