@@ -50,6 +50,15 @@ def check_out_shape(out_shape) -> tuple:
     return tuple(check_int(f"out_shape[{j}]", s, minimum=1) for j, s in enumerate(out_shape))
 
 
+def check_flat_params(name: str, theta, num_params: int) -> np.ndarray:
+    """``theta`` as a finite flat float64 vector of ``num_params`` entries, or an error naming ``name``."""
+    arr = as_float_array(name, theta, ndim=1)
+    if arr.size != num_params:
+        raise ValueError(f"{name} must be a flat vector of num_params = {num_params} parameters, "
+                         f"got length {arr.size}")
+    return arr
+
+
 def check_channels(channels, name: str = "channels", minimum_len: int = 2) -> tuple:
     """``channels`` as a tuple of positive ints of length ``>= minimum_len``, or a clear error."""
     if (isinstance(channels, (str, bytes)) or not hasattr(channels, "__len__")
@@ -355,11 +364,7 @@ class DeepDecoder:
 
     def check_weights(self, theta, name: str = "theta") -> np.ndarray:
         """``theta`` as a finite float64 vector of length ``num_params``, or a clear error naming ``name``."""
-        arr = as_float_array(name, theta, ndim=1)
-        if arr.size != self._num_params:
-            raise ValueError(f"{name} must be a flat vector of num_params = {self._num_params} parameters, "
-                             f"got length {arr.size}")
-        return arr
+        return check_flat_params(name, theta, self._num_params)
 
     def check_target(self, y, A=None, name: str = "y") -> np.ndarray:
         """``y`` as a finite float64 vector of length ``m`` (``n`` without ``A``)."""

@@ -16,7 +16,7 @@ from .._memory import check_memory
 from .._validation import as_float_array, as_rng, check_positive
 from ..generator import default_output_weights
 from ..operators import as_operator
-from .model import check_channels
+from .model import check_channels, check_flat_params
 
 __all__ = ["MultiLayerConvGenerator"]
 
@@ -152,11 +152,7 @@ class MultiLayerConvGenerator:
 
     def check_weights(self, theta, name: str = "theta") -> np.ndarray:
         """``theta`` as a finite flat float64 vector of length ``num_params``, or a clear error."""
-        arr = as_float_array(name, theta, ndim=1)
-        if arr.size != self.num_params:
-            raise ValueError(f"{name} must be a flat vector of num_params = {self.num_params} parameters, "
-                             f"got length {arr.size}")
-        return arr
+        return check_flat_params(name, theta, self.num_params)
 
     def check_target(self, y, A=None, name: str = "y") -> np.ndarray:
         """``y`` as a finite float64 vector of length ``m`` (``n`` without ``A``)."""
