@@ -30,8 +30,8 @@ import numpy as np
 from ._memory import check_memory, memory_budget
 from ._validation import as_rng
 
-__all__ = ["DiagnosticsRecorder", "DENSE_MAX_N", "DENSE_DRIFT_MAX_N", "PROBES", "pattern_signs",
-           "linearized_outputs"]
+__all__ = ["DiagnosticsRecorder", "DENSE_MAX_N", "DENSE_DRIFT_MAX_N", "PROBES", "BAND_MAX_FRACTION",
+           "pattern_signs", "linearized_outputs", "band_structure"]
 
 #: ``method="auto"`` eigendecomposes ``A K(C_0) Aᵀ`` for the linearized outputs up to this
 #: ``n``; above it they come from a Lanczos decomposition (products with the dense ``K(C_0)``
@@ -51,6 +51,11 @@ GENERIC_DENSE_MAX_N = 256
 #: Rademacher probes of the Hutchinson estimate of the kernel drift.
 PROBES = 4
 
+#: ``method="auto"`` takes the exact kernel drift on the band of ``U Uᵀ``
+#: (:func:`band_structure`) instead of forming ``K`` when at most this fraction
+#: of the offsets of ``U Uᵀ`` is nonzero (a filter much shorter than the signal).
+BAND_MAX_FRACTION = 1 / 8
+
 #: Largest Krylov dimension of the Lanczos evaluation of the linearized outputs.
 MAX_KRYLOV = 200
 
@@ -67,6 +72,63 @@ def pattern_signs(pattern) -> np.ndarray | None:
         return None
     parts = pattern if isinstance(pattern, (tuple, list)) else (pattern,)
     return np.concatenate([np.asarray(p).ravel() > 0 for p in parts])
+
+
+def band_structure(gen):
+    """Where ``U Uᵀ`` is nonzero, for the drift of a two-layer ReLU convolution: ``(H, W, d1, d2, a)`` or ``None``.
+
+    For a :class:`~ntk_toolkit.CircularConv` (``H = 1``, ``W = n``) or a
+    :class:`~ntk_toolkit.CircularConv2D` on an ``H x W`` grid, ``U Uᵀ[i, j] =
+    a[(j1 − i1) mod H, (j2 − i2) mod W]`` (its first row); ``(d1, d2)`` are the
+    offsets where ``a`` is nonzero and ``a`` their values. With ReLU and equal
+    ``v_l² = s`` the kernel is ``K[i, j] = s · N[i, j] · U Uᵀ[i, j]``
+    (``docs/theory.md`` §2.1) and vanishes off these offsets, so
+    ``‖K(C) − K(C_0)‖_F² = s² Σ_i Σ_q a_q² (N[i, j_q] − N_0[i, j_q])²`` is
+    exact from the counts on the band (:func:`ntk_toolkit._kernels.diag.band_counts`).
+    ``None`` for another generator, activation or operator, unequal or
+    trained output weights.
+
+    Examples
+    --------
+    >>> from ntk_toolkit import CircularConv, TwoLayerGenerator
+    >>> from ntk_toolkit.filters import triangle
+    >>> H, W, d1, d2, a = band_structure(TwoLayerGenerator(CircularConv(triangle(2), 16), k=4))
+    >>> H, W, d2.tolist()
+    (1, 16, [0, 1, 2, 14, 15])
+    """
+    from .activations import as_activation
+    from .convolution2d import CircularConv2D
+    from .operators import CircularConv
+
+    op = getattr(gen, "operator", None)
+    if not (isinstance(op, (CircularConv, CircularConv2D)) and hasattr(gen, "output_weights")
+            and hasattr(gen, "activation")) or getattr(gen, "train_output", False):
+        return None
+    v2 = np.asarray(gen.output_weights, dtype=float) ** 2
+    if not (as_activation(gen.activation).is_relu and v2.size and np.all(v2 == v2[0])):
+        return None
+    H, W = (1, int(op.n)) if isinstance(op, CircularConv) else tuple(int(s) for s in op.grid_shape)
+    a = np.asarray(op.gram_first_row(), dtype=np.float64).reshape(-1)
+    idx = np.flatnonzero(a)
+    d1, d2 = np.divmod(idx, W)
+    return H, W, d1.astype(np.int64), d2.astype(np.int64), a[idx]
+
+
+def _band_counts(pattern, band) -> np.ndarray:
+    """The counts ``N[i, j_q]`` of the activation pattern ``pattern > 0`` (shape ``(n, k)``) on the band."""
+    from ._jit import threads_for
+    from ._kernels import diag, gram
+
+    H, W, d1, d2, _ = band
+    Z = np.ascontiguousarray(pattern)
+    n, k = Z.shape
+    P = np.zeros((n, (k + 63) // 64), dtype=np.uint64)
+    out = np.empty((n, d1.size), dtype=np.int64)
+    with threads_for(Z.size):
+        gram.pack_signs(Z, 0, P)
+    with threads_for(n * d1.size * P.shape[1]):
+        diag.band_counts(P, H, W, d1, d2, out)
+    return out
 
 
 def _apply_A(A, x):
@@ -180,7 +242,12 @@ class DiagnosticsRecorder:
         eigendecomposition up to :data:`DENSE_MAX_N`, when they fit the memory
         budget (``Trajectory.diagnostics_method`` is then ``"dense"``, or
         ``"dense-drift"`` with the Lanczos outputs), and the matrix-free
-        estimates above.
+        estimates above. Above :data:`DENSE_MAX_N`, a two-layer ReLU
+        convolution whose ``U Uᵀ`` is a narrow band (:func:`band_structure`,
+        at most :data:`BAND_MAX_FRACTION` of its offsets nonzero) takes
+        ``"banded"`` at every ``n``: the exact drift from the co-activation
+        counts on the band (O(n |band| ⌈k/64⌉) per recorded iteration, no
+        ``n x n`` matrix) and the Lanczos outputs from the sparse ``K(C_0)``.
     seed : int, default 0
         Seed of the probes.
 
@@ -219,9 +286,13 @@ class DiagnosticsRecorder:
         # the two-layer model has the popcount kernel; another generator's K costs n vjps (GENERIC_DENSE_MAX_N)
         two_layer = all(hasattr(self.gen, a) for a in ("operator", "output_weights", "activation"))
         dense_max = DENSE_DRIFT_MAX_N if two_layer else GENERIC_DENSE_MAX_N
-        self._dense_drift = self.method == "dense" or (self.method == "auto" and fits and n <= dense_max)
         self._dense_gap = self.method == "dense" or (self.method == "auto" and fits and n <= DENSE_MAX_N)
-        self.method = ("dense" if self._dense_gap else "dense-drift") if self._dense_drift else "matrix-free"
+        band = band_structure(self.gen) if self.method == "auto" and not self._dense_gap else None
+        self._band = band if band is not None and band[2].size <= BAND_MAX_FRACTION * n else None
+        self._dense_drift = self.method == "dense" or (self.method == "auto" and fits and n <= dense_max
+                                                       and self._band is None)
+        self.method = ("banded" if self._band is not None else
+                       ("dense" if self._dense_gap else "dense-drift") if self._dense_drift else "matrix-free")
         self.C0 = np.array(self.C0, dtype=np.float64, copy=True)
         self._norm0 = float(np.linalg.norm(self.C0))
         self._signs0 = pattern_signs(self.pattern0)
@@ -235,6 +306,22 @@ class DiagnosticsRecorder:
                          "use gradient_descent(..., diagnostics='matrix-free') (Hutchinson and Lanczos estimates)")
             self._K0 = empirical_kernel(self.gen, self.C0)
             self._K0norm = float(np.linalg.norm(self._K0))
+        elif self._band is not None:
+            import scipy.sparse
+
+            H, W, d1, d2, a = self._band
+            counts = _band_counts(self.pattern0, self._band)
+            check_memory(8 * 4 * counts.size, f"the band of K(C_0) ({counts.size} entries)",
+                         "use gradient_descent(..., diagnostics='matrix-free')")
+            self._counts0 = counts
+            self._band_w = a * a
+            self._band_ref = math.sqrt(float(np.sum(self._band_w[None, :] * counts.astype(np.float64) ** 2)))
+            i = np.arange(n)
+            cols = ((i[:, None] // W + d1[None, :]) % H) * W + (i[:, None] % W + d2[None, :]) % W
+            scale = float(np.asarray(self.gen.output_weights, dtype=float)[0] ** 2)
+            self._K0band = scipy.sparse.csr_matrix(
+                ((scale * a[None, :] * counts).ravel(), cols.ravel(), np.arange(0, counts.size + 1, d1.size)),
+                shape=(n, n))
         else:
             self._op0 = kernel_operator(self.gen, self.C0)
             rng = as_rng(self.seed)
@@ -256,6 +343,10 @@ class DiagnosticsRecorder:
             flips = float(np.mean(pattern_signs(pattern) != self._signs0))
         if tau == 0:
             drift = 0.0
+        elif self._band is not None:
+            diff = (_band_counts(pattern, self._band) - self._counts0).astype(np.float64)
+            drift = (math.sqrt(float(np.sum(self._band_w[None, :] * diff * diff))) / self._band_ref
+                     if self._band_ref > 0 else math.nan)
         elif self._dense_drift:
             drift = _relative_distance(empirical_kernel(self.gen, C), self._K0, self._K0norm)
         else:
@@ -282,6 +373,8 @@ class DiagnosticsRecorder:
 
         if hasattr(self, "_K0"):  # the dense K(C_0) of the exact drift: one matrix-vector product
             matvec = self._K0.__matmul__
+        elif hasattr(self, "_K0band"):  # the sparse K(C_0) of the banded drift
+            matvec = self._K0band.__matmul__
         else:
             if not hasattr(self, "_op0"):
                 from .matfree import kernel_operator
@@ -310,7 +403,8 @@ class DiagnosticsRecorder:
         return Q @ S, np.maximum(theta, 0.0), P @ S, beta0 * S[0, :]
 
     def finish(self) -> dict:
-        """The arrays of the trajectory: ``weight_change``, ``sign_flips``, ``kernel_drift``, ``linearization_gap``."""
+        """The fields of the trajectory: ``weight_change``, ``sign_flips``, ``kernel_drift``, ``linearization_gap``,
+        ``diagnostics_iterations`` and ``diagnostics_method``."""
         taus = np.array([row[0] for row in self._rows], dtype=np.int64)
         outs = np.array([row[4] for row in self._rows]).reshape(taus.size, self.g0.size)
         gap = np.zeros(taus.size)
@@ -326,5 +420,6 @@ class DiagnosticsRecorder:
             "sign_flips": np.array([row[2] for row in self._rows]),
             "kernel_drift": np.array([row[3] for row in self._rows]),
             "linearization_gap": gap,
+            "diagnostics_iterations": taus,
             "diagnostics_method": self.method,
         }

@@ -95,16 +95,21 @@ class Trajectory:
     reason : str
         Why the run stopped, in words (the requested steps were run, the
         loss reached ``stop_at``, or the step cap was reached first).
-    weight_change, sign_flips, kernel_drift, linearization_gap : ndarray, shape (R,), or None
-        Regime diagnostics at the recorded iterations (``diagnostics=True``;
-        ``None`` otherwise): ``‖C_τ − C_0‖_F/‖C_0‖_F``, the fraction of
+    weight_change, sign_flips, kernel_drift, linearization_gap : ndarray, shape (D,), or None
+        Regime diagnostics at the iterations ``diagnostics_iterations``
+        (``diagnostics=True``; ``None`` otherwise): ``‖C_τ − C_0‖_F/‖C_0‖_F``, the fraction of
         activation signs flipped since ``C_0``, ``‖K(C_τ) − K(C_0)‖_F/‖K(C_0)‖_F``
         and the distance of ``G(C_τ)`` from the linearized prediction relative
         to ``max(‖y‖/‖A‖, ‖G(C_0)‖)`` (:mod:`ntk_toolkit.diagnostics`,
         ``docs/theory.md`` §9.1).
+    diagnostics_iterations : ndarray of int, shape (D,), or None
+        Where the diagnostics were taken: the recorded ``iterations`` unless
+        ``diagnostics_at`` named others.
     diagnostics_method : str or None
         ``"dense"`` (exact), ``"dense-drift"`` (exact drift, linearized
-        outputs from a converged Lanczos decomposition) or ``"matrix-free"``
+        outputs from a converged Lanczos decomposition), ``"banded"`` (exact
+        drift from the co-activation counts on the band of ``U Uᵀ`` of a
+        convolution, Lanczos outputs) or ``"matrix-free"``
         (the kernel drift is a Hutchinson estimate with 4 probes, stated as
         an estimate, and the outputs come from Lanczos).
     step_limit : StepLimit or None
@@ -139,6 +144,7 @@ class Trajectory:
     linearization_gap: np.ndarray | None = None
     diagnostics_method: str | None = None
     step_limit: StepLimit | None = None
+    diagnostics_iterations: np.ndarray | None = None
 
     def output_at(self, tau: int) -> np.ndarray:
         """The recorded output at iteration ``tau``."""
@@ -155,6 +161,7 @@ class Trajectory:
             for key in ("weight_change", "sign_flips", "kernel_drift", "linearization_gap"):
                 out[key] = [None if not math.isfinite(x) else float(x) for x in getattr(self, key)]
             out["diagnostics_method"] = self.diagnostics_method
+            out["diagnostics_iterations"] = np.asarray(self.diagnostics_iterations).tolist()
         if self.step_limit is not None:
             out["step_limit"] = self.step_limit.to_dict()
         return out
@@ -191,20 +198,20 @@ def geometric_iterations(steps: int, num: int) -> np.ndarray:
     return np.unique(np.concatenate([[0, steps], pts]))
 
 
-def _record_list(record, steps: int) -> np.ndarray:
+def _record_list(record, steps: int, name: str = "record") -> np.ndarray:
     if record is None:
         return geometric_iterations(steps, 50)
     if isinstance(record, (int, np.integer)) and not isinstance(record, bool):
         if record < 2:
-            raise ValueError(f"record as an int is a number of geometrically spaced iterations (>= 2, "
+            raise ValueError(f"{name} as an int is a number of geometrically spaced iterations (>= 2, "
                              f"0 and steps included), got {record}; pass a list such as [0] to record fewer")
         return geometric_iterations(steps, int(record))
     arr = np.asarray(record)
     if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"record must be None, an int (number of geometrically spaced points) "
+        raise TypeError(f"{name} must be None, an int (number of geometrically spaced points) "
                         f"or a sequence of iteration numbers, got {record!r}")
     if arr.size and (arr.min() < 0 or arr.max() > steps):
-        raise ValueError(f"record must contain iterations in [0, steps={steps}], got {arr.tolist()}")
+        raise ValueError(f"{name} must contain iterations in [0, steps={steps}], got {arr.tolist()}")
     return np.unique(arr.astype(np.int64))
 
 
@@ -221,7 +228,7 @@ def _check_dtype(dtype) -> np.dtype:
 def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, record=None,
                      *, check_step: bool = True, divergence_factor: float = 1e6, divergence_window: int = 100,
                      stop_at: float | None = None, progress: bool = False, dtype=np.float64,
-                     diagnostics: bool | str = False) -> Trajectory:
+                     diagnostics: bool | str = False, diagnostics_at=None) -> Trajectory:
     """Plain gradient descent on ``½‖A G(C) − y‖²``.
 
     ``C_{τ+1} = C_τ − η Uᵀ(M_τ ∘ r_τ vᵀ)`` with ``M_τ = 1{U C_τ > 0}`` and
@@ -273,10 +280,18 @@ def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, reco
         :func:`ntk_toolkit.linear_regime`). ``True`` is ``"auto"``: the exact
         kernel drift (dense ``K``) up to ``n = 4096`` with the linearized
         outputs from an eigendecomposition up to ``n = 256`` and from a
-        Lanczos decomposition above, matrix-free estimates above ``n = 4096``
+        Lanczos decomposition above, matrix-free estimates above ``n = 4096``;
+        above ``n = 256`` a ReLU convolution with a short filter (1-D or 2-D)
+        takes the exact drift on the band of ``U Uᵀ`` at every ``n``
         (:class:`~ntk_toolkit.diagnostics.DiagnosticsRecorder`). Cost: one
         kernel per recorded iteration (dense popcount kernel, or 4 kernel
         products) and one eigendecomposition or Lanczos run.
+    diagnostics_at : None, int or sequence of int
+        Where the diagnostics are taken (with ``diagnostics``), independently
+        of ``record``: ``None`` for the recorded iterations, an int for that
+        many geometrically spaced iterations, or a list
+        (``Trajectory.diagnostics_iterations``). A run recorded densely (a
+        PSNR curve) keeps its diagnostics cheap with e.g. ``diagnostics_at=20``.
     dtype : {numpy.float64, numpy.float32}, default float64
         Precision of the weights ``C`` and of the arithmetic on them. Outputs,
         residuals and losses are always float64 (with direct taps, each row
@@ -342,7 +357,7 @@ def gradient_descent(gen: Generator, y, C0, eta: float, steps: int, A=None, reco
     # (ntk_toolkit._blas)
     with _blas.single_thread():
         return _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_factor,
-                                 divergence_window, stop_at, progress, dtype, diagnostics)
+                                 divergence_window, stop_at, progress, dtype, diagnostics, diagnostics_at)
 
 
 def _passes(gen):
@@ -388,7 +403,7 @@ def _diverged(gen, C0, A, tau, loss, losses, eta, bound, lim, window) -> Diverge
 
 
 def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_factor, window, stop_at,
-                      progress, dtype, diagnostics) -> Trajectory:
+                      progress, dtype, diagnostics, diagnostics_at=None) -> Trajectory:
     if not is_generator(gen):
         raise TypeError(
             "gen must be a generator (a TwoLayerGenerator, or an object with n, num_params, init, forward, jvp "
@@ -423,6 +438,11 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
                  "use fewer steps per call (a run can continue from Trajectory.C)")
     lim = _step_guard(gen, np.asarray(C0, dtype=np.float64), A, eta, bound) if check_step else None
     rec = _record_list(record, steps)
+    if diagnostics_at is not None and not diagnostics:
+        raise ValueError(f"diagnostics_at={diagnostics_at!r} needs diagnostics=True (or 'auto', 'dense', "
+                         "'matrix-free')")
+    drec = rec if diagnostics_at is None else _record_list(diagnostics_at, steps, "diagnostics_at")
+    dset = set(drec.tolist()) if diagnostics else set()
     outputs = np.empty((rec.size + 1, gen.n))
     losses = np.empty(steps + 1)
     ref = max(0.5 * float(y @ y), np.finfo(float).tiny)
@@ -473,14 +493,12 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
             if j < rec.size and rec[j] == tau:
                 outputs[j] = g
                 j += 1
-                if recorder is not None:
-                    recorder.record(tau, C, g, mask if keep else None)
             elif converged:  # keep the final output of a run that stopped early
                 rec = np.concatenate([rec[:j], [tau]])
                 outputs[j] = g
                 j += 1
-                if recorder is not None:
-                    recorder.record(tau, C, g, mask if keep else None)
+            if recorder is not None and (tau in dset or converged):
+                recorder.record(tau, C, g, mask if keep else None)
             if tau == steps or converged:
                 break
             if fused is not None:
@@ -557,7 +575,7 @@ class Convergence:
 
 def run_to_convergence(gen: Generator, y, C0, eta: float | None = None, A=None, rtol: float = 1e-10,
                        max_steps: int = 100_000, x_true=None, record=50, progress: bool = False,
-                       diagnostics: bool | str = False) -> Convergence:
+                       diagnostics: bool | str = False, diagnostics_at=None) -> Convergence:
     """Run gradient descent until the training loss falls below ``rtol`` × its
     initial value, or ``max_steps`` steps — and say which.
 
@@ -580,7 +598,10 @@ def run_to_convergence(gen: Generator, y, C0, eta: float | None = None, A=None, 
         Iterations at which outputs are kept (see :func:`gradient_descent`); the
         final output is always kept.
     diagnostics : bool or str, default False
-        Regime diagnostics at the recorded iterations (see :func:`gradient_descent`).
+        Regime diagnostics at the recorded iterations, or at ``diagnostics_at``
+        (see :func:`gradient_descent`); the final iteration is always among them.
+    diagnostics_at : None, int or sequence of int
+        See :func:`gradient_descent` (an int spaces them geometrically up to ``max_steps``).
 
     Returns
     -------
@@ -612,7 +633,7 @@ def run_to_convergence(gen: Generator, y, C0, eta: float | None = None, A=None, 
             raise TypeError(f"record must be an int or a 1-D sequence of integer iterations, got {record!r}")
         record = np.union1d(arr.astype(np.int64), [max_steps])  # always keep the final output
     traj = gradient_descent(gen, y, C0, eta, max_steps, A=A, record=record, stop_at=rtol, progress=progress,
-                            diagnostics=diagnostics)
+                            diagnostics=diagnostics, diagnostics_at=diagnostics_at)
     reason = (f"loss fell below rtol={rtol:g} × initial loss after {traj.steps} steps" if traj.converged
               else f"step cap max_steps={max_steps} reached with loss ratio {traj.losses[-1] / traj.losses[0]:.3g}")
     errors = None

@@ -40,6 +40,10 @@ class RegimeVerdict:
         The diagnostics at ``breaks_at`` (at the last recorded iteration when in the regime).
     message : str
         The verdict in one sentence, with the numbers.
+    diagnostics : dict
+        The curves it was read from: ``iterations``, ``weight_change``,
+        ``sign_flips``, ``kernel_drift``, ``linearization_gap`` (arrays of the
+        same length) and ``method`` (see ``Trajectory.diagnostics_method``).
 
     Examples
     --------
@@ -63,15 +67,30 @@ class RegimeVerdict:
     sign_flips: float
     kernel_drift: float
     message: str
+    diagnostics: dict = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
-        def num(x):
-            return float(x) if math.isfinite(x) else None
-
+        """The verdict's numbers and message (JSON-ready; non-finite numbers as ``None``)."""
         return {"in_regime": self.in_regime, "tol": self.tol, "breaks_at": self.breaks_at,
-                "max_gap": num(self.max_gap), "final_gap": num(self.final_gap),
-                "weight_change": num(self.weight_change), "sign_flips": num(self.sign_flips),
-                "kernel_drift": num(self.kernel_drift), "message": self.message}
+                "max_gap": _num(self.max_gap), "final_gap": _num(self.final_gap),
+                "weight_change": _num(self.weight_change), "sign_flips": _num(self.sign_flips),
+                "kernel_drift": _num(self.kernel_drift), "message": self.message}
+
+    def diagnostics_dict(self) -> dict:
+        """The curves of :attr:`diagnostics` as JSON-ready lists (non-finite numbers as ``None``)."""
+        d = self.diagnostics
+        out = {"iterations": [int(t) for t in d.get("iterations", ())], "method": d.get("method")}
+        for key in DIAGNOSTICS:
+            out[key] = [_num(float(x)) for x in d.get(key, ())]
+        return out
+
+
+#: The four diagnostics of a trajectory (``docs/theory.md`` §9.1).
+DIAGNOSTICS = ("weight_change", "sign_flips", "kernel_drift", "linearization_gap")
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
 
 
 def linear_regime(trajectory, tol: float = 0.1) -> RegimeVerdict:
@@ -110,11 +129,12 @@ def linear_regime(trajectory, tol: float = 0.1) -> RegimeVerdict:
     gap = np.asarray(gap, dtype=float)
     if gap.size == 0:
         raise ValueError("trajectory recorded no iteration; pass record= with at least one iteration")
-    taus = np.asarray(trajectory.iterations)
+    taus = getattr(trajectory, "diagnostics_iterations", None)
+    taus = np.asarray(trajectory.iterations if taus is None else taus)
+    curves = {key: np.asarray(getattr(trajectory, key), dtype=float) for key in DIAGNOSTICS}
     bad = np.flatnonzero(~(gap <= tol))
     i = int(bad[0]) if bad.size else gap.size - 1
-    wc, sf, kd = (float(np.asarray(getattr(trajectory, a))[i]) for a in ("weight_change", "sign_flips",
-                                                                            "kernel_drift"))
+    wc, sf, kd = (float(curves[a][i]) for a in ("weight_change", "sign_flips", "kernel_drift"))
     max_gap = float(np.max(gap))
     where = (f"weights moved {wc:.3g} of their initial norm, {100 * sf:.3g} % of the activation signs flipped, "
              f"the kernel drifted {kd:.3g}")
@@ -126,7 +146,9 @@ def linear_regime(trajectory, tol: float = 0.1) -> RegimeVerdict:
                f"(tol {tol:g}) over {int(taus[-1])} iterations; at the end {where}")
     return RegimeVerdict(in_regime=not bad.size, tol=tol, breaks_at=int(taus[i]) if bad.size else None,
                          max_gap=max_gap, final_gap=float(gap[-1]), weight_change=wc, sign_flips=sf,
-                         kernel_drift=kd, message=msg)
+                         kernel_drift=kd, message=msg,
+                         diagnostics={"iterations": taus.astype(np.int64), **curves,
+                                      "method": getattr(trajectory, "diagnostics_method", None)})
 
 
 def with_width(gen, k: int):
@@ -226,7 +248,8 @@ def _default_widths(k: int) -> list[int]:
 
 
 def width_needed(gen, y, eta: float, steps: int, tol: float = 0.1, omega: float = 1.0, *, A=None,
-                 widths=None, seeds: int = 3, record: int = 20, seed: int = 0) -> WidthEstimate:
+                 widths=None, seeds: int = 3, record: int = 20, seed: int = 0,
+                 symmetric: bool = False) -> WidthEstimate:
     """Estimate the smallest width ``k`` at which the network stays within ``tol`` of its linearized prediction.
 
     For each width in ``widths`` and ``seeds`` initialisations
@@ -260,6 +283,9 @@ def width_needed(gen, y, eta: float, steps: int, tol: float = 0.1, omega: float 
         Recorded iterations per run (geometric).
     seed : int, default 0
         First seed (``seed, seed + 1, …``).
+    symmetric : bool, default False
+        Start from the mirrored initialisation ``gen.init(..., symmetric=True)``
+        (``G(C_0) = 0``), as the image experiments and compressive sensing do.
 
     Returns
     -------
@@ -288,6 +314,9 @@ def width_needed(gen, y, eta: float, steps: int, tol: float = 0.1, omega: float 
     omega = check_positive("omega", omega)
     seeds = check_int("seeds", seeds, minimum=1)
     steps = check_int("steps", steps, minimum=1)
+    if not isinstance(symmetric, (bool, np.bool_)):
+        raise TypeError(f"symmetric must be True or False, got {symmetric!r}")
+    init = {"symmetric": True} if symmetric else {}
     if widths is None:
         if not isinstance(getattr(gen, "k", None), (int, np.integer)):
             raise TypeError(f"gen must have a width k (or pass widths=), got {type(gen).__name__}")
@@ -306,8 +335,8 @@ def width_needed(gen, y, eta: float, steps: int, tol: float = 0.1, omega: float 
     for i, k in enumerate(widths):
         g = with_width(gen, k)
         for s in range(seeds):
-            traj = gradient_descent(g, y, g.init(seed=seed + s, omega=omega), eta, steps, A=A, record=record,
-                                    diagnostics=True)
+            traj = gradient_descent(g, y, g.init(seed=seed + s, omega=omega, **init), eta, steps, A=A,
+                                    record=record, diagnostics=True)
             gaps[i, s] = float(np.max(traj.linearization_gap))
     x = np.repeat(np.log(np.asarray(widths, dtype=float)), seeds)
     z = np.log(np.maximum(gaps.ravel(), 1e-300))
@@ -338,7 +367,8 @@ def width_needed(gen, y, eta: float, steps: int, tol: float = 0.1, omega: float 
 
 
 def regime_summary(gen, y, trajectory, eta: float, steps: int, omega: float, tol: float = 0.1,
-                   width_estimate: bool = True, *, A=None, seed: int = 0, log=None) -> tuple[dict, list[str]]:
+                   width_estimate: bool = True, *, A=None, seed: int = 0, log=None, symmetric: bool = False,
+                   label: str = "") -> tuple[dict, list[str]]:
     """The verdict of a run with diagnostics and, out of the regime, the width estimate: ``(fields, lines)``.
 
     What ``ntk-toolkit fit`` prints: :func:`linear_regime` of ``trajectory``
@@ -355,6 +385,10 @@ def regime_summary(gen, y, trajectory, eta: float, steps: int, omega: float, tol
         First seed of the width runs.
     log : callable, optional
         Receives a line before the width runs start.
+    symmetric : bool, default False
+        The width runs start from the mirrored initialisation (see :func:`width_needed`).
+    label : str, default ""
+        Names the run in the lines (``"image"`` in ``regime, image (tol 0.1): …``).
 
     Returns
     -------
@@ -378,11 +412,8 @@ def regime_summary(gen, y, trajectory, eta: float, steps: int, omega: float, tol
     (True, True)
     """
     verdict = linear_regime(trajectory, tol=tol)
-    fields = {"regime": verdict.to_dict(), "diagnostics": {
-        "iterations": trajectory.iterations.tolist(), "method": trajectory.diagnostics_method,
-        **{key: [float(x) for x in getattr(trajectory, key)]
-           for key in ("weight_change", "sign_flips", "kernel_drift", "linearization_gap")}}}
-    lines = [f"  regime (tol {tol:g}): {verdict.message}"]
+    fields = {"regime": verdict.to_dict(), "diagnostics": verdict.diagnostics_dict()}
+    lines = [f"  regime{', ' + label if label else ''} (tol {tol:g}): {verdict.message}"]
     if verdict.in_regime or not width_estimate:
         return fields, lines
     k = int(gen.k)
@@ -391,7 +422,8 @@ def regime_summary(gen, y, trajectory, eta: float, steps: int, omega: float, tol
         return fields, lines
     if log is not None:
         log(f"estimating the width needed: {2 * len(widths)} runs at k = {widths} ...")
-    est = width_needed(gen, y, eta, steps, tol=tol, omega=omega, A=A, widths=widths, seeds=2, seed=seed)
+    est = width_needed(gen, y, eta, steps, tol=tol, omega=omega, A=A, widths=widths, seeds=2, seed=seed,
+                       symmetric=symmetric)
     fields["width_needed"] = est.to_dict()
     lines.append(f"  width needed: {est.message}")
     return fields, lines

@@ -818,3 +818,15 @@ def adam_run(grad, theta, lr, steps, b1=0.9, b2=0.999, eps=1e-8):
             vhat = v[i] / (1 - b2 ** t)
             theta[i] -= lr * mhat / (math.sqrt(vhat) + eps)
     return np.array(theta)
+
+
+def band_counts(mask, H, W, d1, d2):
+    """``N[i, j_q]``: channels in which pixel ``i`` and its neighbour at offset ``(d1[q], d2[q])`` are both active."""
+    mask = np.asarray(mask) > 0
+    out = np.zeros((H * W, len(d1)), dtype=np.int64)
+    for i in range(H * W):
+        i1, i2 = divmod(i, W)
+        for q in range(len(d1)):
+            j = ((i1 + d1[q]) % H) * W + (i2 + d2[q]) % W
+            out[i, q] = int(np.sum(mask[i] & mask[j]))
+    return out

@@ -248,3 +248,55 @@ def test_bad_input(gen, clean):
         inpaint_image(gen, clean, A=RandomMask(64, m=3))
     with pytest.raises(TypeError, match="gaussian_reference must be True or False"):
         inpaint_image(gen, clean, keep=0.5, gaussian_reference=1)
+
+
+# ----------------------------------------------------------------------------- regime diagnostics
+def test_denoise_diagnostics_are_those_of_the_run(gen, clean):
+    """``diagnostics=True`` judges the very run: the same arrays as gradient_descent with diagnostics at the
+    20 geometric iterations, the PSNR curve unchanged."""
+    from ntk_toolkit import linear_regime
+    from ntk_toolkit.dynamics import geometric_iterations
+    from ntk_toolkit.image_experiments import DIAGNOSTICS_AT
+
+    plain = denoise_image(gen, clean, 0.1, 60, seed=4)
+    r = denoise_image(gen, clean, 0.1, 60, seed=4, diagnostics="dense", tol=0.05)
+    np.testing.assert_array_equal(r.psnr, plain.psnr)
+    assert plain.regime is None and "regime" not in plain.to_dict()
+    r_noise, r_init = np.random.default_rng(4).spawn(2)
+    y = images.add_noise(clean.reshape(-1), 0.1, seed=r_noise, clip=False)
+    C0 = gen.init(seed=r_init, omega=DEFAULT_OMEGA, symmetric=True)
+    taus = geometric_iterations(60, DIAGNOSTICS_AT)
+    traj = gradient_descent(gen, y, C0, max_step_size(gen), 60, record=taus, diagnostics="dense")
+    want = linear_regime(traj, tol=0.05)
+    assert r.regime.in_regime == want.in_regime and r.regime.tol == 0.05
+    np.testing.assert_array_equal(r.regime.diagnostics["iterations"], taus)
+    for key in ("weight_change", "sign_flips", "kernel_drift", "linearization_gap"):
+        np.testing.assert_allclose(r.regime.diagnostics[key], getattr(traj, key), rtol=1e-12, atol=1e-15)
+    assert r.regime.diagnostics["sign_flips"][-1] > 0  # not vacuous
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["regime"]["in_regime"] == want.in_regime and len(d["diagnostics"]["linearization_gap"]) == taus.size
+
+
+def test_fit_and_inpaint_diagnostics(gen, clean):
+    f = fit_image_vs_noise(gen, clean, 400, seed=1, diagnostics=True)
+    plain = fit_image_vs_noise(gen, clean, 400, seed=1)
+    assert (f.fit_time_image, f.fit_time_noise) == (plain.fit_time_image, plain.fit_time_noise)
+    for v, t in ((f.regime_image, f.fit_time_image), (f.regime_noise, f.fit_time_noise)):
+        its = v.diagnostics["iterations"]
+        assert its[0] == 0 and its[-1] == min(t, 400) and v.max_gap >= 0
+    d = f.to_dict()
+    assert {"regime_image", "regime_noise", "diagnostics_image", "diagnostics_noise"} <= set(d)
+    assert plain.regime_image is None and "regime_image" not in plain.to_dict()
+    r = inpaint_image(gen, clean, keep=0.5, seed=2, max_steps=300, diagnostics=True, gaussian_reference=False)
+    assert r.regime is not None and r.regime.diagnostics["iterations"][-1] == r.steps
+    assert r.regime.in_regime == bool(np.all(r.regime.diagnostics["linearization_gap"] <= 0.1))
+    assert r.to_dict()["regime"]["tol"] == 0.1
+
+
+def test_diagnostics_bad_input(gen, clean):
+    with pytest.raises(ValueError, match="diagnostics must be True, False, 'auto'.*'often'"):
+        denoise_image(gen, clean, 0.1, 5, diagnostics="often")
+    with pytest.raises(ValueError, match="tol must be a finite number > 0, got -1"):
+        fit_image_vs_noise(gen, clean, 5, diagnostics=True, tol=-1)
+    with pytest.raises(ValueError, match="tol must be a finite number > 0"):
+        inpaint_image(gen, clean, keep=0.5, diagnostics=True, tol=0)

@@ -286,7 +286,10 @@ def test_memory_guards_name_the_bytes_and_the_alternative():
         nt.gradient_descent(gen, y, C0, 0.1, 3)
         with pytest.raises(MemoryError, match=r"dense regime diagnostics.*bytes.*diagnostics='matrix-free'"):
             nt.gradient_descent(gen, y, C0, 0.1, 3, diagnostics="dense")
-        traj = nt.gradient_descent(gen, y, C0, 0.1, 3, diagnostics=True)  # auto falls back to matrix-free
+        traj = nt.gradient_descent(gen, y, C0, 0.1, 3, diagnostics=True)  # auto: the band, no n x n matrix
+        assert traj.diagnostics_method == "banded"
+        tanh = nt.TwoLayerGenerator(gen.operator, 16, activation="tanh")
+        traj = nt.gradient_descent(tanh, y, C0, 0.1, 3, diagnostics=True)  # no band: matrix-free
         assert traj.diagnostics_method == "matrix-free"
     finally:
         nt.set_memory_budget(None)
@@ -333,3 +336,81 @@ def test_with_width_keeps_the_activation_and_the_trained_output_layer():
     gen = TwoLayerGenerator(CircularConv(triangle(2), 16), k=4, activation="tanh", train_output=True)
     wide = with_width(gen, 64)
     assert (wide.k, wide.activation, wide.train_output) == (64, gen.activation, True)
+
+
+# --------------------------------------------------------------------------- banded drift, diagnostics_at
+@pytest.mark.parametrize("H, W, k", [(1, 37, 70), (5, 7, 130), (3, 2, 64)])
+def test_band_counts_against_direct_counts(H, W, k):
+    from ntk_toolkit.diagnostics import _band_counts
+
+    mask = (np.random.default_rng(H * W).random((H * W, k)) < 0.5).astype(np.uint8)
+    d1 = np.array([0, 0, 1, H - 1, 2 % H], dtype=np.int64)
+    d2 = np.array([0, 1, W - 1, 0, 3 % W], dtype=np.int64)
+    got = _band_counts(mask, (H, W, d1, d2, np.ones(5)))
+    np.testing.assert_array_equal(got, naive.band_counts(mask, H, W, d1, d2))
+    np.testing.assert_array_equal(_band_counts(mask.astype(float), (H, W, d1, d2, np.ones(5))), got)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nt.TwoLayerGenerator(CircularConv(F.triangle(3), 300), 96),
+    lambda: nt.TwoLayerGenerator(nt.CircularConv2D(F.from_spec("triangle2d:2"), (18, 20)), 64),
+    lambda: nt.TwoLayerGenerator(nt.CircularConv2D(F.from_spec("bilinear"), (23, 24)), 64),
+])
+def test_banded_diagnostics_equal_the_dense_ones(make):
+    gen = make()
+    C0 = gen.init(seed=1, omega=0.5)
+    y = np.random.default_rng(2).standard_normal(gen.n)
+    eta = nt.max_step_size(gen)
+    band = nt.gradient_descent(gen, y, C0, eta, 60, record=8, diagnostics=True)
+    dense = nt.gradient_descent(gen, y, C0, eta, 60, record=8, diagnostics="dense")
+    assert band.diagnostics_method == "banded" and gen.n > 256
+    np.testing.assert_array_equal(band.weight_change, dense.weight_change)
+    np.testing.assert_array_equal(band.sign_flips, dense.sign_flips)
+    np.testing.assert_allclose(band.kernel_drift, dense.kernel_drift, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(band.linearization_gap, dense.linearization_gap, rtol=1e-6, atol=LANCZOS_TOL)
+    assert band.kernel_drift[-1] > 0 and band.sign_flips[-1] > 0  # not vacuous
+
+
+def test_band_structure_only_for_relu_convolutions_with_equal_output_weights():
+    from ntk_toolkit.diagnostics import band_structure
+
+    op = CircularConv(F.triangle(2), 64)
+    assert band_structure(nt.TwoLayerGenerator(op, 8)) is not None
+    assert band_structure(nt.TwoLayerGenerator(op, 8, activation="tanh")) is None
+    assert band_structure(nt.TwoLayerGenerator(op, 8, train_output=True)) is None
+    assert band_structure(nt.TwoLayerGenerator(op, 8, output_weights=np.arange(1.0, 9.0))) is None
+
+
+def test_diagnostics_at_takes_them_where_asked_independently_of_record():
+    gen, C0, y = _setup(40, 32, 2)
+    eta = nt.max_step_size(gen)
+    full = nt.gradient_descent(gen, y, C0, eta, 80, record=list(range(81)), diagnostics="dense")
+    sub = nt.gradient_descent(gen, y, C0, eta, 80, record=list(range(81)), diagnostics="dense",
+                              diagnostics_at=[0, 3, 50, 80])
+    assert sub.iterations.size == 81 and sub.diagnostics_iterations.tolist() == [0, 3, 50, 80]
+    assert full.diagnostics_iterations.tolist() == list(range(81))
+    for key in ("weight_change", "sign_flips", "kernel_drift", "linearization_gap"):
+        np.testing.assert_allclose(getattr(sub, key), getattr(full, key)[[0, 3, 50, 80]], rtol=1e-9, atol=1e-15)
+    geo = nt.gradient_descent(gen, y, C0, eta, 80, record=[0, 80], diagnostics=True, diagnostics_at=5)
+    assert geo.diagnostics_iterations.tolist() == nt.dynamics.geometric_iterations(80, 5).tolist()
+    v = nt.linear_regime(sub, tol=1e-12)
+    assert v.breaks_at in (3, 50, 80) and v.diagnostics["iterations"].tolist() == [0, 3, 50, 80]
+    assert sub.to_dict()["diagnostics_iterations"] == [0, 3, 50, 80]
+
+
+def test_diagnostics_at_with_an_early_stop_keeps_the_last_iteration():
+    gen, C0, y = _setup(24, 64, 2)
+    traj = nt.gradient_descent(gen, y, C0, nt.max_step_size(gen), 5000, record=[0], stop_at=1e-2,
+                               diagnostics=True, diagnostics_at=20)
+    assert traj.converged and traj.diagnostics_iterations[-1] == traj.steps
+    assert traj.linearization_gap.shape == traj.diagnostics_iterations.shape
+
+
+def test_diagnostics_at_bad_input():
+    gen, C0, y = _setup()
+    with pytest.raises(ValueError, match=r"diagnostics_at=\[1\] needs diagnostics=True"):
+        nt.gradient_descent(gen, y, C0, 0.1, 5, diagnostics_at=[1])
+    with pytest.raises(ValueError, match=r"diagnostics_at must contain iterations in \[0, steps=5\]"):
+        nt.gradient_descent(gen, y, C0, 0.1, 5, diagnostics=True, diagnostics_at=[9])
+    with pytest.raises(TypeError, match="diagnostics_at must be None, an int"):
+        nt.gradient_descent(gen, y, C0, 0.1, 5, diagnostics=True, diagnostics_at="all")

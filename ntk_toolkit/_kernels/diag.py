@@ -1,15 +1,20 @@
-"""Sums of squared differences for the regime diagnostics (``docs/theory.md`` §9.1).
+"""Kernels of the regime diagnostics (``docs/theory.md`` §9.1).
 
-``‖X − X0‖_F²`` over two arrays of the same shape, read once each: the array
-is cut into :data:`CHUNK` entries per chunk (independent of the thread count),
-each chunk summed serially on one thread, the chunk sums added in order by the
-wrapper, so the result is the same for every number of threads.
+* :func:`chunk_sq_diff` — ``‖X − X0‖_F²`` over two arrays of the same shape,
+  read once each: the array is cut into :data:`CHUNK` entries per chunk
+  (independent of the thread count), each chunk summed serially on one
+  thread, the chunk sums added in order by the wrapper, so the result is the
+  same for every number of threads.
+* :func:`band_counts` — the co-activation counts ``N[i, j]`` of a bit-packed
+  pattern on the band where ``U Uᵀ`` is nonzero (the exact kernel drift of a
+  convolution without forming ``n x n`` matrices).
 """
 
 import numpy as np
 from numba import prange
 
 from .._jit import pjit
+from .gram import popcount
 
 #: Entries per chunk of the parallel sum.
 CHUNK = 1 << 16
@@ -26,3 +31,28 @@ def chunk_sq_diff(x, x0, out):  # pragma: no cover - compiled
             d = np.float64(x[i]) - x0[i]
             s += d * d
         out[c] = s
+
+
+@pjit
+def band_counts(P, H, W, d1, d2, out):  # pragma: no cover - compiled
+    """``out[i, q] = Σ_w popcount(P[i, w] & P[j, w])`` with ``j = ((i1 + d1[q]) mod H) W + (i2 + d2[q]) mod W``.
+
+    ``P`` holds the bit-packed activation pattern of ``n = H W`` outputs
+    (row ``i = i1 W + i2``, 64 channels a word): ``out[i, q]`` is the number
+    of channels in which output ``i`` and its neighbour at offset
+    ``(d1[q], d2[q])`` are both active (``H = 1`` for a 1-D signal). Exact
+    integers; rows in parallel, so the result does not depend on the thread
+    count. Cost ``n |q| ⌈k/64⌉`` word operations.
+    """
+    n = H * W
+    words = P.shape[1]
+    nq = d1.shape[0]
+    for i in prange(n):
+        i1 = i // W
+        i2 = i - i1 * W
+        for q in range(nq):
+            j = ((i1 + d1[q]) % H) * W + (i2 + d2[q]) % W
+            c = 0
+            for w in range(words):
+                c += popcount(P[i, w] & P[j, w])
+            out[i, q] = c

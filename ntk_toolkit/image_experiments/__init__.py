@@ -11,7 +11,9 @@ image vs noise, and inpainting — each run on the network next to its predictio
   gradient descent run to convergence against the smoothest interpolant
   ``x̂ = Σ Aᵀ(AΣAᵀ)⁻¹ y`` and the recovery law (``docs/theory.md`` §5; P2 Fig. 1).
 
-Each returns a frozen result with numpy arrays and ``to_dict()``; the figures are
+Each returns a frozen result with numpy arrays and ``to_dict()``; with ``diagnostics=True`` it
+also says whether the run stayed in the linear regime (``regime``: :func:`ntk_toolkit.linear_regime`
+of the regime diagnostics taken at :data:`DIAGNOSTICS_AT` geometrically spaced iterations); the figures are
 :func:`ntk_toolkit.plotting.plot_denoising`, :func:`~ntk_toolkit.plotting.plot_fit_image_vs_noise`
 and :func:`~ntk_toolkit.plotting.plot_inpainting`.
 
@@ -31,9 +33,9 @@ network to follow the linear model; what remains is the finite-width error ``O(1
 
 from __future__ import annotations
 
-from ._setup import DEFAULT_OMEGA
+from ._setup import DEFAULT_OMEGA, DIAGNOSTICS_AT
 from .denoising import ImageDenoising, ImageVsNoiseFit, denoise_image, fit_image_vs_noise
 from .inpainting import ImageInpainting, inpaint_image
 
 __all__ = ["ImageDenoising", "denoise_image", "ImageVsNoiseFit", "fit_image_vs_noise", "ImageInpainting",
-           "inpaint_image", "DEFAULT_OMEGA"]
+           "inpaint_image", "DEFAULT_OMEGA", "DIAGNOSTICS_AT"]

@@ -12,6 +12,33 @@ from ..spectrum import as_spectrum
 #: Default ``ω`` of the initial weights (the lazy regime for images in [0, 1]; see the package notes).
 DEFAULT_OMEGA = 16.0
 
+#: Geometrically spaced iterations at which ``diagnostics=True`` takes the regime diagnostics
+#: (independently of the recorded outputs: ``gradient_descent(..., diagnostics_at=DIAGNOSTICS_AT)``).
+DIAGNOSTICS_AT = 20
+
+
+def check_diagnostics(diagnostics, tol):
+    """Validated ``(diagnostics, tol)`` of an image experiment: ``False`` or a method, and ``tol > 0``."""
+    if isinstance(diagnostics, (bool, np.bool_)):
+        diagnostics = bool(diagnostics)
+    elif not (isinstance(diagnostics, str) and diagnostics in ("auto", "dense", "matrix-free")):
+        raise ValueError(f"diagnostics must be True, False, 'auto', 'dense' or 'matrix-free', got {diagnostics!r}")
+    return diagnostics, check_positive("tol", tol)
+
+
+def regime_of(trajectory, tol: float):
+    """:func:`ntk_toolkit.linear_regime` of a run with diagnostics, ``None`` for a run without."""
+    if trajectory.linearization_gap is None:
+        return None
+    from ..regime import linear_regime
+
+    return linear_regime(trajectory, tol=tol)
+
+
+def regime_dict(verdict) -> dict:
+    """The ``regime`` and ``diagnostics`` entries of a result's ``to_dict()`` (empty without diagnostics)."""
+    return {} if verdict is None else {"regime": verdict.to_dict(), "diagnostics": verdict.diagnostics_dict()}
+
 
 def check_setup(gen, image, omega, eta, A=None):
     """Validated ``(x, shape, omega, eta)``: the image flat, its grid matching the generator's."""

@@ -13,7 +13,18 @@ from .._validation import as_float_array, as_rng, check_int, check_positive
 from ..dynamics import geometric_iterations, gradient_descent
 from ..images import add_noise
 from ..prediction import linearized
-from ._setup import DEFAULT_OMEGA, channels, check_setup, prediction_spectrum, psnr_from_mse, psnr_rows
+from ._setup import (
+    DEFAULT_OMEGA,
+    DIAGNOSTICS_AT,
+    channels,
+    check_diagnostics,
+    check_setup,
+    prediction_spectrum,
+    psnr_from_mse,
+    psnr_rows,
+    regime_dict,
+    regime_of,
+)
 
 __all__ = ["ImageDenoising", "denoise_image", "ImageVsNoiseFit", "fit_image_vs_noise"]
 
@@ -62,6 +73,10 @@ class ImageDenoising:
     clean, noisy, early_stopped, final, predicted_early_stopped : ndarray, shape (H, W)
         ``x``, ``y``, ``G(C_τ)`` at ``best_iteration`` and at ``steps``, and ``f_τ`` at
         ``predicted_best_iteration``.
+    regime : RegimeVerdict or None
+        With ``diagnostics``: whether the run stays within ``tol`` of its linearized
+        prediction at ``K(C_0)`` (:func:`ntk_toolkit.linear_regime`; the diagnostics at
+        :data:`DIAGNOSTICS_AT` geometrically spaced iterations in ``regime.diagnostics``).
 
     Examples
     --------
@@ -97,6 +112,7 @@ class ImageDenoising:
     early_stopped: np.ndarray
     final: np.ndarray
     predicted_early_stopped: np.ndarray
+    regime: object = None
 
     @property
     def predicted_psnr(self) -> np.ndarray:
@@ -117,7 +133,7 @@ class ImageDenoising:
                 "predicted_best_iteration": self.predicted_best_iteration,
                 "predicted_best_psnr": self.predicted_best_psnr,
                 "psnr_at_predicted_best": self.psnr_at_predicted_best, "noisy_psnr": self.noisy_psnr,
-                "final_psnr": self.final_psnr}
+                "final_psnr": self.final_psnr, **regime_dict(self.regime)}
 
 
 def _denoise_record(steps: int, tau_pred: int, n: int) -> np.ndarray:
@@ -129,7 +145,8 @@ def _denoise_record(steps: int, tau_pred: int, n: int) -> np.ndarray:
 
 
 def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAULT_OMEGA, eta: float | None = None,
-                  record=None, noisy=None, clip: bool = False, kernel=None, progress: bool = False) -> ImageDenoising:
+                  record=None, noisy=None, clip: bool = False, kernel=None, progress: bool = False,
+                  diagnostics: bool | str = False, tol: float = 0.1) -> ImageDenoising:
     """Denoise an image by early-stopped gradient descent on the network, next to the linearized prediction.
 
     ``y = x + σz`` (:func:`ntk_toolkit.images.add_noise`, unclipped by default), gradient
@@ -171,6 +188,14 @@ def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAU
         (:func:`ntk_toolkit.spectrum`, O(n log n)). E.g. ``J(C_0) J(C_0)ᵀ``.
     progress : bool, default False
         Show a tqdm progress bar over the gradient-descent steps.
+    diagnostics : bool or {"auto", "dense", "matrix-free"}, default False
+        Take the regime diagnostics of the run at :data:`DIAGNOSTICS_AT` geometrically
+        spaced iterations (``gradient_descent(..., diagnostics=..., diagnostics_at=...)``)
+        and judge them with :func:`ntk_toolkit.linear_regime` ``(tol)``: the result's
+        ``regime``. Above ``n = 256`` pixels the linearized outputs come from a Lanczos
+        decomposition; above ``n = 4096`` the kernel drift is a Hutchinson estimate.
+    tol : float, default 0.1
+        Largest linearization gap of a run in the linear regime (with ``diagnostics``).
 
     Returns
     -------
@@ -196,6 +221,7 @@ def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAU
     """
     x, shape, omega, eta = check_setup(gen, image, omega, eta)
     steps = check_int("steps", steps, minimum=1)
+    diagnostics, tol = check_diagnostics(diagnostics, tol)
     check_memory(8 * (steps + 1), f"the loss history of steps={steps}", "use fewer steps")
     if not isinstance(clip, (bool, np.bool_)):
         raise TypeError(f"clip must be True or False, got {clip!r}")
@@ -227,7 +253,8 @@ def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAU
     pred_all = psnr_from_mse(mse)
     tau_pred = int(np.argmax(pred_all))
     rec = _denoise_record(steps, tau_pred, x.size) if record is None else record
-    traj = gradient_descent(gen, y, C0, eta, steps, record=rec, progress=progress)
+    traj = gradient_descent(gen, y, C0, eta, steps, record=rec, progress=progress, diagnostics=diagnostics,
+                            diagnostics_at=DIAGNOSTICS_AT if diagnostics else None)
     its = traj.iterations
     ps = psnr_rows(traj.outputs, x)
     i_best = int(np.argmax(ps))
@@ -240,7 +267,7 @@ def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAU
         psnr_at_predicted_best=float(ps[hit[0]]) if hit.size else math.nan,
         noisy_psnr=float(psnr_rows(y, x)[0]), clean=x.reshape(shape), noisy=y.reshape(shape),
         early_stopped=traj.outputs[i_best].reshape(shape), final=traj.outputs[-1].reshape(shape),
-        predicted_early_stopped=lin.output(tau_pred).reshape(shape),
+        predicted_early_stopped=lin.output(tau_pred).reshape(shape), regime=regime_of(traj, tol),
     )
 
 
@@ -271,6 +298,9 @@ class ImageVsNoiseFit:
     predicted_residual_image, predicted_residual_noise : ndarray, shape (T + 1,)
         The linear model's, ``τ = 0 … T`` (``T`` covers the runs and the finite predicted fit times up to ``steps``).
     image, noise : ndarray, shape (H, W)
+    regime_image, regime_noise : RegimeVerdict or None
+        With ``diagnostics``: whether each run stays within ``tol`` of its linearized
+        prediction at ``K(C_0)`` (:func:`ntk_toolkit.linear_regime`).
 
     Examples
     --------
@@ -300,6 +330,8 @@ class ImageVsNoiseFit:
     predicted_residual_noise: np.ndarray
     image: np.ndarray
     noise: np.ndarray
+    regime_image: object = None
+    regime_noise: object = None
 
     @property
     def ratio(self) -> float:
@@ -321,19 +353,24 @@ class ImageVsNoiseFit:
                 "predicted_fit_time_image": num(self.predicted_fit_time_image),
                 "predicted_fit_time_noise": num(self.predicted_fit_time_noise),
                 "ratio": num(self.ratio), "predicted_ratio": num(self.predicted_ratio),
-                "residual_image": self.residual_image.tolist(), "residual_noise": self.residual_noise.tolist()}
+                "residual_image": self.residual_image.tolist(), "residual_noise": self.residual_noise.tolist(),
+                **{f"{key}_{run}": value for run, verdict in (("image", self.regime_image),
+                                                               ("noise", self.regime_noise))
+                   for key, value in regime_dict(verdict).items()}}
 
 
-def _fit_run(gen, y, C0, eta, steps, delta, lin, progress=False):
-    traj = gradient_descent(gen, y, C0, eta, steps, record=[0], stop_at=delta**2, progress=progress)
+def _fit_run(gen, y, C0, eta, steps, delta, lin, progress=False, diagnostics=False, tol=0.1):
+    traj = gradient_descent(gen, y, C0, eta, steps, record=[0], stop_at=delta**2, progress=progress,
+                            diagnostics=diagnostics, diagnostics_at=DIAGNOSTICS_AT if diagnostics else None)
     rel = np.sqrt(traj.losses / traj.losses[0])
     hits = np.flatnonzero(rel <= delta)
-    return (float(hits[0]) if hits.size else math.inf), rel, float(lin.fit_time(delta))
+    return (float(hits[0]) if hits.size else math.inf), rel, float(lin.fit_time(delta)), regime_of(traj, tol)
 
 
 def fit_image_vs_noise(gen, image, steps: int, *, seed=0, delta: float = 0.1, noise: str = "gaussian",
                        omega: float = DEFAULT_OMEGA, eta: float | None = None, kernel=None,
-                       progress: bool = False) -> ImageVsNoiseFit:
+                       progress: bool = False, diagnostics: bool | str = False,
+                       tol: float = 0.1) -> ImageVsNoiseFit:
     """Fit an image and noise of the same norm separately: iterations to a relative residual ``δ``.
 
     The network fits, from the same mirrored ``C_0``, the image ``x`` and a noise image
@@ -365,6 +402,15 @@ def fit_image_vs_noise(gen, image, steps: int, *, seed=0, delta: float = 0.1, no
         Kernel of the prediction; default ``Σ`` of ``gen``.
     progress : bool, default False
         Show a tqdm progress bar over the steps of each of the two runs.
+    diagnostics : bool or {"auto", "dense", "matrix-free"}, default False
+        Take the regime diagnostics of each run at :data:`DIAGNOSTICS_AT` geometrically
+        spaced iterations (``gradient_descent(..., diagnostics=..., diagnostics_at=...)``)
+        and judge them with :func:`ntk_toolkit.linear_regime` ``(tol)``: the result's
+        ``regime_image`` and ``regime_noise``. Above ``n = 256`` pixels the linearized
+        outputs come from a Lanczos decomposition; above ``n = 4096`` the kernel drift
+        is a Hutchinson estimate.
+    tol : float, default 0.1
+        Largest linearization gap of a run in the linear regime (with ``diagnostics``).
 
     Returns
     -------
@@ -388,6 +434,7 @@ def fit_image_vs_noise(gen, image, steps: int, *, seed=0, delta: float = 0.1, no
     """
     x, shape, omega, eta = check_setup(gen, image, omega, eta)
     steps = check_int("steps", steps, minimum=1)
+    diagnostics, tol = check_diagnostics(diagnostics, tol)
     delta = check_positive("delta", delta)
     if not delta < 1:
         raise ValueError(f"delta must be in (0, 1), got {delta}")
@@ -403,8 +450,8 @@ def fit_image_vs_noise(gen, image, steps: int, *, seed=0, delta: float = 0.1, no
     C0 = gen.init(seed=r_init, omega=omega, symmetric=True)
     f0 = np.asarray(gen.forward(C0), dtype=float)
     lins = [linearized(spec, y, eta, f0=f0) for y in (x, z)]
-    (ti, ri, pi), (tn, rn, pn) = (_fit_run(gen, y, C0, eta, steps, delta, lin, progress)
-                                     for y, lin in zip((x, z), lins))
+    (ti, ri, pi, vi), (tn, rn, pn, vn) = (_fit_run(gen, y, C0, eta, steps, delta, lin, progress, diagnostics, tol)
+                                         for y, lin in zip((x, z), lins))
     T = max(ri.size, rn.size) - 1
     T = max([T] + [int(t) for t in (pi, pn) if t <= steps])
     taus = np.arange(T + 1)
@@ -413,4 +460,4 @@ def fit_image_vs_noise(gen, image, steps: int, *, seed=0, delta: float = 0.1, no
                            steps=steps, fit_time_image=ti, fit_time_noise=tn, predicted_fit_time_image=pi,
                            predicted_fit_time_noise=pn, residual_image=ri, residual_noise=rn,
                            predicted_residual_image=pr[0], predicted_residual_noise=pr[1],
-                           image=x.reshape(shape), noise=z.reshape(shape))
+                           image=x.reshape(shape), noise=z.reshape(shape), regime_image=vi, regime_noise=vn)

@@ -14,7 +14,17 @@ from ..dynamics import max_step_size, run_to_convergence
 from ..measurements import GaussianMeasurement, RandomMask, SubsampledDCT, SubsampledDCT2D, as_measurement
 from ..prediction import linearized
 from ..recovery import min_l2_interpolant, recovery_law, smoothest_interpolant
-from ._setup import DEFAULT_OMEGA, channels, check_setup, prediction_spectrum, psnr_rows
+from ._setup import (
+    DEFAULT_OMEGA,
+    DIAGNOSTICS_AT,
+    channels,
+    check_diagnostics,
+    check_setup,
+    prediction_spectrum,
+    psnr_rows,
+    regime_dict,
+    regime_of,
+)
 
 __all__ = ["ImageInpainting", "inpaint_image"]
 
@@ -60,6 +70,10 @@ class ImageInpainting:
         ``m`` (the law's setting), NaN when not computed.
     clean, observed, interpolant, network : ndarray, shape (H, W)
         ``x``, ``A⁺y``, ``x̂`` and the final ``G(C_T)``.
+    regime : RegimeVerdict or None
+        With ``diagnostics``: whether the run stays within ``tol`` of its linearized
+        prediction at ``K(C_0)`` (the measured iteration ``A K(C_0) Aᵀ``;
+        :func:`ntk_toolkit.linear_regime`).
 
     Examples
     --------
@@ -102,6 +116,7 @@ class ImageInpainting:
     observed: np.ndarray
     interpolant: np.ndarray
     network: np.ndarray
+    regime: object = None
 
     def to_dict(self) -> dict:
         """JSON-ready summary (NaN as ``"nan"``); the images are left out."""
@@ -114,7 +129,7 @@ class ImageInpainting:
                     "distance_to_prediction", "law_error", "law_kappa", "gaussian_error"):
             v = float(getattr(self, key))
             out[key] = v if math.isfinite(v) else str(v)
-        return out
+        return {**out, **regime_dict(self.regime)}
 
 
 def _orthonormal_rows(A) -> bool:
@@ -125,7 +140,7 @@ def _orthonormal_rows(A) -> bool:
 def inpaint_image(gen, image, keep: float | None = None, *, A=None, seed=0, omega: float = DEFAULT_OMEGA,
                   eta: float | None = None, max_steps: int = 5000, rtol: float = 1e-6, record=50,
                   kernel=None, pinv: bool = True, gaussian_reference: bool = True,
-                  progress: bool = False) -> ImageInpainting:
+                  progress: bool = False, diagnostics: bool | str = False, tol: float = 0.1) -> ImageInpainting:
     """Recover an image from a random pixel mask (or any ``A``): the network run to convergence vs the
     smoothest interpolant and the recovery law.
 
@@ -170,6 +185,13 @@ def inpaint_image(gen, image, keep: float | None = None, *, A=None, seed=0, omeg
         Also compute the smoothest interpolant from one Gaussian ``A`` with the same ``m``.
     progress : bool, default False
         Show a tqdm progress bar over the gradient-descent steps.
+    diagnostics : bool or {"auto", "dense", "matrix-free"}, default False
+        Take the regime diagnostics of the run at :data:`DIAGNOSTICS_AT` geometrically
+        spaced iterations up to ``max_steps`` (and the last) and judge them with
+        :func:`ntk_toolkit.linear_regime` ``(tol)``: the result's ``regime``. The gap is
+        relative to ``max(‖y‖/‖A‖, ‖G(C_0)‖)``.
+    tol : float, default 0.1
+        Largest linearization gap of a run in the linear regime (with ``diagnostics``).
 
     Returns
     -------
@@ -199,6 +221,7 @@ def inpaint_image(gen, image, keep: float | None = None, *, A=None, seed=0, omeg
     (True, True)
     """
     x, shape, omega, _ = check_setup(gen, image, omega, 1.0)
+    diagnostics, tol = check_diagnostics(diagnostics, tol)
     n = x.size
     r_mask, r_init, r_gauss = as_rng(seed).spawn(3)
     if (keep is None) == (A is None):
@@ -215,7 +238,8 @@ def inpaint_image(gen, image, keep: float | None = None, *, A=None, seed=0, omeg
     observed = A.apply_T(y) if _orthonormal_rows(A) else min_l2_interpolant(A, y)
     C0 = gen.init(seed=r_init, omega=omega, symmetric=True)
     conv = run_to_convergence(gen, y, C0, eta=eta, A=A, rtol=rtol, max_steps=max_steps, record=record,
-                              progress=progress)
+                              progress=progress, diagnostics=diagnostics,
+                              diagnostics_at=DIAGNOSTICS_AT if diagnostics else None)
     traj = conv.trajectory
     lin = linearized(spec, y, eta, f0=traj.outputs[0], A=A)
     predicted = lin.output(traj.iterations)
@@ -241,5 +265,5 @@ def inpaint_image(gen, image, keep: float | None = None, *, A=None, seed=0, omeg
         distance_to_prediction=float(np.linalg.norm(final - f_T)) / nx,
         law_error=math.sqrt(law.total) / nx, law_kappa=float(law.kappa), gaussian_error=gauss / nx,
         clean=x.reshape(shape), observed=observed.reshape(shape), interpolant=x_hat.reshape(shape),
-        network=final.reshape(shape),
+        network=final.reshape(shape), regime=regime_of(traj, tol),
     )
