@@ -18,7 +18,6 @@ way in the real plane-wave basis :class:`~ntk_toolkit.bases.TrigBasis2D`
 from __future__ import annotations
 
 import math
-
 import numbers
 from dataclasses import dataclass, field
 
