@@ -308,6 +308,18 @@ def _pair(x, reference) -> tuple[np.ndarray, np.ndarray]:
     return x, reference
 
 
+#: Largest ``data_range`` of :func:`psnr` and :func:`ssim`: their formulas square it.
+MAX_DATA_RANGE = 1e150
+
+
+def _check_range(data_range) -> float:
+    data_range = check_positive("data_range", data_range)
+    if data_range > MAX_DATA_RANGE:
+        raise ValueError(f"data_range must be a peak value in (0, {MAX_DATA_RANGE:g}] (it is squared), "
+                         f"got {data_range!r}")
+    return data_range
+
+
 def psnr(x, reference, data_range: float = 1.0) -> float:
     """Peak signal-to-noise ratio of ``x`` against ``reference``, in dB.
 
@@ -348,7 +360,7 @@ def psnr(x, reference, data_range: float = 1.0) -> float:
     inf
     """
     x, reference = _pair(x, reference)
-    data_range = check_positive("data_range", data_range)
+    data_range = _check_range(data_range)
     from skimage.metrics import peak_signal_noise_ratio
 
     with np.errstate(divide="ignore"):  # MSE = 0: identical images, PSNR = inf
@@ -403,7 +415,7 @@ def ssim(x, reference, data_range: float = 1.0, shape=None) -> float:
     True
     """
     x, reference = _pair(x, reference)
-    data_range = check_positive("data_range", data_range)
+    data_range = _check_range(data_range)
     if x.ndim == 1:
         if shape is None:
             raise ValueError(

@@ -20,7 +20,8 @@ import numpy as np
 from ._memory import check_memory
 from ._validation import check_int, check_positive
 
-__all__ = ["RegimeVerdict", "WidthEstimate", "linear_regime", "width_needed", "with_width", "regime_summary"]
+__all__ = ["RegimeVerdict", "WidthEstimate", "linear_regime", "width_needed", "with_width", "regime_summary",
+           "width_summary", "DIAGNOSTICS"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -416,14 +417,36 @@ def regime_summary(gen, y, trajectory, eta: float, steps: int, omega: float, tol
     lines = [f"  regime{', ' + label if label else ''} (tol {tol:g}): {verdict.message}"]
     if verdict.in_regime or not width_estimate:
         return fields, lines
+    more, extra = width_summary(gen, y, eta, steps, omega, tol, A=A, seed=seed, log=log, symmetric=symmetric)
+    return {**fields, **more}, lines + extra
+
+
+def width_summary(gen, y, eta: float, steps: int, omega: float, tol: float = 0.1, *, A=None, seed: int = 0,
+                  log=None, symmetric: bool = False) -> tuple[dict, list[str]]:
+    """:func:`width_needed` from runs at ``k/4``, ``k/2`` and ``k`` (2 seeds each): ``(fields, lines)``.
+
+    What the commands print for a run out of the linear regime (see
+    :func:`regime_summary`); ``fields`` is ``{"width_needed": ...}``
+    (:meth:`WidthEstimate.to_dict`), empty when ``k`` is too small for three
+    distinct even widths.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit import CircularConv, TwoLayerGenerator
+    >>> from ntk_toolkit.filters import triangle
+    >>> gen = TwoLayerGenerator(CircularConv(triangle(2), 16), k=64)
+    >>> y = np.random.default_rng(0).standard_normal(16)
+    >>> fields, lines = width_summary(gen, y, 0.5, 200, 1.0, tol=0.05)
+    >>> fields["width_needed"]["widths"], lines[0].startswith("  width needed: ")
+    ([16, 32, 64], True)
+    """
     k = int(gen.k)
     widths = sorted({max(2, 2 * round(k * f / 2)) for f in (0.25, 0.5, 1.0)})
     if len(widths) < 3:
-        return fields, lines
+        return {}, []
     if log is not None:
         log(f"estimating the width needed: {2 * len(widths)} runs at k = {widths} ...")
     est = width_needed(gen, y, eta, steps, tol=tol, omega=omega, A=A, widths=widths, seeds=2, seed=seed,
                        symmetric=symmetric)
-    fields["width_needed"] = est.to_dict()
-    lines.append(f"  width needed: {est.message}")
-    return fields, lines
+    return {"width_needed": est.to_dict()}, [f"  width needed: {est.message}"]

@@ -20,7 +20,7 @@ CS_KEYS = {
     "filter", "filter_spec", "n", "m", "k", "measurement", "signal", "p", "noise", "omega", "seed", "eta",
     "rtol", "max_steps", "converged", "reason", "steps", "final_loss_ratio", "initial_output_norm",
     "relative_errors", "predicted_relative_rms_error_smoothest", "network_to_smoothest",
-    "measurement_residual_network", "seconds", "ms_per_step", "regime", "plot",
+    "measurement_residual_network", "seconds", "ms_per_step", "regime", "diagnostics", "tol", "plot",
 }
 ERROR_KEYS = {"network", "smoothest_interpolant", "min_l2", "l1_dct"}
 

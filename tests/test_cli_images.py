@@ -27,7 +27,8 @@ TINY_DENOISE = ["denoise", "--image", "camera", "--size", "16", "--filter", "tri
 TINY_FIT = ["fit", "--image", "camera", "--size", "16", "--filter", "triangle2d:2", "--k", "32", "--steps", "200"]
 TINY_CS = ["cs", "--image", "camera", "--size", "16", "--filter", "bilinear", "--k", "32", "--max-steps", "300"]
 
-IMAGE_KEYS = {"image", "size", "filter", "filter_spec", "k", "omega", "eta", "seed", "result", "seconds", "plot"}
+IMAGE_KEYS = {"image", "size", "filter", "filter_spec", "k", "omega", "eta", "seed", "result", "seconds", "plot",
+              "tol"}
 DENOISE_KEYS = IMAGE_KEYS | {"sigma", "steps", "clip"}
 FIT_KEYS = IMAGE_KEYS | {"steps", "delta", "noise"}
 CS_KEYS = IMAGE_KEYS | {"measurement", "keep", "m", "rtol", "max_steps", "law_psnr", "gaussian_psnr"}
@@ -86,7 +87,7 @@ def test_denoise_json_is_the_library_result(denoise_json):
         ("camera", [16, 16], "triangle2d(2)", "triangle2d:2", 32, 0.1, 30, 3)
     assert d["clip"] is False and d["plot"] is None and d["omega"] == 16.0
     gen, x = gen_and_image("triangle2d:2", (16, 16), 32)
-    res = denoise_image(gen, x, 0.1, 30, seed=3)
+    res = denoise_image(gen, x, 0.1, 30, seed=3, diagnostics=True)
     assert_same(d["result"], res.to_dict())
     assert d["eta"] == res.eta
     r = d["result"]
@@ -100,7 +101,7 @@ def test_denoise_options_reach_the_library():
     d = run_json(TINY_DENOISE + ["--size", "12x16", "--omega", "4", "--eta", "0.05", "--clip", "--sigma", "0.2",
                                  "--filter", "box2d:3"])
     gen, x = gen_and_image("box2d:3", (12, 16), 32)
-    res = denoise_image(gen, x, 0.2, 30, seed=0, omega=4.0, eta=0.05, clip=True)
+    res = denoise_image(gen, x, 0.2, 30, seed=0, omega=4.0, eta=0.05, clip=True, diagnostics=True)
     assert_same(d["result"], res.to_dict())
     assert d["size"] == [12, 16] and d["result"]["shape"] == [12, 16] and d["clip"] is True
 
@@ -134,7 +135,7 @@ def test_fit_image_json_is_the_library_result(fit_json):
     assert (d["image"], d["size"], d["filter"], d["k"], d["steps"], d["delta"], d["noise"], d["omega"]) == \
         ("camera", [16, 16], "triangle2d(2)", 32, 200, 0.1, "gaussian", 16.0)
     gen, x = gen_and_image("triangle2d:2", (16, 16), 32)
-    res = fit_image_vs_noise(gen, x, 200, seed=0)
+    res = fit_image_vs_noise(gen, x, 200, seed=0, diagnostics=True)
     assert_same(d["result"], res.to_dict())
     r = d["result"]
     assert r["fit_time_image"] < r["fit_time_noise"] and r["ratio"] > 1 and r["predicted_ratio"] > 1
@@ -146,7 +147,7 @@ def test_fit_image_options_and_defaults():
                   "--noise", "uniform", "--delta", "0.3", "--omega", "2", "--seed", "5"])
     assert d["filter_spec"] == "triangle2d:2" and d["noise"] == "uniform"
     gen, x = gen_and_image("triangle2d:2", (12, 12), 16, "shepp_logan_phantom")
-    res = fit_image_vs_noise(gen, x, 40, seed=5, delta=0.3, noise="uniform", omega=2.0)
+    res = fit_image_vs_noise(gen, x, 40, seed=5, delta=0.3, noise="uniform", omega=2.0, diagnostics=True)
     assert_same(d["result"], res.to_dict())
 
 
@@ -178,7 +179,7 @@ def test_cs_image_mask_json_is_the_library_result(cs_json):
     assert (d["image"], d["size"], d["filter"], d["measurement"], d["keep"], d["m"], d["max_steps"]) == \
         ("camera", [16, 16], "bilinear", "mask", 0.4, None, 300)
     gen, x = gen_and_image("bilinear", (16, 16), 32)
-    res = inpaint_image(gen, x, 0.4, seed=0, max_steps=300)
+    res = inpaint_image(gen, x, 0.4, seed=0, max_steps=300, diagnostics=True)
     assert_same(d["result"], res.to_dict())
     r = d["result"]
     assert r["measurement"].startswith("RandomMask") and r["psnr_interpolant"] > r["psnr_min_l2"]
@@ -198,7 +199,7 @@ def test_cs_image_operators_are_the_library_result(extra, build):
     d = run_json(TINY_CS + extra + ["--seed", "2"])
     gen, x = gen_and_image("bilinear", (16, 16), 32)
     A = build(np.random.default_rng(2).spawn(1)[0], (16, 16))  # the stream inpaint_image draws its mask from
-    res = inpaint_image(gen, x, A=A, seed=2, max_steps=300)
+    res = inpaint_image(gen, x, A=A, seed=2, max_steps=300, diagnostics=True)
     assert_same(d["result"], res.to_dict())
     assert d["result"]["m"] == A.shape[0]
 

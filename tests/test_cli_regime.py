@@ -1,4 +1,5 @@
-"""``ntk-toolkit fit`` prints the regime verdict, where the regime breaks and the width estimate."""
+"""``ntk-toolkit fit``, ``denoise`` and ``cs`` (1-D and ``--image``) print the regime verdict, where the regime
+breaks and the width estimate."""
 
 from __future__ import annotations
 
@@ -61,3 +62,58 @@ def test_cs_prints_the_verdict_and_reports_it_in_json():
     assert "regime (tol 0.1): " in res.output
     payload = json.loads(CliRunner().invoke(main, argv + ["--json"]).output)
     assert set(payload["regime"]) >= {"in_regime", "breaks_at", "max_gap", "message"}
+    assert len(payload["diagnostics"]["iterations"]) == len(payload["diagnostics"]["linearization_gap"])
+    off = json.loads(CliRunner().invoke(main, argv + ["--json", "--no-diagnostics", "--tol", "0.5"]).output)
+    assert "regime" not in off and "diagnostics" not in off and off["tol"] is None
+
+
+# --------------------------------------------------------------------------- image commands
+DENOISE = ["denoise", "--size", "12", "--filter", "bilinear", "--steps", "60", "--quiet"]
+
+
+def test_denoise_prints_the_verdict_by_default():
+    res = CliRunner().invoke(main, DENOISE + ["--k", "512"])
+    assert res.exit_code == 0, res.output
+    assert "regime (tol 0.1): in the linear regime" in res.output and "width needed" not in res.output
+
+
+def test_denoise_out_of_the_regime_prints_where_and_the_width_and_json_has_them():
+    argv = DENOISE + ["--k", "16", "--omega", "0.1", "--tol", "0.02"]
+    res = CliRunner().invoke(main, argv)
+    assert res.exit_code == 0, res.output
+    assert "regime (tol 0.02): out of the linear regime from iteration" in res.output
+    assert "width needed: gap ≈" in res.output
+    payload = json.loads(CliRunner().invoke(main, argv + ["--json"]).output)
+    result = payload["result"]
+    assert result["regime"]["in_regime"] is False and result["regime"]["tol"] == 0.02
+    assert result["diagnostics"]["iterations"][0] == 0 and result["diagnostics"]["iterations"][-1] == 60
+    assert payload["width_needed"]["widths"] == [4, 8, 16]
+    off = json.loads(CliRunner().invoke(main, argv + ["--json", "--no-diagnostics"]).output)
+    assert "regime" not in off["result"] and "width_needed" not in off
+    quick = CliRunner().invoke(main, argv + ["--no-width-estimate"])
+    assert "out of the linear regime" in quick.output and "width needed" not in quick.output
+
+
+def test_fit_image_judges_both_runs_and_estimates_the_width_of_the_worse():
+    argv = ["fit", "--image", "camera", "--size", "12", "--filter", "bilinear", "--k", "16", "--omega", "0.1",
+            "--tol", "0.02", "--steps", "400"]
+    res = CliRunner().invoke(main, argv + ["--quiet"])
+    assert res.exit_code == 0, res.output
+    assert "regime, image (tol 0.02): " in res.output and "regime, noise (tol 0.02): " in res.output
+    assert "width needed (" in res.output
+    payload = json.loads(CliRunner().invoke(main, argv + ["--json"]).output)
+    assert {"regime_image", "regime_noise", "diagnostics_image", "diagnostics_noise"} <= set(payload["result"])
+    worse = max(("image", "noise"), key=lambda r: payload["result"][f"regime_{r}"]["max_gap"])
+    assert payload["width_needed"]["run"] == worse
+
+
+def test_cs_image_prints_the_verdict():
+    argv = ["cs", "--image", "camera", "--size", "12", "--filter", "bilinear", "--k", "256", "--keep", "0.5",
+            "--max-steps", "300"]
+    res = CliRunner().invoke(main, argv + ["--quiet"])
+    assert res.exit_code == 0, res.output
+    assert "regime (tol 0.1): " in res.output
+    payload = json.loads(CliRunner().invoke(main, argv + ["--json"]).output)
+    assert payload["result"]["regime"]["tol"] == 0.1 and payload["tol"] == 0.1
+    off = CliRunner().invoke(main, argv + ["--quiet", "--no-diagnostics"])
+    assert off.exit_code == 0 and "regime (" not in off.output

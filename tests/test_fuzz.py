@@ -72,7 +72,8 @@ ENTRIES = [
     ("top_eigenpairs", nt.top_eigenpairs, {"gen": GEN, "C": C0, "r": 2}),
     ("gradient_descent", nt.gradient_descent, {"gen": GEN, "y": Y, "C0": C0, "eta": 0.2, "steps": 3}),
     ("gradient_descent-record", nt.gradient_descent,
-     {"gen": GEN, "y": Y, "C0": C0, "eta": 0.2, "steps": 3, "record": [0, 3], "diagnostics": True}),
+     {"gen": GEN, "y": Y, "C0": C0, "eta": 0.2, "steps": 3, "record": [0, 3], "diagnostics": True,
+      "diagnostics_at": [0, 1, 3]}),
     ("linearized", nt.linearized, {"kernel": nt.expected_kernel(GEN), "y": Y, "eta": 0.2}),
     ("gradient_flow", nt.gradient_flow, {"kernel": nt.expected_kernel(GEN), "y": Y, "eta": 0.2}),
     ("max_step_size", nt.max_step_size, {"kernel": GEN, "kind": "network"}),
@@ -136,7 +137,7 @@ CLI = [
     ("spectrum", ["--n", "--filter"], ["spectrum", "--filter", "triangle:2", "--n", "16"]),
     ("fit", ["--n", "--k", "--steps", "--eta", "--omega", "--filter", "--signal", "--tol"],
      ["fit", "--signal", "smooth", "--filter", "triangle:2", "--n", "16", "--k", "8", "--steps", "5"]),
-    ("cs", ["--n", "--m", "--k", "--filter", "--noise", "--measurement"],
+    ("cs", ["--n", "--m", "--k", "--filter", "--noise", "--measurement", "--tol"],
      ["cs", "--filter", "triangle:2", "--n", "16", "--m", "8", "--k", "8"]),
     ("verify", ["--seed", "--profile"], ["verify", "--only", "kernel.trig-basis", "--profile", "quick"]),
 ]

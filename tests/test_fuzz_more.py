@@ -87,10 +87,12 @@ ENTRIES_MORE = [
     ("images.ssim", IM.ssim, {"x": IMG8, "reference": IMG8[::-1], "data_range": 1.0}),
     ("images.ssim-flat", IM.ssim, {"x": IMG8.ravel(), "reference": IMG8.ravel()[::-1], "shape": (8, 8)}),
     ("denoise_image", IE.denoise_image, {"gen": GEN2, "image": IMG, "sigma": 0.1, "steps": 3, "eta": 0.5,
-                                         "omega": 16.0, "record": None, "clip": False}),
-    ("fit_image_vs_noise", IE.fit_image_vs_noise, {"gen": GEN2, "image": IMG, "steps": 3, "delta": 0.1}),
+                                         "omega": 16.0, "record": None, "clip": False, "diagnostics": True,
+                                         "tol": 0.1}),
+    ("fit_image_vs_noise", IE.fit_image_vs_noise, {"gen": GEN2, "image": IMG, "steps": 3, "delta": 0.1,
+                                                   "diagnostics": True, "tol": 0.1}),
     ("inpaint_image", IE.inpaint_image, {"gen": GEN2, "image": IMG, "keep": 0.5, "max_steps": 5, "rtol": 1e-3,
-                                         "omega": 16.0}),
+                                         "omega": 16.0, "diagnostics": True, "tol": 0.1}),
     # kernels, spectra, bases
     ("expected_kernel_first_row", nt.expected_kernel_first_row, {"gen": GEN, "omega": 1.0}),
     ("as_spectrum", nt.as_spectrum, {"kernel": KER, "omega": 1.0}),
@@ -250,7 +252,8 @@ def test_sweep_run_bad_spec_is_a_named_error(section, field, bad, tmp_path):
 # --------------------------------------------------------------------------- CLI
 #: ``(command, options to fuzz, good argv)``; the good runs are tiny.
 CLI_MORE = [
-    ("denoise", ["--size", "--sigma", "--filter", "--k", "--steps", "--omega", "--eta", "--image", "--seed"],
+    ("denoise", ["--size", "--sigma", "--filter", "--k", "--steps", "--omega", "--eta", "--image", "--seed",
+                 "--tol"],
      ["denoise", "--image", "camera", "--size", "8", "--filter", "triangle2d:1", "--k", "4", "--steps", "3"]),
     ("deep-spectrum", ["--shape", "--channels", "--r", "--steps", "--lr", "--seed"],
      ["deep-spectrum", "--shape", "8", "--channels", "2,2,2", "--r", "2", "--steps", "0"]),

@@ -146,5 +146,6 @@ TARGETS = {
     ("symbolic", "dual", ()): {"max_s": 1e-3},
     ("symbolic", "import", ()): {"max_s": 0.5},
     ("dynamics", "diagnostics", (512, 2048)): {"min_ratio": 1 / 1.1},
+    ("dynamics", "diagnostics-2d", (64, 64, 256)): {"min_ratio": 1 / 1.1},
     ("dynamics", "stability", (4096, 16384)): {"max_s": 1.0},
 }

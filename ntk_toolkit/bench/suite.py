@@ -40,7 +40,7 @@ Sections (each compares ntk_toolkit with references measured in the same run):
     fresh process with a warm Numba cache.
 ``dynamics``
     Gradient descent with the regime diagnostics recorded at 20 iterations
-    against the same run without, and the stability estimate of the
+    against the same run without (a 1-D signal and an image), and the stability estimate of the
     step-size guard (:func:`ntk_toolkit.step_limit`).
 """
 
@@ -193,6 +193,8 @@ class Run:
             units.append(("start-up", lambda: startup.startup(self)))
         if "dynamics" in sections:
             units += [("dynamics: diagnostics overhead", lambda: dynamics.diagnostics_overhead(self)),
+                      ("dynamics: diagnostics overhead, image",
+                       lambda: dynamics.diagnostics_overhead(self, image=True)),
                       ("dynamics: stability estimate", lambda: dynamics.stability_estimate(self))]
         return units
 

@@ -279,11 +279,8 @@ def save_plot(fig, path: str) -> None:
 
 
 # --------------------------------------------------------------------------- regime diagnostics
-def regime_options(func):
-    """``--diagnostics/--no-diagnostics``, ``--tol`` and ``--width-estimate/--no-width-estimate`` (``fit``)."""
-    func = click.option("--width-estimate/--no-width-estimate", "width_estimate", default=True, show_default=True,
-                        help="When the run leaves the linear regime, estimate the width k at which it would stay "
-                             "within --tol (runs at k/4, k/2 and k, 2 seeds each; ntk_toolkit.width_needed).")(func)
+def diagnostics_options(func):
+    """``--diagnostics/--no-diagnostics`` and ``--tol``: the regime verdict of a command's run(s)."""
     func = click.option("--tol", type=click.FloatRange(min=0, min_open=True, max=1e6), default=0.1,
                         show_default=True,
                         help="Largest allowed distance of the network from its linearized prediction "
@@ -291,3 +288,38 @@ def regime_options(func):
     return click.option("--diagnostics/--no-diagnostics", default=True, show_default=True,
                         help="Record the regime diagnostics (weight change, sign flips, kernel drift, "
                              "linearization gap) and print the verdict.")(func)
+
+
+def regime_options(func):
+    """:func:`diagnostics_options` and ``--width-estimate/--no-width-estimate`` (``fit``, ``denoise``)."""
+    func = click.option("--width-estimate/--no-width-estimate", "width_estimate", default=True, show_default=True,
+                        help="When the run leaves the linear regime, estimate the width k at which it would stay "
+                             "within --tol (runs at k/4, k/2 and k, 2 seeds each; ntk_toolkit.width_needed).")(func)
+    return diagnostics_options(func)
+
+
+def image_regime_report(gen, runs, eta: float, omega: float, tol: float, width_estimate: bool, *, seed: int,
+                        A=None, log=None) -> tuple[dict, list[str]]:
+    """The regime lines of an image command and the width estimate of its worst run: ``(fields, lines)``.
+
+    ``runs`` maps a label (``""`` for a single run) to ``(verdict, y, steps)``:
+    the :class:`~ntk_toolkit.regime.RegimeVerdict` of the run, its target and
+    its number of steps. When a run is out of the regime and
+    ``width_estimate``, :func:`ntk_toolkit.regime.width_summary` estimates the
+    width for the run with the largest gap (mirrored initialisation, as the
+    image experiments start from).
+    """
+    from ..regime import width_summary
+
+    lines = [f"  regime{', ' + label if label else ''} (tol {tol:g}): {v.message}"
+             for label, (v, _, _) in runs.items()]
+    out = [(v.max_gap, label, y, steps) for label, (v, y, steps) in runs.items() if not v.in_regime]
+    if not (out and width_estimate):
+        return {}, lines
+    _, label, y, steps = max(out, key=lambda row: row[0])
+    fields, more = width_summary(gen, y, eta, max(int(steps), 1), omega, tol, A=A, seed=seed, log=log,
+                                 symmetric=True)
+    if label and more:
+        more = [line.replace("  width needed:", f"  width needed ({label}):", 1) for line in more]
+        fields = {"width_needed": {**fields["width_needed"], "run": label}}
+    return fields, lines + more

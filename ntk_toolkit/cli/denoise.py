@@ -24,6 +24,7 @@ from ._options import (
     load_image,
     plot_option,
     quiet_option,
+    regime_options,
     save_plot,
     seed_option,
     size_option,
@@ -51,7 +52,9 @@ __all__ = ["denoise"]
 @json_option()
 @plot_option("Write a figure (PNG/PDF by suffix): clean, noisy, early-stopped and final images, PSNR curves.")
 @quiet_option()
-def denoise(image, size, sigma, filter_spec, k, steps, omega, eta, clip, seed, as_json, plot, quiet) -> None:
+@regime_options
+def denoise(image, size, sigma, filter_spec, k, steps, omega, eta, clip, seed, as_json, plot, quiet, diagnostics, tol,
+            width_estimate) -> None:
     """Denoise an image by early stopping and compare with the linearized prediction.
 
     Adds Gaussian noise of standard deviation --sigma to the image, runs gradient
@@ -61,6 +64,12 @@ def denoise(image, size, sigma, filter_spec, k, steps, omega, eta, clip, seed, a
     linearized prediction f_τ = y − (I − ηΣ)^τ y (docs/theory.md §4.1–§4.2), and
     after --steps steps. --seed draws the noise and the initial weights.
 
+    With the diagnostics (default) it also says whether the run stays in the
+    linear regime (within --tol of its linearized prediction at K(C_0), the
+    diagnostics taken at 20 geometrically spaced iterations), where it leaves
+    it and, out of the regime, the width k at which it would stay in it
+    (docs/theory.md §9).
+
     \b
     Examples:
       ntk-toolkit denoise --image camera --size 128 --sigma 0.1 --filter triangle2d:2 --k 256
@@ -69,6 +78,7 @@ def denoise(image, size, sigma, filter_spec, k, steps, omega, eta, clip, seed, a
     """
     from ..dynamics import DivergenceError
     from ..image_experiments import denoise_image
+    from ._options import image_regime_report
 
     check_even_k(k)
     try:
@@ -80,22 +90,27 @@ def denoise(image, size, sigma, filter_spec, k, steps, omega, eta, clip, seed, a
     t0 = time.perf_counter()
     try:
         res = denoise_image(gen, clean, sigma, steps, seed=seed, eta=eta, clip=clip,
-                            progress=not (quiet or as_json), **extra)
+                            progress=not (quiet or as_json), diagnostics=diagnostics, tol=tol, **extra)
+        seconds = time.perf_counter() - t0
+        fields, lines = {}, []
+        if diagnostics:
+            log = None if quiet or as_json else (lambda msg: click.echo(msg, err=True))
+            fields, lines = image_regime_report(gen, {"": (res.regime, res.noisy.reshape(-1), steps)}, res.eta,
+                                                res.omega, tol, width_estimate, seed=seed + 1000, log=log)
     except DivergenceError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except (ValueError, TypeError, MemoryError) as exc:  # the library's message names the option's argument
         raise click.UsageError(str(exc)) from exc
-    seconds = time.perf_counter() - t0
     options = {"image": image, "size": list(size), "filter": gen.operator.filter.name, "filter_spec": filter_spec,
                "k": k, "sigma": sigma, "steps": steps, "omega": res.omega, "eta": res.eta, "clip": clip,
-               "seed": seed}
+               "seed": seed, "tol": tol if diagnostics else None}
     if plot:
         from ..plotting import plot_denoising
 
         save_plot(plot_denoising(res), plot)
     if as_json:
-        emit_json(image_json(res, options, seconds, plot))
+        emit_json({**image_json(res, options, seconds, plot), **fields})
         return
     H, W = size
     click.echo(f"denoising {image} ({H}x{W}), Gaussian noise σ = {sigma:g} ({sigma * 255:.3g}/255)"
@@ -112,5 +127,7 @@ def denoise(image, size, sigma, filter_spec, k, steps, omega, eta, clip, seed, a
         click.echo(f"    {label:<38} {value:6.2f} dB {where}".rstrip())
     if res.best_iteration >= steps:
         click.echo("  the network's PSNR was still rising at the last step: try more --steps")
+    for line in lines:
+        click.echo(line)
     if plot:
         click.echo(f"  figure: {plot}")

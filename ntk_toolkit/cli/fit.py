@@ -88,6 +88,8 @@ def fit(signal, filter_spec, n, image, size, noise, k, steps, eta, omega, delta,
     stopping when its relative residual reaches --delta or after --steps, and
     prints the fit times of the network and of the prediction and their ratio
     noise/image (docs/theory.md §4.1): an image is fitted far faster than noise.
+    The diagnostics then judge each of the two runs, and the width estimate
+    is for the run farther from its linearized prediction.
 
     \b
     Examples:
@@ -101,7 +103,7 @@ def fit(signal, filter_spec, n, image, size, noise, k, steps, eta, omega, delta,
                      "is for the 1-D form; with --image the target is the image, sized by --size: drop it")
         spec = filter_spec if given(ctx, "filter_spec") else IMAGE_FILTER
         _fit_image(image, size or (64, 64), spec, noise or "gaussian", k, steps, eta, omega, delta, seed, as_json,
-                   plot, quiet)
+                   plot, quiet, (tol, width_estimate) if diagnostics else None)
         return
     reject_given(ctx, {"size": "--size", "noise": "--noise"}, "is for images: give one with --image NAME")
     check_1d_filter(filter_spec)
@@ -195,9 +197,11 @@ def _fit_signal(signal, filter_spec, n, k, steps, eta, omega, delta, seed, as_js
         click.echo(f"  figure: {plot}")
 
 
-def _fit_image(image, size, filter_spec, noise, k, steps, eta, omega, delta, seed, as_json, plot, quiet) -> None:
+def _fit_image(image, size, filter_spec, noise, k, steps, eta, omega, delta, seed, as_json, plot, quiet,
+               regime=None) -> None:
     from ..dynamics import DivergenceError
     from ..image_experiments import fit_image_vs_noise
+    from ._options import image_regime_report
 
     gen = build_image_generator(filter_spec, size, k, shape_option="--size")
     x = load_image(image, size)
@@ -205,20 +209,27 @@ def _fit_image(image, size, filter_spec, noise, k, steps, eta, omega, delta, see
     t0 = time.perf_counter()
     try:
         res = fit_image_vs_noise(gen, x, steps, seed=seed, delta=delta, noise=noise, eta=eta,
-                                 progress=not (quiet or as_json), **extra)
+                                 progress=not (quiet or as_json), diagnostics=regime is not None,
+                                 tol=regime[0] if regime else 0.1, **extra)
+        seconds = time.perf_counter() - t0
+        fields, lines = {}, []
+        if regime is not None:
+            runs = {"image": (res.regime_image, res.image.reshape(-1), min(res.fit_time_image, steps)),
+                    "noise": (res.regime_noise, res.noise.reshape(-1), min(res.fit_time_noise, steps))}
+            log = None if quiet or as_json else (lambda msg: click.echo(msg, err=True))
+            fields, lines = image_regime_report(gen, runs, res.eta, res.omega, *regime, seed=seed + 1000, log=log)
     except DivergenceError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    seconds = time.perf_counter() - t0
     options = {"image": image, "size": list(size), "filter": gen.operator.filter.name, "filter_spec": filter_spec,
                "k": k, "steps": steps, "delta": delta, "noise": noise, "omega": res.omega, "eta": res.eta,
-               "seed": seed}
+               "seed": seed, "tol": regime[0] if regime else None}
     if plot:
         from ..plotting import plot_fit_image_vs_noise
 
         save_plot(plot_fit_image_vs_noise(res), plot)
     if as_json:
-        emit_json(image_json(res, options, seconds, plot))
+        emit_json({**image_json(res, options, seconds, plot), **fields})
         return
 
     def fmt(t):
@@ -237,5 +248,7 @@ def _fit_image(image, size, filter_spec, noise, k, steps, eta, omega, delta, see
     click.echo(f"    {'ratio noise / image':<22}{ratio:>10}{pratio:>12}")
     if not np.isfinite(res.fit_time_noise):
         click.echo(f"  the noise was not fitted within {steps} steps: the ratio is a lower bound; try more --steps")
+    for line in lines:
+        click.echo(line)
     if plot:
         click.echo(f"  figure: {plot}")
