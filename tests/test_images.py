@@ -311,5 +311,10 @@ def test_metrics_reject_shape_mismatch_and_bad_range():
         psnr(np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError, match="data_range must be a finite number > 0"):
         psnr(np.zeros(3), np.zeros(3), data_range=0)
+    with pytest.raises(ValueError, match=r"data_range must be a peak value in \(0, 1e\+150\].*got 8e\+153"):
+        psnr(np.zeros(3), np.ones(3), data_range=8e153)  # its square would overflow
+    with pytest.raises(ValueError, match=r"data_range must be a peak value"):
+        ssim(np.zeros((8, 8)), np.ones((8, 8)), data_range=1e200)
+    assert psnr(np.zeros(3), np.ones(3), data_range=1e150) == pytest.approx(3000.0)
     with pytest.raises(ValueError, match="sigma must be a finite number >= 0"):
         add_noise(np.zeros(3), -1.0)
