@@ -36,6 +36,23 @@ def check_int(name: str, value, *, minimum: int | None = None, even: bool = Fals
     return value
 
 
+def check_bool(name: str, value) -> bool:
+    """Return ``value`` as a ``bool`` (``True``/``False`` or a numpy bool) or raise ``TypeError`` naming ``name``.
+
+    Examples
+    --------
+    >>> check_bool("clip", np.True_)
+    True
+    >>> check_bool("clip", "yes")
+    Traceback (most recent call last):
+        ...
+    TypeError: clip must be True or False, got 'yes'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {_describe(value)}")
+    return bool(value)
+
+
 def check_positive(name: str, value, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a finite positive ``float`` or raise naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

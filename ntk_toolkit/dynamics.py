@@ -27,7 +27,7 @@ import numpy as np
 from . import _blas
 from ._jit import threads_for
 from ._memory import check_memory
-from ._validation import as_float_array, check_int, check_positive
+from ._validation import as_float_array, check_bool, check_int, check_positive
 from .generator import Generator, is_generator
 from .measurements import as_measurement
 from .prediction import LinearizedPrediction, gradient_flow, linearized
@@ -430,8 +430,7 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
     window = check_int("divergence_window", window, minimum=1)
     if stop_at is not None:
         stop_at = check_positive("stop_at", stop_at)
-    if not isinstance(check_step, (bool, np.bool_)):
-        raise TypeError(f"check_step must be True or False, got {check_step!r}")
+    check_step = check_bool("check_step", check_step)
     bound = (max_step_size(gen, A) if hasattr(gen, "kernel_norm_bound") and math.isfinite(gen.kernel_norm_bound())
              else None)
     check_memory(8 * (steps + 1), f"the losses of steps={steps} iterations",

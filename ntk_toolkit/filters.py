@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from ._memory import check_memory
-from ._validation import as_float_array, check_int, check_positive
+from ._validation import as_float_array, check_bool, check_int, check_positive
 
 __all__ = ["Filter", "triangle", "gaussian", "box", "delta", "from_spec",  # noqa: F822 (2-D names resolved lazily)
            "Filter2D", "separable", "triangle2d", "gaussian2d", "box2d", "bilinear", "parse_shape"]
@@ -86,8 +86,7 @@ class Filter:
     __slots__ = ("_taps", "normalize", "name", "_periodic_std")
 
     def __init__(self, taps, normalize: bool = True, name: str | None = None):
-        if not isinstance(normalize, (bool, np.bool_)):
-            raise TypeError(f"normalize must be True or False, got {normalize!r}")
+        normalize = check_bool("normalize", normalize)
         arr = as_float_array("taps", taps, ndim=1)
         if arr.size == 0:
             raise ValueError("taps must contain at least one value, got an empty array")

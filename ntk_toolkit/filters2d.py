@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from ._validation import as_float_array, check_int
+from ._validation import as_float_array, check_bool, check_int
 from .filters import Filter, box, gaussian, triangle
 
 __all__ = ["Filter2D", "separable", "triangle2d", "gaussian2d", "box2d", "bilinear", "parse_shape"]
@@ -81,8 +81,7 @@ class Filter2D:
     ndim = 2
 
     def __init__(self, taps, normalize: bool = True, name: str | None = None):
-        if not isinstance(normalize, (bool, np.bool_)):
-            raise TypeError(f"normalize must be True or False, got {normalize!r}")
+        normalize = check_bool("normalize", normalize)
         arr = as_float_array("taps", taps, ndim=2)
         if arr.size == 0:
             raise ValueError(f"taps must contain at least one value, got an empty array of shape {arr.shape}")
@@ -210,8 +209,7 @@ def separable(f1: Filter, f2: Filter | None = None, normalize: bool = True, name
     >>> [g.taps.tolist() for g in f.separable]
     [[1.0, 2.0, 1.0], [1.0, 1.0]]
     """
-    if not isinstance(normalize, (bool, np.bool_)):
-        raise TypeError(f"normalize must be True or False, got {normalize!r}")
+    normalize = check_bool("normalize", normalize)
     t1 = _check_filter1d("f1", f1)
     t2 = t1 if f2 is None else _check_filter1d("f2", f2)
     if name is None:

@@ -16,7 +16,7 @@ import numpy as np
 from . import output_layer as _output_layer
 from ._jit import threads_for
 from ._memory import check_memory
-from ._validation import as_float_array, as_rng, check_int, check_positive
+from ._validation import as_float_array, as_rng, check_bool, check_int, check_positive
 from .activations import ACTIVATIONS, Activation, as_activation
 from .measurements import as_measurement
 from .operators import as_operator
@@ -198,8 +198,7 @@ class TwoLayerGenerator:
         v.setflags(write=False)
         self.output_weights = v
         self.activation = as_activation(activation)
-        if not isinstance(train_output, (bool, np.bool_)):
-            raise TypeError(f"train_output must be True or False, got {train_output!r}")
+        train_output = check_bool("train_output", train_output)
         self.train_output = bool(train_output)
         self._phi, self._dphi = self.activation.fn, self.activation.derivative
 
@@ -329,8 +328,7 @@ class TwoLayerGenerator:
         """
         omega = check_positive("omega", omega)
         check_memory(8 * self.n * self.k, f"the weights C of shape ({self.n}, {self.k})", "use a smaller n or k")
-        if not isinstance(symmetric, (bool, np.bool_)):
-            raise TypeError(f"symmetric must be True or False, got {symmetric!r}")
+        symmetric = check_bool("symmetric", symmetric)
         rng = as_rng(seed)
         if not symmetric:
             C = omega * rng.standard_normal((self.n, self.k))

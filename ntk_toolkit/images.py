@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_float_array, as_rng, check_int, check_positive
+from ._validation import as_float_array, as_rng, check_bool, check_int, check_positive
 
 __all__ = ["available", "load", "add_noise", "psnr", "ssim"]
 
@@ -214,10 +214,8 @@ def load(name: str, size=None, gray: bool = True, upsample: bool = False) -> np.
     """
     name = _check_name(name)
     target = _check_size(size)
-    if not isinstance(gray, (bool, np.bool_)):
-        raise TypeError(f"gray must be True or False, got {gray!r}")
-    if not isinstance(upsample, (bool, np.bool_)):
-        raise TypeError(f"upsample must be True or False, got {upsample!r}")
+    gray = check_bool("gray", gray)
+    upsample = check_bool("upsample", upsample)
 
     import skimage.color
     import skimage.data
@@ -292,8 +290,7 @@ def add_noise(x, sigma: float, seed=None, clip: bool = True) -> np.ndarray:
     """
     x = as_float_array("x", x)
     sigma = check_positive("sigma", sigma, allow_zero=True)
-    if not isinstance(clip, (bool, np.bool_)):
-        raise TypeError(f"clip must be True or False, got {clip!r}")
+    clip = check_bool("clip", clip)
     y = x + sigma * as_rng(seed).standard_normal(x.shape)
     return np.clip(y, 0.0, 1.0, out=y) if clip else y
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._memory import check_memory
-from ._validation import check_int, check_positive
+from ._validation import check_bool, check_int, check_positive
 
 __all__ = ["RegimeVerdict", "WidthEstimate", "linear_regime", "width_needed", "with_width", "regime_summary",
            "width_summary", "DIAGNOSTICS"]
@@ -315,8 +315,7 @@ def width_needed(gen, y, eta: float, steps: int, tol: float = 0.1, omega: float 
     omega = check_positive("omega", omega)
     seeds = check_int("seeds", seeds, minimum=1)
     steps = check_int("steps", steps, minimum=1)
-    if not isinstance(symmetric, (bool, np.bool_)):
-        raise TypeError(f"symmetric must be True or False, got {symmetric!r}")
+    symmetric = check_bool("symmetric", symmetric)
     init = {"symmetric": True} if symmetric else {}
     if widths is None:
         if not isinstance(getattr(gen, "k", None), (int, np.integer)):

@@ -28,6 +28,7 @@ import numbers
 import numpy as np
 import sympy as sp
 
+from ._validation import check_bool
 from .activations import ACTIVATION_NAMES, Activation
 
 __all__ = ["dual", "hermite_coefficients", "two_layer_kernel", "eigenvalue_formula", "to_numpy", "latex",
@@ -211,7 +212,7 @@ def dual(activation, derivative: bool = False) -> sp.Expr:
     >>> isinstance(dual("tanh"), sympy.Integral)
     True
     """
-    return _dual_cached(_key(activation), bool(derivative))
+    return _dual_cached(_key(activation), check_bool("derivative", derivative))
 
 
 @functools.lru_cache(maxsize=256)
@@ -253,6 +254,10 @@ def _numeric_integral(integrand, lo, hi) -> sp.Float:
         return sp.Float(mpmath.quad(fn, points), 30)
 
 
+#: Largest ``order`` of :func:`hermite_coefficients`.
+MAX_HERMITE_ORDER = 64
+
+
 def hermite_coefficients(activation, order: int, derivative: bool = False) -> list:
     """Normalised Hermite coefficients ``c_m = E[φ(x) He_m(x)] / √(m!)``, ``x ~ N(0, 1)``, ``m = 0 … order``.
 
@@ -265,7 +270,9 @@ def hermite_coefficients(activation, order: int, derivative: bool = False) -> li
     activation : str or sympy.Expr
         As in :func:`dual`.
     order : int
-        Highest index ``m``.
+        Highest index ``m``, at most :data:`MAX_HERMITE_ORDER` (each
+        coefficient is one symbolic integral: about 0.15 s apiece near
+        ``m = 30`` for ReLU).
     derivative : bool, default False
         Coefficients of ``φ'`` instead.
 
@@ -281,9 +288,10 @@ def hermite_coefficients(activation, order: int, derivative: bool = False) -> li
     >>> hermite_coefficients("relu", 3)
     [sqrt(2)/(2*sqrt(pi)), 1/2, 1/(2*sqrt(pi)), 0]
     """
-    if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 0:
-        raise ValueError(f"order must be an integer >= 0, got {order!r}")
-    return list(_hermite_cached(_key(activation), int(order), bool(derivative)))
+    if isinstance(order, bool) or not isinstance(order, numbers.Integral) or not 0 <= order <= MAX_HERMITE_ORDER:
+        raise ValueError(f"order must be an integer in [0, {MAX_HERMITE_ORDER}] (one symbolic integral per "
+                         f"coefficient), got {order!r}")
+    return list(_hermite_cached(_key(activation), int(order), check_bool("derivative", derivative)))
 
 
 def two_layer_kernel(activation, trainable_output: bool = False) -> sp.Expr:
@@ -312,7 +320,7 @@ def two_layer_kernel(activation, trainable_output: bool = False) -> sp.Expr:
     >>> two_layer_kernel("relu")
     inner*(pi - acos(inner/(norm_i*norm_j)))/(2*pi)
     """
-    return _kernel_cached(_key(activation), bool(trainable_output))
+    return _kernel_cached(_key(activation), check_bool("trainable_output", trainable_output))
 
 
 @functools.lru_cache(maxsize=128)
@@ -422,13 +430,15 @@ def eigenvalue_formula(activation, filter, trainable_output: bool = False, norma
 
     if normalize is None:
         normalize = filter.normalize if isinstance(filter, Filter) else True
+    normalize = check_bool("normalize", normalize)
+    trainable_output = check_bool("trainable_output", trainable_output)
     if isinstance(filter, Filter):
         fkey = ("filter", tuple(float(t) for t in filter.taps), bool(filter.normalize))
     elif isinstance(filter, str):
         fkey = filter
     else:
         fkey = _real_taps(filter)
-    return _eigenvalue_cached(_key(activation), fkey, filter, bool(trainable_output), bool(normalize))
+    return _eigenvalue_cached(_key(activation), fkey, filter, trainable_output, normalize)
 
 
 def _eigenvalue_cached(key, fkey, filter, trainable_output: bool, normalize: bool):

@@ -228,6 +228,10 @@ def test_bad_input(gen, clean):
         denoise_image("bilinear", clean, 0.1, 5)
     with pytest.raises(TypeError, match="clip must be True or False"):
         denoise_image(gen, clean, 0.1, 5, clip="yes")
+    with pytest.raises(ValueError, match=r"record must name at least one iteration in \[0, steps=5\]"):
+        denoise_image(gen, clean, 0.1, 5, record=np.array([], dtype=int))
+    with pytest.raises(ValueError, match=r"record must contain iterations in \[0, steps=5\]"):
+        denoise_image(gen, clean, 0.1, 5, record=[0, 9])
     with pytest.raises(ValueError, match="kernel has size n=4"):
         denoise_image(gen, clean, 0.1, 5, kernel=np.eye(4))
     with pytest.raises(ValueError, match="image must be finite"):

@@ -192,8 +192,14 @@ def test_bad_input(bad, exc, match):
 def test_bad_filter_and_order():
     with pytest.raises(ValueError, match="filter must be 'delta', a Filter or a sequence"):
         sy.eigenvalue_formula("relu", "box")
-    with pytest.raises(ValueError, match="order must be an integer >= 0"):
+    with pytest.raises(ValueError, match=r"order must be an integer in \[0, 64\].*got -1"):
         sy.hermite_coefficients("relu", -1)
+    with pytest.raises(ValueError, match=r"order must be an integer in \[0, 64\].*got 1000000000000"):
+        sy.hermite_coefficients("relu", 10**12)  # would run for days, one integral per coefficient
+    with pytest.raises(TypeError, match=r"derivative must be True or False, got array of shape \(0,\)"):
+        sy.dual("relu", derivative=np.array([]))
+    with pytest.raises(TypeError, match="trainable_output must be True or False, got 'yes'"):
+        sy.two_layer_kernel("relu", trainable_output="yes")
     with pytest.raises(TypeError, match="numerical Activation"):
         sy.dual(nt.Activation(np.sin, np.cos, "sine"))
 

@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 
 from .._memory import check_memory
-from .._validation import as_float_array, as_rng, check_int, check_positive
+from .._validation import as_float_array, as_rng, check_bool, check_int, check_positive
 from ..convolution2d import CircularConv2D
 from ..filters import Filter
 from ..filters2d import Filter2D
@@ -174,8 +174,7 @@ class DeepDecoder:
         _check_choice("upsample", upsample, _UPSAMPLE)
         self.factor = check_int("factor", factor, minimum=2)
         _check_choice("norm", norm, ("channel", None))
-        if not isinstance(norm_before_act, (bool, np.bool_)):
-            raise TypeError(f"norm_before_act must be True or False, got {norm_before_act!r}")
+        norm_before_act = check_bool("norm_before_act", norm_before_act)
         self.norm, self.norm_before_act = norm, bool(norm_before_act)
         self.output = _check_choice("output", output, ("sigmoid", "linear"))
         self.last_layer = _check_choice("last_layer", last_layer, ("trainable", "fixed"))

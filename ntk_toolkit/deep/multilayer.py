@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._memory import check_memory
-from .._validation import as_float_array, as_rng, check_positive
+from .._validation import as_float_array, as_rng, check_bool, check_positive
 from ..generator import default_output_weights
 from ..operators import as_operator
 from .model import check_channels, check_flat_params
@@ -185,8 +185,7 @@ class MultiLayerConvGenerator:
         arrays = {"C1": omega * rng.standard_normal((self.n, k[0]))}
         for j in range(1, self.depth):
             arrays[f"W{j + 1}"] = np.sqrt(2.0 / k[j - 1]) * rng.standard_normal((k[j - 1], k[j]))
-        if not isinstance(symmetric, (bool, np.bool_)):
-            raise TypeError(f"symmetric must be True or False, got {symmetric!r}")
+        symmetric = check_bool("symmetric", symmetric)
         if symmetric:
             last = "C1" if self.depth == 1 else f"W{self.depth}"
             half = k[-1] // 2

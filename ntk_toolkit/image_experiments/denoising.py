@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._memory import check_memory
-from .._validation import as_float_array, as_rng, check_int, check_positive
-from ..dynamics import geometric_iterations, gradient_descent
+from .._validation import as_float_array, as_rng, check_bool, check_int, check_positive
+from ..dynamics import _record_list, geometric_iterations, gradient_descent
 from ..images import add_noise
 from ..prediction import linearized
 from ._setup import (
@@ -223,8 +223,7 @@ def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAU
     steps = check_int("steps", steps, minimum=1)
     diagnostics, tol = check_diagnostics(diagnostics, tol)
     check_memory(8 * (steps + 1), f"the loss history of steps={steps}", "use fewer steps")
-    if not isinstance(clip, (bool, np.bool_)):
-        raise TypeError(f"clip must be True or False, got {clip!r}")
+    clip = check_bool("clip", clip)
     r_noise, r_init = as_rng(seed).spawn(2)
     if noisy is None:
         if sigma is None:
@@ -252,7 +251,10 @@ def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAU
         F *= q
     pred_all = psnr_from_mse(mse)
     tau_pred = int(np.argmax(pred_all))
-    rec = _denoise_record(steps, tau_pred, x.size) if record is None else record
+    rec = _denoise_record(steps, tau_pred, x.size) if record is None else _record_list(record, steps)
+    if rec.size == 0:
+        raise ValueError(f"record must name at least one iteration in [0, steps={steps}] (the best stopping time "
+                         f"is found among them), got {record!r}")
     traj = gradient_descent(gen, y, C0, eta, steps, record=rec, progress=progress, diagnostics=diagnostics,
                             diagnostics_at=DIAGNOSTICS_AT if diagnostics else None)
     its = traj.iterations

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_rng, check_positive
+from .._validation import as_rng, check_bool, check_positive
 from ..dynamics import max_step_size, run_to_convergence
 from ..measurements import GaussianMeasurement, RandomMask, SubsampledDCT, SubsampledDCT2D, as_measurement
 from ..prediction import linearized
@@ -229,8 +229,7 @@ def inpaint_image(gen, image, keep: float | None = None, *, A=None, seed=0, omeg
                          f"(a measurement operator), got keep={keep!r} and A={'None' if A is None else 'given'}")
     A = RandomMask(n, keep=keep, seed=r_mask) if A is None else as_measurement(A, n)
     eta = max_step_size(gen, A) if eta is None else check_positive("eta", eta)
-    if not isinstance(gaussian_reference, (bool, np.bool_)):
-        raise TypeError(f"gaussian_reference must be True or False, got {gaussian_reference!r}")
+    gaussian_reference = check_bool("gaussian_reference", gaussian_reference)
     m = int(A.shape[0])
     y = A.apply(x)
     spec = prediction_spectrum(gen, kernel, x.size)
