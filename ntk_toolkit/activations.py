@@ -461,8 +461,13 @@ def expected_product(activation, rho, q1=1.0, q2=1.0, derivative: bool = False, 
 _MAX_EXPLICIT_NODES = 1024
 
 
+#: Largest variance ``q1``, ``q2`` (and ``q``) accepted: the closed forms multiply two of them.
+MAX_VARIANCE = 1e150
+
+
 def _triples(rho, q1, q2):
-    """``(ρ, q1, q2)`` as broadcast float arrays: ρ finite, q1, q2 finite and >= 0; errors name the argument."""
+    """``(ρ, q1, q2)`` as broadcast float arrays: ρ finite, q1, q2 finite, in ``[0, MAX_VARIANCE]``; errors name
+    the argument."""
     arrays = []
     for name, value in (("rho", rho), ("q1", q1), ("q2", q2)):
         if isinstance(value, (str, bytes)):
@@ -471,6 +476,9 @@ def _triples(rho, q1, q2):
     for name, arr in (("q1", arrays[1]), ("q2", arrays[2])):
         if np.any(arr < 0):
             raise ValueError(f"{name} must be a variance >= 0, got minimum {float(np.min(arr))!r}")
+        if np.any(arr > MAX_VARIANCE):
+            raise ValueError(f"{name} must be a variance in [0, {MAX_VARIANCE:g}] (the closed forms multiply two), "
+                             f"got maximum {float(np.max(arr))!r}")
     try:
         return np.broadcast_arrays(*arrays)
     except ValueError:
@@ -546,6 +554,8 @@ def correlation_row(activation, rho, q: float, derivative: bool = False) -> np.n
     if rho.ndim == 0:
         return correlation_row(act, rho.reshape(1), q, derivative).reshape(())
     q = check_positive("q", q, allow_zero=True)
+    if q > MAX_VARIANCE:
+        raise ValueError(f"q must be a variance in [0, {MAX_VARIANCE:g}] (the closed forms multiply two), got {q!r}")
     nz = np.flatnonzero(rho)
     if act.closed_form:
         if 2 * nz.size >= rho.size:

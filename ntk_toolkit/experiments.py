@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._memory import check_memory
 from ._validation import as_float_array, as_rng, check_int, check_positive
 from .generator import is_generator
 from .measurements import GaussianMeasurement
@@ -103,6 +104,10 @@ class RecoveryCurve:
         }
 
 
+#: Largest ``noise_std`` of :func:`recovery_curve` (its squared errors are summed).
+MAX_NOISE_STD = 1e100
+
+
 def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, seed=None, labels=None,
                    progress: bool = False, *, measurement_seeds=None, pinv: bool = True) -> RecoveryCurve:
     """Recovery error of the smoothest interpolant against the number of measurements, simulated and predicted.
@@ -182,14 +187,20 @@ def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, see
     if not isinstance(kernels, (list, tuple)) or not kernels:
         raise TypeError(f"kernels must be a non-empty list of kernels (matrices, Spectrum or generators), "
                         f"got {type(kernels).__name__}{' (empty)' if isinstance(kernels, (list, tuple)) else ''}")
-    spectra = [as_spectrum(kernel) for kernel in kernels]
+    spectra = []
+    for i, kernel in enumerate(kernels):
+        try:
+            spectra.append(as_spectrum(kernel))
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"kernels[{i}]: {exc}") from exc
     n = spectra[0].n
     for i, spec in enumerate(spectra):
         if spec.n != n:
             raise ValueError(f"all kernels must have the same size n; kernels[0] has n={n}, kernels[{i}] n={spec.n}")
     if labels is None:
         labels = [_kernel_label(kernel, i) for i, kernel in enumerate(kernels)]
-    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__iter__"):
+    if (isinstance(labels, (str, bytes)) or not hasattr(labels, "__iter__")
+            or (isinstance(labels, np.ndarray) and labels.ndim != 1)):
         raise TypeError(f"labels must be a sequence of strings (one per kernel), got {labels!r}")
     labels = tuple(str(label) for label in labels)
     if len(labels) != len(spectra):
@@ -206,7 +217,12 @@ def recovery_curve(kernels, x, ms, trials: int = 20, noise_std: float = 0.0, see
         raise ValueError(f"every m in ms must satisfy 1 <= m <= n={n}, got {bad}")
     ms = [int(m) for m in ms_arr]
     trials = check_int("trials", trials, minimum=1)
+    check_memory(8 * (len(spectra) + 1) * len(ms) * trials, f"the squared errors of trials={trials} per m",
+                 "use fewer trials")
     noise_std = check_positive("noise_std", noise_std, allow_zero=True)
+    if noise_std > MAX_NOISE_STD:
+        raise ValueError(f"noise_std must be in [0, {MAX_NOISE_STD:g}] (the squared errors would overflow), "
+                         f"got {noise_std!r}")
     rng = as_rng(seed)
     if measurement_seeds is not None and len(measurement_seeds) != len(ms):
         raise ValueError(f"measurement_seeds must have one seed per m ({len(ms)}), got {len(measurement_seeds)}")

@@ -18,7 +18,7 @@ from ._jit import threads_for
 from ._memory import check_memory
 from ._validation import as_float_array, as_rng, check_bool, check_int, check_positive
 from .activations import ACTIVATIONS, Activation, as_activation
-from .measurements import as_measurement
+from .measurements import as_measurement, as_measurements
 from .operators import as_operator
 from .output_layer import default_output_weights
 
@@ -273,8 +273,7 @@ class TwoLayerGenerator:
 
     def check_target(self, y, A=None, name: str = "y") -> np.ndarray:
         """``y`` as a finite float64 array of shape ``(m,)`` (``(n,)`` without ``A``)."""
-        m = self.n if A is None else A.shape[0]
-        return as_float_array(name, y, shape=(m,))
+        return as_measurements(y, A, self.n, name)
 
     def kernel_norm_bound(self) -> float:
         """``β = ‖v‖² ‖U‖² sup|φ'|²``, with ``J(C) J(C)ᵀ ⪯ β I`` for every ``C`` (``docs/theory.md`` eq. (1.11)).

@@ -20,7 +20,7 @@ from ._validation import as_float_array, as_rng, check_int
 from .operators import Operator
 
 __all__ = ["GaussianMeasurement", "RandomMask", "SubsampledDCT", "SubsampledDCT2D", "MatrixMeasurement",
-           "Identity", "as_measurement"]
+           "Identity", "as_measurement", "as_measurements"]
 
 
 def _check_dense(m: int, n: int) -> None:
@@ -82,6 +82,8 @@ class MatrixMeasurement(_Measurement):
 
     def __init__(self, A):
         A = as_float_array("A", A, ndim=2)
+        if A.size == 0:
+            raise ValueError(f"A must have at least one row (measurement) and one column, got shape {A.shape}")
         self.A = A
         self.m, self.n = A.shape
         self._norm = None
@@ -488,3 +490,28 @@ def as_measurement(A, n: int):
             f"A must have shape (m, {n})"
         )
     return A
+
+
+def as_measurements(y, A, n: int, name: str = "y", size: str = "the signal length") -> np.ndarray:
+    """``y`` as a finite float64 array of shape ``(m,)`` for the ``m`` rows of ``A`` (``(n,)`` without ``A``).
+
+    A length that does not match names both ``y`` and ``A`` (or what sets
+    ``n``: ``size``, e.g. ``"the kernel's size"``), since either may be the
+    wrong one.
+
+    Examples
+    --------
+    >>> as_measurements([1.0, 2.0], np.ones((2, 3)), 3).tolist()
+    [1.0, 2.0]
+    >>> as_measurements([1.0, 2.0, 3.0], np.ones((2, 3)), 3)
+    Traceback (most recent call last):
+        ...
+    ValueError: y must have shape (2,), got (3,): one entry per row of A (2 measurements)
+    """
+    m = n if A is None else int(A.shape[0])
+    if np.ndim(y) == 1 and np.shape(y)[0] != m:
+        where = (f"its length must match {size} n={n}" if A is None
+                 else f"one entry per row of A ({m} measurement{'s' if m != 1 else ''})")
+        raise ValueError(f"{name} must have shape ({m},), got {np.shape(y)}: {where}")
+    return as_float_array(name, y, shape=(m,))
+

@@ -18,7 +18,7 @@ import numpy as np
 from . import _lazy
 from ._memory import check_memory
 from ._validation import as_float_array, check_positive, renamed_argument
-from .measurements import as_measurement
+from .measurements import as_measurement, as_measurements
 from .spectrum import as_spectrum
 
 __all__ = ["LinearizedPrediction", "linearized", "gradient_flow", "residual_system"]
@@ -53,7 +53,10 @@ def residual_system(kernel, A):
     [2.0, 1.0]
     """
     spec = as_spectrum(kernel)
-    A = as_measurement(A, spec.n)
+    try:
+        A = as_measurement(A, spec.n)
+    except ValueError as exc:  # the two disagree: name both
+        raise ValueError(str(exc).replace("the signal length is", "kernel has size")) from exc
     if A is None:
         return np.maximum(spec.eigenvalues, 0.0), spec.project, spec.synthesize, spec, None
     m, n = A.shape
@@ -100,11 +103,7 @@ class LinearizedPrediction:
         self.spectrum = spec
         self.A = as_measurement(A, spec.n)
         self.n = spec.n
-        m = self.n if self.A is None else self.A.shape[0]
-        if np.ndim(y) == 1 and np.shape(y)[0] != m:
-            raise ValueError(f"y must have shape ({m},), got {np.shape(y)}: its length must match the kernel "
-                             f"(n = {self.n}{'' if self.A is None else f', A with {m} rows'})")
-        self.y = as_float_array("y", y, shape=(m,))
+        self.y = as_measurements(y, self.A, self.n, size="the kernel's size")
         if f0 is None:
             self.f0 = np.zeros(self.n)
         else:

@@ -18,7 +18,7 @@ from . import _lazy
 from ._memory import check_memory
 from ._validation import as_float_array, check_int, check_kernel_matrix, check_positive
 from .generator import is_generator
-from .measurements import as_measurement
+from .measurements import as_measurement, as_measurements
 from .spectrum import Spectrum, as_spectrum
 
 __all__ = [
@@ -55,7 +55,7 @@ def _measurement_and_y(A, n, y):
     A = as_measurement(A, n)
     if A is None:
         raise TypeError("A must be an (m, n) array or a measurement operator, got None")
-    y = as_float_array("y", y, shape=(A.shape[0],))
+    y = as_measurements(y, A, A.shape[1])
     return A, y
 
 
@@ -141,7 +141,7 @@ def min_l2_interpolant(A, y) -> np.ndarray:
     (True, True)
     """
     A = as_measurement(A, _ncols(A))
-    y = as_float_array("y", y, shape=(A.shape[0],))
+    y = as_measurements(y, A, A.shape[1])
     m, n = A.shape
     check_memory(8 * (3 * m * n + 2 * min(m, n) ** 2), f"A⁺y with A of shape ({m}, {n})",
                  "use fewer measurements or l1_recovery (matrix-free)")
@@ -197,7 +197,7 @@ def oracle_projection(kernel, y, p: int, A=None) -> np.ndarray:
     if A is None:
         y = as_float_array("y", y, shape=(spec.n,))
         return Wp @ (Wp.T @ y)
-    y = as_float_array("y", y, shape=(A.shape[0],))
+    y = as_measurements(y, A, A.shape[1])
     B = A.apply(Wp)
     return Wp @ _lazy.linalg().lstsq(B, y, lapack_driver="gelsd")[0]
 
@@ -234,7 +234,7 @@ def l1_recovery(A, y, lam: float | None = None, steps: int = 3000, tol: float = 
     True
     """
     A = as_measurement(A, _ncols(A))
-    y = as_float_array("y", y, shape=(A.shape[0],))
+    y = as_measurements(y, A, A.shape[1])
     steps = check_int("steps", steps, minimum=1)
     fft = _lazy.fft()
 

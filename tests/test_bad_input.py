@@ -367,3 +367,46 @@ def test_finiteness_check_is_exact_when_the_sum_overflows(dtype):
         y[0, 0] = bad
         with pytest.raises(ValueError, match=r"C must be finite, got 1 NaN or infinite"):
             as_float_array("C", y, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- found by the long fuzz profile
+def test_variances_whose_product_would_overflow_are_refused():
+    from ntk_toolkit.activations import correlation_row, expected_product
+
+    with pytest.raises(ValueError, match=r"q must be a variance in \[0, 1e\+150\].*got 1.34e\+154"):
+        correlation_row("relu", np.array([1.0, 0.5]), 1.34e154)
+    with pytest.raises(ValueError, match=r"q2 must be a variance in \[0, 1e\+150\]"):
+        expected_product("relu", 0.5, 1.0, 1e200)
+    assert np.isfinite(correlation_row("relu", np.array([1.0, 0.5]), 1e150)).all()
+
+
+def test_an_empty_measurement_matrix_names_A():
+    with pytest.raises(ValueError, match=r"A must have at least one row.*got shape \(0, 0\)"):
+        nt.min_l2_interpolant(np.zeros((0, 0)), np.zeros(6))
+
+
+def test_recovery_curve_names_the_bad_kernel_labels_trials_and_noise(gen):
+    x = np.linspace(-1.0, 1.0, N)
+    with pytest.raises(ValueError, match=r"kernels\[0\]: kernel must be a square \(n, n\) matrix, got shape \(8, 5\)"):
+        nt.recovery_curve(np.ones((8, 5)), x, [2])
+    with pytest.raises(TypeError, match=r"labels must be a sequence of strings.*array\(0\.\)"):
+        nt.recovery_curve(gen, x, [2], labels=np.array(0.0))
+    with pytest.raises(MemoryError, match=r"squared errors of trials=1000000000000.*bytes"):
+        nt.recovery_curve(gen, x, [2], trials=10**12)
+    with pytest.raises(ValueError, match=r"noise_std must be in \[0, 1e\+100\].*got 1e\+154"):
+        nt.recovery_curve(gen, x, [2], noise_std=1e154)
+
+
+def test_residual_system_names_kernel_and_A_when_they_disagree():
+    from ntk_toolkit.prediction import residual_system
+
+    with pytest.raises(ValueError, match=r"A has shape \(6, 12\) but kernel has size n=1; A must have shape \(m, 1\)"):
+        residual_system(np.eye(1), np.ones((6, 12)))
+
+
+def test_a_y_of_the_wrong_length_names_A_too(gen):
+    K = nt.expected_kernel(gen)
+    for func in (lambda A, y: nt.smoothest_interpolant(K, A, y), nt.min_l2_interpolant, nt.l1_recovery):
+        with pytest.raises(ValueError, match=r"y must have shape \(1,\), got \(6,\): one entry per row of A "
+                                             r"\(1 measurement\)"):
+            func(np.ones((1, N)), np.ones(6))
