@@ -246,8 +246,9 @@ class DiagnosticsRecorder:
         convolution whose ``U Uᵀ`` is a narrow band (:func:`band_structure`,
         at most :data:`BAND_MAX_FRACTION` of its offsets nonzero) takes
         ``"banded"`` at every ``n``: the exact drift from the co-activation
-        counts on the band (O(n |band| ⌈k/64⌉) per recorded iteration, no
-        ``n x n`` matrix) and the Lanczos outputs from the sparse ``K(C_0)``.
+        counts on the band (``O(n |D| ⌈k/64⌉)`` per recorded iteration for
+        ``|D|`` offsets, no ``n x n`` matrix; ``docs/theory.md`` eq. (9.2a))
+        and the Lanczos outputs from the sparse ``K(C_0)``.
     seed : int, default 0
         Seed of the probes.
 

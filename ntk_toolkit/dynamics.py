@@ -44,6 +44,7 @@ __all__ = [
     "gradient_flow",
     "max_step_size",
     "geometric_iterations",
+    "record_iterations",
 ]
 
 
@@ -198,7 +199,32 @@ def geometric_iterations(steps: int, num: int) -> np.ndarray:
     return np.unique(np.concatenate([[0, steps], pts]))
 
 
-def _record_list(record, steps: int, name: str = "record") -> np.ndarray:
+def record_iterations(record, steps: int, name: str = "record") -> np.ndarray:
+    """The iterations named by a ``record`` argument of :func:`gradient_descent`, checked against ``steps``.
+
+    Parameters
+    ----------
+    record : None, int or sequence of int
+        ``None`` for 50 geometrically spaced iterations, an int ``>= 2`` for
+        that many (:func:`geometric_iterations`), or explicit iterations in
+        ``[0, steps]``.
+    steps : int
+    name : str, default "record"
+        The argument named in errors (``"diagnostics_at"``).
+
+    Returns
+    -------
+    ndarray of int
+        Sorted, without repeats.
+
+    Examples
+    --------
+    >>> record_iterations([5, 0, 5], 10).tolist()
+    [0, 5]
+    >>> record_iterations(4, 100).tolist()
+    [0, 1, 10, 100]
+    """
+    steps = check_int("steps", steps, minimum=0)
     if record is None:
         return geometric_iterations(steps, 50)
     if isinstance(record, (int, np.integer)) and not isinstance(record, bool):
@@ -436,11 +462,11 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
     check_memory(8 * (steps + 1), f"the losses of steps={steps} iterations",
                  "use fewer steps per call (a run can continue from Trajectory.C)")
     lim = _step_guard(gen, np.asarray(C0, dtype=np.float64), A, eta, bound) if check_step else None
-    rec = _record_list(record, steps)
+    rec = record_iterations(record, steps)
     if diagnostics_at is not None and not diagnostics:
         raise ValueError(f"diagnostics_at={diagnostics_at!r} needs diagnostics=True (or 'auto', 'dense', "
                          "'matrix-free')")
-    drec = rec if diagnostics_at is None else _record_list(diagnostics_at, steps, "diagnostics_at")
+    drec = rec if diagnostics_at is None else record_iterations(diagnostics_at, steps, "diagnostics_at")
     dset = set(drec.tolist()) if diagnostics else set()
     outputs = np.empty((rec.size + 1, gen.n))
     losses = np.empty(steps + 1)

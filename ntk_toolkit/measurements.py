@@ -495,6 +495,8 @@ def as_measurement(A, n: int):
 def as_measurements(y, A, n: int, name: str = "y", size: str = "the signal length") -> np.ndarray:
     """``y`` as a finite float64 array of shape ``(m,)`` for the ``m`` rows of ``A`` (``(n,)`` without ``A``).
 
+    ``A`` is anything :func:`as_measurement` takes (checked against ``n``).
+
     A length that does not match names both ``y`` and ``A`` (or what sets
     ``n``: ``size``, e.g. ``"the kernel's size"``), since either may be the
     wrong one.
@@ -508,9 +510,10 @@ def as_measurements(y, A, n: int, name: str = "y", size: str = "the signal lengt
         ...
     ValueError: y must have shape (2,), got (3,): one entry per row of A (2 measurements)
     """
+    A = as_measurement(A, n)
     m = n if A is None else int(A.shape[0])
     if np.ndim(y) == 1 and np.shape(y)[0] != m:
-        where = (f"its length must match {size} n={n}" if A is None
+        where = (f"without A, its length must match {size} n={n}" if A is None
                  else f"one entry per row of A ({m} measurement{'s' if m != 1 else ''})")
         raise ValueError(f"{name} must have shape ({m},), got {np.shape(y)}: {where}")
     return as_float_array(name, y, shape=(m,))

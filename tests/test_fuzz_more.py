@@ -33,7 +33,7 @@ from ntk_toolkit import signals as S
 from ntk_toolkit import sweep as SW
 from ntk_toolkit import symbolic as SY
 from ntk_toolkit.cli import main
-from ntk_toolkit.dynamics import geometric_iterations
+from ntk_toolkit.dynamics import geometric_iterations, record_iterations
 from ntk_toolkit.operators import CircularConv, CircularConv2D
 from ntk_toolkit.prediction import residual_system
 
@@ -145,6 +145,7 @@ ENTRIES_MORE = [
     ("MatrixMeasurement", M.MatrixMeasurement, {"A": np.eye(4, N)}),
     ("Identity", M.Identity, {"n": N}),
     ("as_measurement", M.as_measurement, {"A": np.eye(4, N), "n": N}),
+    ("as_measurements", M.as_measurements, {"y": np.ones(4), "A": np.eye(4, N), "n": N}),
     # recovery
     ("smoothest_interpolant", R.smoothest_interpolant, {"kernel": KER, "A": A, "y": A.apply(Y)}),
     ("min_l2_interpolant", R.min_l2_interpolant, {"A": A, "y": A.apply(Y)}),
@@ -165,6 +166,7 @@ ENTRIES_MORE = [
     ("signals.piecewise_smooth", S.piecewise_smooth, {"n": N, "pieces": 3, "seed": 0}),
     ("signals.white_noise", S.white_noise, {"n": N, "norm": 1.0, "seed": 0}),
     ("geometric_iterations", geometric_iterations, {"steps": 100, "num": 5}),
+    ("record_iterations", record_iterations, {"record": [0, 5], "steps": 100}),
     ("residual_system", residual_system, {"kernel": KER, "A": A}),
     # sweeps (paths made bad; spec values made bad)
     ("sweep.load_spec", SW.load_spec, {"source": SPEC}),

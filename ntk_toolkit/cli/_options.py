@@ -281,7 +281,7 @@ def save_plot(fig, path: str) -> None:
 # --------------------------------------------------------------------------- regime diagnostics
 def diagnostics_options(func):
     """``--diagnostics/--no-diagnostics`` and ``--tol``: the regime verdict of a command's run(s)."""
-    func = click.option("--tol", type=click.FloatRange(min=0, min_open=True, max=1e6), default=0.1,
+    func = click.option("--tol", type=FiniteFloatRange(min=0, min_open=True, max=1e6), default=0.1,
                         show_default=True,
                         help="Largest allowed distance of the network from its linearized prediction "
                              "(relative to ‖y‖) for the run to count as in the linear regime.")(func)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._memory import check_memory
 from .._validation import as_float_array, as_rng, check_bool, check_int, check_positive
-from ..dynamics import _record_list, geometric_iterations, gradient_descent
+from ..dynamics import geometric_iterations, gradient_descent, record_iterations
 from ..images import add_noise
 from ..prediction import linearized
 from ._setup import (
@@ -251,7 +251,7 @@ def denoise_image(gen, image, sigma, steps: int, *, seed=0, omega: float = DEFAU
         F *= q
     pred_all = psnr_from_mse(mse)
     tau_pred = int(np.argmax(pred_all))
-    rec = _denoise_record(steps, tau_pred, x.size) if record is None else _record_list(record, steps)
+    rec = _denoise_record(steps, tau_pred, x.size) if record is None else record_iterations(record, steps)
     if rec.size == 0:
         raise ValueError(f"record must name at least one iteration in [0, steps={steps}] (the best stopping time "
                          f"is found among them), got {record!r}")
