@@ -114,21 +114,42 @@ def band_structure(gen):
     return H, W, d1.astype(np.int64), d2.astype(np.int64), a[idx]
 
 
-def _band_counts(pattern, band) -> np.ndarray:
-    """The counts ``N[i, j_q]`` of the activation pattern ``pattern > 0`` (shape ``(n, k)``) on the band."""
+def _pack(pattern) -> np.ndarray:
+    """The signs ``pattern > 0`` (shape ``(n, k)``) packed 64 channels to a word, shape ``(n, ⌈k/64⌉)``."""
     from ._jit import threads_for
-    from ._kernels import diag, gram
+    from ._kernels import gram
 
-    H, W, d1, d2, _ = band
     Z = np.ascontiguousarray(pattern)
-    n, k = Z.shape
-    P = np.zeros((n, (k + 63) // 64), dtype=np.uint64)
-    out = np.empty((n, d1.size), dtype=np.int64)
+    P = np.zeros((Z.shape[0], (Z.shape[1] + 63) // 64), dtype=np.uint64)
     with threads_for(Z.size):
         gram.pack_signs(Z, 0, P)
-    with threads_for(n * d1.size * P.shape[1]):
-        diag.band_counts(P, H, W, d1, d2, out)
-    return out
+    return P
+
+
+def _band_counts(pattern, band, P0=None):
+    """The counts ``N[i, j_q]`` of the activation pattern ``pattern > 0`` (shape ``(n, k)``) on the band, the
+    number of signs that differ from the packed pattern ``P0`` (0 without it), and the packed pattern."""
+    from ._jit import threads_for
+    from ._kernels import diag
+
+    H, W, d1, d2 = band[:4]
+    P = _pack(pattern)
+    n = P.shape[0]
+    out = np.empty((n, d1.size), dtype=np.int64)
+    flips = np.empty(n, dtype=np.int64)
+    with threads_for(n * (d1.size + 1) * P.shape[1]):
+        diag.band_counts(P, P if P0 is None else P0, H, W, d1, d2, out, flips)
+    return out, int(np.sum(flips)), P
+
+
+def _half_band(band):
+    """One offset of each pair ``±d`` of a band (``U Uᵀ`` is symmetric: ``a_d = a_{−d}``), with its
+    multiplicity: ``(H, W, d1, d2, a, mult)``, ``mult`` 2 for a pair, 1 for an offset equal to its negative."""
+    H, W, d1, d2, a = band
+    idx = d1 * W + d2
+    neg = ((-d1) % H) * W + (-d2) % W
+    keep = idx <= neg
+    return H, W, d1[keep], d2[keep], a[keep], np.where(idx[keep] == neg[keep], 1.0, 2.0)
 
 
 def _apply_A(A, x):
@@ -137,6 +158,14 @@ def _apply_A(A, x):
 
 def _apply_AT(A, x):
     return x if A is None else np.ascontiguousarray(A.apply_T(x), dtype=np.float64)
+
+
+def _h_matrix(theta, eta: float, taus) -> np.ndarray:
+    """``h_τ(θ_i) = (1 − (1 − ηθ_i)^τ)/θ_i`` (``ητ`` at ``θ_i = 0``) for each ``τ`` (rows) and ``θ_i`` (columns)."""
+    taus = np.asarray(taus, dtype=float)[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        safe = np.where(theta > 0, theta, 1.0)[None, :]
+        return np.where(theta[None, :] > 0, (1.0 - np.power(1.0 - eta * theta[None, :], taus)) / safe, eta * taus)
 
 
 def linearized_outputs(Q, theta, Z, coeffs, f0, eta: float, taus) -> np.ndarray:
@@ -170,34 +199,37 @@ def _lanczos(prod, r0: np.ndarray, m: int, converged=None):
     """Lanczos with full reorthogonalisation from ``r0``: ``(Q, T, P)`` with ``P[:, j] = K Aᵀ q_j``.
 
     ``converged(T, P)``, when given, is asked every 4 steps from step 16 on
-    whether to stop.
+    whether to stop. The vectors are kept as rows (contiguous for BLAS) and
+    returned as columns.
     """
     dim = r0.size
     beta0 = float(np.linalg.norm(r0))
-    Q = np.zeros((dim, m))
-    P = []
+    Q = np.zeros((m, dim))
+    P = None
     alpha, beta = [], []
-    Q[:, 0] = r0 / beta0
+    Q[0] = r0 / beta0
     j = 0
     for j in range(m):
-        z, w = prod(Q[:, j])  # z = K Aᵀ q_j, w = A z = M q_j
-        P.append(z)
-        a = float(Q[:, j] @ w)
+        z, w = prod(Q[j])  # z = K Aᵀ q_j, w = A z = M q_j
+        if P is None:
+            P = np.empty((m, z.size))
+        P[j] = z
+        a = float(Q[j] @ w)
         alpha.append(a)
-        w = w - Q[:, :j + 1] @ (Q[:, :j + 1].T @ w)
-        w = w - Q[:, :j + 1] @ (Q[:, :j + 1].T @ w)
+        w = w - (Q[:j + 1] @ w) @ Q[:j + 1]
+        w = w - (Q[:j + 1] @ w) @ Q[:j + 1]
         b = float(np.linalg.norm(w))
         if j + 1 == m or b <= 1e-12 * max(abs(a), 1e-300):
             break
         if converged is not None and j >= 15 and (j + 1) % 4 == 0:
             T = np.diag(alpha) + np.diag(beta, 1) + np.diag(beta, -1)
-            if converged(T, np.column_stack(P), beta0):
+            if converged(T, P[:j + 1].T, beta0):
                 break
         beta.append(b)
-        Q[:, j + 1] = w / b
+        Q[j + 1] = w / b
     size = j + 1
     T = np.diag(alpha) + np.diag(beta[:size - 1], 1) + np.diag(beta[:size - 1], -1)
-    return Q[:, :size], T, np.column_stack(P), beta0
+    return Q[:size].T, T, P[:size].T, beta0
 
 
 def _relative_distance(X: np.ndarray, X0: np.ndarray, norm0: float) -> float:
@@ -223,7 +255,8 @@ class DiagnosticsRecorder:
     ----------
     gen : Generator
     C0 : ndarray
-        Initial weights (copied).
+        Initial weights (not copied: they must not change during the run;
+        :func:`~ntk_toolkit.gradient_descent` updates its own copy).
     g0 : ndarray, shape (n,)
         ``G(C_0)``.
     pattern0 : array, tuple of arrays or None
@@ -294,11 +327,12 @@ class DiagnosticsRecorder:
                                                        and self._band is None)
         self.method = ("banded" if self._band is not None else
                        ("dense" if self._dense_gap else "dense-drift") if self._dense_drift else "matrix-free")
-        self.C0 = np.array(self.C0, dtype=np.float64, copy=True)
+        self.C0 = np.asarray(self.C0, dtype=np.float64)  # not copied: the run updates its own copy
         self._norm0 = float(np.linalg.norm(self.C0))
-        self._signs0 = pattern_signs(self.pattern0)
-        if isinstance(self.pattern0, np.ndarray) and self.pattern0.dtype == np.uint8:
-            self._mask0 = self.pattern0.reshape(-1).copy()
+        if self._band is None:
+            self._signs0 = pattern_signs(self.pattern0)
+            if isinstance(self.pattern0, np.ndarray) and self.pattern0.dtype == np.uint8:
+                self._mask0 = self.pattern0.reshape(-1).copy()
         self._rows = []
         a = 1.0 if self.A is None else self.A.norm()
         self.scale = max(float(np.linalg.norm(self.y)) / a if a > 0 else 0.0, float(np.linalg.norm(self.g0)))
@@ -310,18 +344,21 @@ class DiagnosticsRecorder:
         elif self._band is not None:
             import scipy.sparse
 
-            H, W, d1, d2, a = self._band
-            counts = _band_counts(self.pattern0, self._band)
-            check_memory(8 * 4 * counts.size, f"the band of K(C_0) ({counts.size} entries)",
+            H, W, d1, d2, a, mult = self._band = _half_band(self._band)
+            counts, _, self._packed0 = _band_counts(self.pattern0, self._band)
+            check_memory(8 * 6 * counts.size, f"the band of K(C_0) ({2 * counts.size} entries)",
                          "use gradient_descent(..., diagnostics='matrix-free')")
             self._counts0 = counts
-            self._band_w = a * a
-            self._band_ref = math.sqrt(float(np.sum(self._band_w[None, :] * counts.astype(np.float64) ** 2)))
-            i = np.arange(n)
-            cols = ((i[:, None] // W + d1[None, :]) % H) * W + (i[:, None] % W + d2[None, :]) % W
-            scale = float(np.asarray(self.gen.output_weights, dtype=float)[0] ** 2)
+            self._band_w = mult * a * a
+            self._band_ref = math.sqrt(float(np.sum(np.sum(self._band_w[None, :] * counts.astype(np.float64) ** 2,
+                                                           axis=1))))
+            # K(C_0) on the band: the kept offsets and their mirror images (i, j) -> (j, i)
+            i = np.repeat(np.arange(n), d1.size)
+            j = (((i // W).reshape(n, -1) + d1[None, :]) % H * W + ((i % W).reshape(n, -1) + d2[None, :]) % W).ravel()
+            vals = (float(np.asarray(self.gen.output_weights, dtype=float)[0] ** 2) * a[None, :] * counts).ravel()
+            pair = np.tile(mult == 2.0, n)
             self._K0band = scipy.sparse.csr_matrix(
-                ((scale * a[None, :] * counts).ravel(), cols.ravel(), np.arange(0, counts.size + 1, d1.size)),
+                (np.concatenate([vals, vals[pair]]), (np.concatenate([i, j[pair]]), np.concatenate([j, i[pair]]))),
                 shape=(n, n))
         else:
             self._op0 = kernel_operator(self.gen, self.C0)
@@ -336,6 +373,20 @@ class DiagnosticsRecorder:
         from .matfree import kernel_operator
 
         wc = _relative_distance(C, self.C0, self._norm0)
+        if self._band is not None:  # the sign flips and the drift from one pass over the packed pattern
+            from ._jit import threads_for
+            from ._kernels import diag
+
+            H, W, d1, d2, _, _ = self._band
+            P = _pack(pattern)
+            rows = np.empty(P.shape[0])
+            flipped = np.empty(P.shape[0], dtype=np.int64)
+            with threads_for(P.shape[0] * (d1.size + 1) * P.shape[1]):
+                diag.band_drift(P, self._packed0, self._counts0, self._band_w, H, W, d1, d2, rows, flipped)
+            drift = math.sqrt(float(np.sum(rows))) / self._band_ref if self._band_ref > 0 else math.nan
+            self._rows.append((tau, wc, int(np.sum(flipped)) / pattern.size, 0.0 if tau == 0 else drift,
+                               np.array(g, dtype=np.float64)))
+            return
         if pattern is None or self._signs0 is None:
             flips = math.nan
         elif isinstance(pattern, np.ndarray) and pattern.dtype == np.uint8 and pattern.size == self._signs0.size:
@@ -344,10 +395,6 @@ class DiagnosticsRecorder:
             flips = float(np.mean(pattern_signs(pattern) != self._signs0))
         if tau == 0:
             drift = 0.0
-        elif self._band is not None:
-            diff = (_band_counts(pattern, self._band) - self._counts0).astype(np.float64)
-            drift = (math.sqrt(float(np.sum(self._band_w[None, :] * diff * diff))) / self._band_ref
-                     if self._band_ref > 0 else math.nan)
         elif self._dense_drift:
             drift = _relative_distance(empirical_kernel(self.gen, C), self._K0, self._K0norm)
         else:
@@ -388,16 +435,28 @@ class DiagnosticsRecorder:
             return z, _apply_A(A, z)
 
         taus = np.array([row[0] for row in self._rows], dtype=float)
-        last = {}
+        last = {"gram": np.zeros((0, 0))}
 
         def converged(T, P, beta0):  # the outputs at every recorded τ settle to 1e-8 relative
+            # f_τ − f_0 = −P w_τ with w_τ = S h_τ(θ) ∘ c (j numbers each): their changes are measured
+            # through the Gram matrix PᵀP, extended by the new columns only, so a check costs
+            # O(T j²) and the run O(n j²) in all, not O(n j (j + T)) per check
+            j = P.shape[1]
+            G, old = last["gram"], last["gram"].shape[0]
+            G = np.pad(G, (0, j - old))
+            G[old:, :] = P[:, old:].T @ P  # P is a view of the rows: contiguous products
+            G[:old, old:] = G[old:, :old].T
+            last["gram"] = G
             theta, S = np.linalg.eigh(T)
-            Z = P @ S
-            out = linearized_outputs(None, np.maximum(theta, 0.0), Z, beta0 * S[0, :], np.zeros(Z.shape[0]),
-                                     self.eta, taus)
-            prev, last["out"] = last.get("out"), out
-            scale = float(np.max(np.linalg.norm(out, axis=1)))
-            return prev is not None and float(np.max(np.linalg.norm(out - prev, axis=1))) <= 1e-8 * scale
+            w = (_h_matrix(np.maximum(theta, 0.0), self.eta, taus) * (beta0 * S[0, :])[None, :]) @ S.T  # (T, j)
+            prev = last.get("w")
+            last["w"] = w
+            if prev is None:
+                return False
+            d = w - np.pad(prev, ((0, 0), (0, j - prev.shape[1])))
+            change = np.max(np.einsum("ti,ij,tj->t", d, G, d))
+            scale = np.max(np.einsum("ti,ij,tj->t", w, G, w))
+            return bool(max(float(change), 0.0) <= 1e-16 * float(scale))
 
         Q, T, P, beta0 = _lanczos(prod, r0, int(min(r0.size, MAX_KRYLOV)), converged)
         theta, S = np.linalg.eigh(T)

@@ -346,9 +346,14 @@ def test_band_counts_against_direct_counts(H, W, k):
     mask = (np.random.default_rng(H * W).random((H * W, k)) < 0.5).astype(np.uint8)
     d1 = np.array([0, 0, 1, H - 1, 2 % H], dtype=np.int64)
     d2 = np.array([0, 1, W - 1, 0, 3 % W], dtype=np.int64)
-    got = _band_counts(mask, (H, W, d1, d2, np.ones(5)))
+    band = (H, W, d1, d2, np.ones(5))
+    got, none, P0 = _band_counts(mask, band)
     np.testing.assert_array_equal(got, naive.band_counts(mask, H, W, d1, d2))
-    np.testing.assert_array_equal(_band_counts(mask.astype(float), (H, W, d1, d2, np.ones(5))), got)
+    assert none == 0
+    other = (np.random.default_rng(1).random((H * W, k)) < 0.5).astype(np.uint8)
+    counts, flipped, _ = _band_counts(other.astype(float), band, P0)
+    np.testing.assert_array_equal(counts, naive.band_counts(other, H, W, d1, d2))
+    assert flipped == int(np.sum(other != mask)) > 0
 
 
 @pytest.mark.parametrize("make", [

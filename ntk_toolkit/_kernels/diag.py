@@ -34,15 +34,18 @@ def chunk_sq_diff(x, x0, out):  # pragma: no cover - compiled
 
 
 @pjit
-def band_counts(P, H, W, d1, d2, out):  # pragma: no cover - compiled
-    """``out[i, q] = Σ_w popcount(P[i, w] & P[j, w])`` with ``j = ((i1 + d1[q]) mod H) W + (i2 + d2[q]) mod W``.
+def band_counts(P, P0, H, W, d1, d2, out, flips):  # pragma: no cover - compiled
+    """``out[i, q] = Σ_w popcount(P[i, w] & P[j, w])`` with ``j = ((i1 + d1[q]) mod H) W + (i2 + d2[q]) mod W``,
+    and ``flips[i] = Σ_w popcount(P[i, w] ^ P0[i, w])``.
 
     ``P`` holds the bit-packed activation pattern of ``n = H W`` outputs
     (row ``i = i1 W + i2``, 64 channels a word): ``out[i, q]`` is the number
     of channels in which output ``i`` and its neighbour at offset
-    ``(d1[q], d2[q])`` are both active (``H = 1`` for a 1-D signal). Exact
-    integers; rows in parallel, so the result does not depend on the thread
-    count. Cost ``n |q| ⌈k/64⌉`` word operations.
+    ``(d1[q], d2[q])`` are both active (``H = 1`` for a 1-D signal), and
+    ``flips[i]`` the number of channels of output ``i`` whose sign differs
+    from the pattern ``P0``. Exact integers; rows in parallel, so the result
+    does not depend on the thread count. Cost ``n (|q| + 1) ⌈k/64⌉`` word
+    operations.
     """
     n = H * W
     words = P.shape[1]
@@ -50,9 +53,43 @@ def band_counts(P, H, W, d1, d2, out):  # pragma: no cover - compiled
     for i in prange(n):
         i1 = i // W
         i2 = i - i1 * W
+        f = 0
+        for w in range(words):
+            f += popcount(P[i, w] ^ P0[i, w])
+        flips[i] = f
         for q in range(nq):
             j = ((i1 + d1[q]) % H) * W + (i2 + d2[q]) % W
             c = 0
             for w in range(words):
                 c += popcount(P[i, w] & P[j, w])
             out[i, q] = c
+
+
+@pjit
+def band_drift(P, P0, counts0, wq, H, W, d1, d2, rows, flips):  # pragma: no cover - compiled
+    """``rows[i] = Σ_q wq[q] (N[i, j_q] − counts0[i, q])²`` and ``flips[i]`` as in :func:`band_counts`.
+
+    The squared change of the co-activation counts on the band, weighted,
+    summed per row in ``q`` order (the wrapper adds the rows in order): the
+    kernel drift of :class:`~ntk_toolkit.diagnostics.DiagnosticsRecorder`
+    without an ``(n, |q|)`` array of counts. Rows in parallel; deterministic.
+    """
+    n = H * W
+    words = P.shape[1]
+    nq = d1.shape[0]
+    for i in prange(n):
+        i1 = i // W
+        i2 = i - i1 * W
+        f = 0
+        for w in range(words):
+            f += popcount(P[i, w] ^ P0[i, w])
+        flips[i] = f
+        s = 0.0
+        for q in range(nq):
+            j = ((i1 + d1[q]) % H) * W + (i2 + d2[q]) % W
+            c = 0
+            for w in range(words):
+                c += popcount(P[i, w] & P[j, w])
+            d = np.float64(c - counts0[i, q])
+            s += wq[q] * d * d
+        rows[i] = s
