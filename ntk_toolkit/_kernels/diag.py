@@ -13,7 +13,7 @@
 import numpy as np
 from numba import prange
 
-from .._jit import pjit
+from .._jit import inline_jit, pjit
 from .gram import popcount
 
 #: Entries per chunk of the parallel sum.
@@ -33,6 +33,31 @@ def chunk_sq_diff(x, x0, out):  # pragma: no cover - compiled
         out[c] = s
 
 
+@inline_jit
+def _and_count(P, i, j, words):  # pragma: no cover - compiled
+    """``Σ_w popcount(P[i, w] & P[j, w])``: channels active in both rows."""
+    c = 0
+    for w in range(words):
+        c += popcount(P[i, w] & P[j, w])
+    return c
+
+
+@inline_jit
+def _xor_count(P, P0, i, words):  # pragma: no cover - compiled
+    """``Σ_w popcount(P[i, w] ^ P0[i, w])``: channels of row ``i`` whose sign differs between the patterns."""
+    f = 0
+    for w in range(words):
+        f += popcount(P[i, w] ^ P0[i, w])
+    return f
+
+
+@inline_jit
+def _neighbour(i, H, W, d1, d2):  # pragma: no cover - compiled
+    """Row ``((i1 + d1) mod H) W + (i2 + d2) mod W`` of the output ``i = i1 W + i2``."""
+    i1 = i // W
+    return ((i1 + d1) % H) * W + (i - i1 * W + d2) % W
+
+
 @pjit
 def band_counts(P, P0, H, W, d1, d2, out, flips):  # pragma: no cover - compiled
     """``out[i, q] = Σ_w popcount(P[i, w] & P[j, w])`` with ``j = ((i1 + d1[q]) mod H) W + (i2 + d2[q]) mod W``,
@@ -47,22 +72,11 @@ def band_counts(P, P0, H, W, d1, d2, out, flips):  # pragma: no cover - compiled
     does not depend on the thread count. Cost ``n (|q| + 1) ⌈k/64⌉`` word
     operations.
     """
-    n = H * W
     words = P.shape[1]
-    nq = d1.shape[0]
-    for i in prange(n):
-        i1 = i // W
-        i2 = i - i1 * W
-        f = 0
-        for w in range(words):
-            f += popcount(P[i, w] ^ P0[i, w])
-        flips[i] = f
-        for q in range(nq):
-            j = ((i1 + d1[q]) % H) * W + (i2 + d2[q]) % W
-            c = 0
-            for w in range(words):
-                c += popcount(P[i, w] & P[j, w])
-            out[i, q] = c
+    for i in prange(H * W):
+        flips[i] = _xor_count(P, P0, i, words)
+        for q in range(d1.shape[0]):
+            out[i, q] = _and_count(P, i, _neighbour(i, H, W, d1[q], d2[q]), words)
 
 
 @pjit
@@ -74,22 +88,11 @@ def band_drift(P, P0, counts0, wq, H, W, d1, d2, rows, flips):  # pragma: no cov
     kernel drift of :class:`~ntk_toolkit.diagnostics.DiagnosticsRecorder`
     without an ``(n, |q|)`` array of counts. Rows in parallel; deterministic.
     """
-    n = H * W
     words = P.shape[1]
-    nq = d1.shape[0]
-    for i in prange(n):
-        i1 = i // W
-        i2 = i - i1 * W
-        f = 0
-        for w in range(words):
-            f += popcount(P[i, w] ^ P0[i, w])
-        flips[i] = f
+    for i in prange(H * W):
+        flips[i] = _xor_count(P, P0, i, words)
         s = 0.0
-        for q in range(nq):
-            j = ((i1 + d1[q]) % H) * W + (i2 + d2[q]) % W
-            c = 0
-            for w in range(words):
-                c += popcount(P[i, w] & P[j, w])
-            d = np.float64(c - counts0[i, q])
+        for q in range(d1.shape[0]):
+            d = np.float64(_and_count(P, i, _neighbour(i, H, W, d1[q], d2[q]), words) - counts0[i, q])
             s += wq[q] * d * d
         rows[i] = s
