@@ -199,22 +199,28 @@ def _lanczos(prod, r0: np.ndarray, m: int, converged=None):
     """Lanczos with full reorthogonalisation from ``r0``: ``(Q, T, P)`` with ``P[:, j] = K Aᵀ q_j``.
 
     ``converged(T, P)``, when given, is asked every 4 steps from step 16 on
-    whether to stop. The vectors are kept as rows (contiguous for BLAS) and
-    returned as columns.
+    whether to stop. The vectors are kept as rows (contiguous for BLAS) in
+    arrays that grow by doubling, from 32 rows (memory-guarded at each
+    growth), and returned as columns.
     """
     dim = r0.size
     beta0 = float(np.linalg.norm(r0))
-    Q = np.zeros((m, dim))
-    P = None
+    Q = P = None
     alpha, beta = [], []
-    Q[0] = r0 / beta0
+    q = r0 / beta0
     j = 0
     for j in range(m):
-        z, w = prod(Q[j])  # z = K Aᵀ q_j, w = A z = M q_j
-        if P is None:
-            P = np.empty((m, z.size))
+        z, w = prod(q)  # z = K Aᵀ q_j, w = A z = M q_j
+        if Q is None or j == Q.shape[0]:
+            rows = min(m, 32 if Q is None else 2 * Q.shape[0])
+            check_memory(8 * rows * (dim + z.size), f"the Lanczos vectors of the regime diagnostics ({rows} of "
+                         f"sizes {dim} and {z.size})", "use gradient_descent(..., diagnostics=False)")
+            Q = np.concatenate([Q, np.empty((rows - Q.shape[0], dim))]) if Q is not None else np.empty((rows, dim))
+            P = np.concatenate([P, np.empty((rows - P.shape[0], z.size))]) if P is not None else \
+                np.empty((rows, z.size))
+        Q[j] = q
         P[j] = z
-        a = float(Q[j] @ w)
+        a = float(q @ w)
         alpha.append(a)
         w = w - (Q[:j + 1] @ w) @ Q[:j + 1]
         w = w - (Q[:j + 1] @ w) @ Q[:j + 1]
@@ -226,7 +232,7 @@ def _lanczos(prod, r0: np.ndarray, m: int, converged=None):
             if converged(T, P[:j + 1].T, beta0):
                 break
         beta.append(b)
-        Q[j + 1] = w / b
+        q = w / b
     size = j + 1
     T = np.diag(alpha) + np.diag(beta[:size - 1], 1) + np.diag(beta[:size - 1], -1)
     return Q[:size].T, T, P[:size].T, beta0

@@ -4,7 +4,7 @@
   against the same run without diagnostics (target: at most 10 % slower, a
   ratio of at least ``1/1.1``), on a 1-D signal and on an image (the run of
   ``ntk-toolkit denoise``: a 64 x 64 image, ``triangle2d(2)``, ``k = 256``,
-  mirrored initialisation with ``ω = 16``);
+  mirrored initialisation with ``ω = 16``, 1000 steps as for the signal);
 * :func:`ntk_toolkit.step_limit` (power iteration on the matrix-free kernel,
   the estimate behind the step-size guard) at ``(n, k) = (4096, 16384)``
   (target: at most 1 s).
@@ -27,7 +27,7 @@ DIAGNOSTICS = {"quick": ((128, 512), 500), "full": ((512, 2048), 1000)}
 #: ``(n, k)`` of the stability estimate, by mode.
 STABILITY = {"quick": (1024, 4096), "full": (4096, 16384)}
 #: ``((H, W, k), steps)`` of the image diagnostics run, by mode.
-DIAGNOSTICS_2D = {"quick": ((32, 32, 128), 300), "full": ((64, 64, 256), 500)}
+DIAGNOSTICS_2D = {"quick": ((32, 32, 128), 300), "full": ((64, 64, 256), 1000)}
 #: Recorded iterations of the diagnostics run.
 RECORDED = 20
 
