@@ -90,3 +90,23 @@ def test_plots_return_figures(results):
             curves = [ax for ax in fig.axes if ax.get_legend() is not None]
             assert curves and all(ax.get_xlabel() and ax.get_ylabel() and ax.get_title() for ax in curves)
             plt.close(fig)
+
+
+def test_denoising_and_structure_checks_report_and_require_the_linear_regime(results, monkeypatch):
+    """At ω = 16 the runs stay in the linear regime (reported with the diagnostics); a tolerance no run can meet
+    turns both checks to FAIL through their regime criterion alone."""
+    import json
+
+    from ntk_toolkit.checks import image
+
+    es, sn = results["image.early-stopping"], results["image.structure-vs-noise"]
+    assert es.measured["regime"]["in_regime"] and es.criterion["regime_passed"]
+    assert 0 < es.measured["regime"]["max_gap"] < 0.1 and es.measured["regime"]["sign_flips"] > 0
+    assert sn.measured["regime_image"]["in_regime"] and sn.measured["regime_noise"]["in_regime"]
+    json.dumps(es.to_dict(with_data=True)), json.dumps(sn.to_dict(with_data=True))  # the report can carry them
+    monkeypatch.setattr(image, "_REGIME_TOL", 1e-9)
+    for name in ("image.early-stopping", "image.structure-vs-noise"):
+        res = get_check(name).run(profile="tiny", seed=0)
+        assert not res.passed and res.criterion["regime_passed"] is False, name
+        others = {k: v for k, v in res.criterion.items() if k.endswith("_passed") and k != "regime_passed"}
+        assert all(others.values()), (name, others)

@@ -47,8 +47,19 @@ def _gen(spec: str, shape, k: int) -> TwoLayerGenerator:
 
 
 def _fields(res) -> dict:
-    """A result dataclass as a dict of its fields (arrays kept), to rebuild it for the figure."""
-    return {f.name: getattr(res, f.name) for f in dataclasses.fields(res)}
+    """A result dataclass as a dict of its fields (arrays kept), to rebuild it for the figure; the regime
+    verdicts are left out (they default to ``None``; the checks report them under ``measured``)."""
+    return {f.name: getattr(res, f.name) for f in dataclasses.fields(res) if not f.name.startswith("regime")}
+
+
+#: Largest linearization gap of a run in the linear regime (:func:`ntk_toolkit.linear_regime`).
+_REGIME_TOL = 0.1
+
+
+def _regime(verdict) -> dict:
+    """The numbers of a :class:`~ntk_toolkit.regime.RegimeVerdict` that a check reports."""
+    return {"in_regime": verdict.in_regime, "max_gap": verdict.max_gap, "weight_change": verdict.weight_change,
+            "sign_flips": verdict.sign_flips, "kernel_drift": verdict.kernel_drift}
 
 
 # ----------------------------------------------------------------------------- [3] in 2-D
@@ -199,7 +210,8 @@ def _plot_structure(res):
 @register(
     "structure-vs-noise",
     claim="A real image is fitted in far fewer gradient-descent iterations than white noise of the same norm, "
-          "and the linearized dynamics with Σ predict both fit times and their ratio.",
+          "and the linearized dynamics with Σ predict both fit times and their ratio; both runs stay in the "
+          "linear regime.",
     reference="docs/theory.md §4.1, §8; claim [8]; Heckel & Soltanolkotabi, ICLR 2020 (Fig. 1, 4, 10)",
     faults=("filter-swapped",),
     plot=_plot_structure,
@@ -210,7 +222,8 @@ def structure_vs_noise(profile: str, seed: int, fault: str | None = None):
     :func:`~ntk_toolkit.image_experiments.fit_image_vs_noise` on ``camera`` resized to
     32×32 (tiny 16×16, full 64×64) with the ``bilinear`` filter, ``k = 512`` (full 2048),
     ``δ = 0.1``. Pass: ``|actual ratio / predicted ratio − 1| ≤ 0.25``, each fit time within
-    ``1 + (4/√k)·predicted`` steps of its prediction, and the actual ratio ≥ 10.
+    ``1 + (4/√k)·predicted`` steps of its prediction, the actual ratio ≥ 10, and each run
+    within 0.1 of its linearization at ``K(C_0)`` (regime diagnostics at 20 iterations).
     Fault ``filter-swapped``: the prediction uses ``Σ`` of the wider ``triangle2d:4`` filter.
     """
     p = sizes(_SN_SIZES, profile)
@@ -218,23 +231,26 @@ def structure_vs_noise(profile: str, seed: int, fault: str | None = None):
     gen = _gen(p["filter"], shape, p["k"])
     kernel = _gen(p["wider"], shape, 2) if fault == "filter-swapped" else None
     res = fit_image_vs_noise(gen, load(_IMAGE, p["size"]), p["steps"], seed=rng(seed, 1), delta=_SN_DELTA,
-                             kernel=kernel)
+                             kernel=kernel, diagnostics=True, tol=_REGIME_TOL)
     ratio_dev = abs(res.ratio / res.predicted_ratio - 1.0)
     time_rel = _SN_TIME_SQRT_K / float(np.sqrt(p["k"]))
     time_ok = all(abs(a - b) <= 1.0 + time_rel * b for a, b in (
         (res.fit_time_image, res.predicted_fit_time_image), (res.fit_time_noise, res.predicted_fit_time_noise)))
-    passed = ratio_dev <= _SN_RATIO_TOL and time_ok and res.ratio >= _SN_MIN_RATIO
+    in_regime = res.regime_image.in_regime and res.regime_noise.in_regime
+    passed = ratio_dev <= _SN_RATIO_TOL and time_ok and res.ratio >= _SN_MIN_RATIO and in_regime
     return result(
         predicted={"fit_time_image": res.predicted_fit_time_image, "fit_time_noise": res.predicted_fit_time_noise,
                    "ratio_noise_to_image": res.predicted_ratio},
         measured={"fit_time_image": res.fit_time_image, "fit_time_noise": res.fit_time_noise,
                   "ratio_noise_to_image": res.ratio, "ratio_rel_dev": ratio_dev, "shape": list(shape), "k": p["k"],
-                  "filter": p["filter"]},
+                  "filter": p["filter"], "regime_image": _regime(res.regime_image),
+                  "regime_noise": _regime(res.regime_noise)},
         criterion={"text": f"|actual/predicted ratio − 1| ≤ {_SN_RATIO_TOL}; each fit time within "
                            f"1 + {_SN_TIME_SQRT_K:g}/√k·predicted = 1 + {time_rel:.3f}·predicted steps; actual "
-                           f"ratio ≥ {_SN_MIN_RATIO:g} (fit = residual ≤ {_SN_DELTA}‖y‖)",
+                           f"ratio ≥ {_SN_MIN_RATIO:g} (fit = residual ≤ {_SN_DELTA}‖y‖); both runs within "
+                           f"{_REGIME_TOL:g} of their linearization at K(C_0)",
                    "ratio_tol": _SN_RATIO_TOL, "time_rel_tol": time_rel, "min_ratio": _SN_MIN_RATIO,
-                   "delta": _SN_DELTA},
+                   "delta": _SN_DELTA, "regime_tol": _REGIME_TOL, "regime_passed": in_regime},
         passed=bool(passed),
         data={"experiment": _fields(res)},
     )
@@ -267,7 +283,8 @@ def _plot_early_stopping(res):
 @register(
     "early-stopping",
     claim="Denoising a real image by early-stopped gradient descent: the network's PSNR curve follows the "
-          "linearized prediction from Σ, with the same best stopping time and best PSNR, well above the noisy image.",
+          "linearized prediction from Σ, with the same best stopping time and best PSNR, well above the noisy image; "
+          "the run stays in the linear regime.",
     reference="docs/theory.md §4.1–§4.2, §8; claim [9]; Heckel & Soltanolkotabi, ICLR 2020 (Fig. 1, 2, Table 1)",
     faults=("eta-doubled",),
     plot=_plot_early_stopping,
@@ -281,7 +298,8 @@ def early_stopping(profile: str, seed: int, fault: str | None = None):
     to ``3τ*``. Pass: ``|τ*_network − τ*_predicted| ≤ max(2, 0.25 τ*_predicted)``; best
     PSNRs within ``16/√k`` dB; PSNR curves within ``24/√k`` dB at every recorded
     ``τ ≤ 3τ*_predicted``; stopping at the predicted ``τ*`` loses ≤ 0.1 dB against the
-    network's best; and the best PSNR is ≥ 2 dB above the noisy image's.
+    network's best; the best PSNR is ≥ 2 dB above the noisy image's; and the run stays
+    within 0.1 of its linearization at ``K(C_0)`` (regime diagnostics at 20 iterations).
     Fault ``eta-doubled``: the prediction uses ``2Σ`` (the same as ``2η``: ``τ*`` halves).
     """
     p = sizes(_ES_SIZES, profile)
@@ -292,7 +310,8 @@ def early_stopping(profile: str, seed: int, fault: str | None = None):
         s = spectrum(gen)
         kernel = dataclasses.replace(s, eigenvalues=2 * s.eigenvalues,
                                      eigenvalues_by_frequency=2 * s.eigenvalues_by_frequency)
-    res = denoise_image(gen, load(_IMAGE, p["size"]), p["sigma"], p["steps"], seed=rng(seed, 2), kernel=kernel)
+    res = denoise_image(gen, load(_IMAGE, p["size"]), p["sigma"], p["steps"], seed=rng(seed, 2), kernel=kernel,
+                        diagnostics=True, tol=_REGIME_TOL)
     root_k = float(np.sqrt(p["k"]))
     best_tol, curve_tol = _ES_BEST_DB / root_k, _ES_CURVE_DB / root_k
     win = res.iterations <= 3 * res.predicted_best_iteration
@@ -302,18 +321,20 @@ def early_stopping(profile: str, seed: int, fault: str | None = None):
     checks = {"tau": abs(res.best_iteration - res.predicted_best_iteration) <= tau_tol,
               "best": abs(res.best_psnr - res.predicted_best_psnr) <= best_tol,
               "curve": curve_gap <= curve_tol, "stop": stop_loss <= _ES_STOP_LOSS_DB,
-              "gain": res.best_psnr - res.noisy_psnr >= _ES_MIN_GAIN_DB}
+              "gain": res.best_psnr - res.noisy_psnr >= _ES_MIN_GAIN_DB, "regime": res.regime.in_regime}
     return result(
         predicted={"tau_star": res.predicted_best_iteration, "best_psnr": res.predicted_best_psnr},
         measured={"tau_star": res.best_iteration, "best_psnr": res.best_psnr,
                   "psnr_at_predicted_tau_star": res.psnr_at_predicted_best, "max_curve_gap_db": curve_gap,
                   "noisy_psnr": res.noisy_psnr, "final_psnr": res.final_psnr, "steps": res.steps,
-                  "shape": list(shape), "k": p["k"], "filter": p["filter"]},
+                  "shape": list(shape), "k": p["k"], "filter": p["filter"], "regime": _regime(res.regime)},
         criterion={"text": f"|τ*_net − τ*_pred| ≤ max({_ES_TAU_ABS}, {_ES_TAU_REL}·τ*_pred); best PSNRs within "
                            f"{_ES_BEST_DB:g}/√k = {best_tol:.2f} dB; curves within {_ES_CURVE_DB:g}/√k = "
                            f"{curve_tol:.2f} dB up to 3τ*_pred; stopping at τ*_pred loses ≤ {_ES_STOP_LOSS_DB} dB; "
-                           f"best PSNR ≥ noisy + {_ES_MIN_GAIN_DB} dB",
-                   "tau_abs": _ES_TAU_ABS, "tau_rel": _ES_TAU_REL, "best_db": best_tol, "curve_db": curve_tol,
+                           f"best PSNR ≥ noisy + {_ES_MIN_GAIN_DB} dB; within {_REGIME_TOL:g} of the linearization "
+                           "at K(C_0)",
+                   "regime_tol": _REGIME_TOL, "tau_abs": _ES_TAU_ABS, "tau_rel": _ES_TAU_REL, "best_db": best_tol,
+                   "curve_db": curve_tol,
                    "stop_loss_db": _ES_STOP_LOSS_DB, "min_gain_db": _ES_MIN_GAIN_DB,
                    **{f"{key}_passed": ok for key, ok in checks.items()}},
         passed=all(checks.values()),
