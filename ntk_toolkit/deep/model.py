@@ -18,6 +18,7 @@ from .._validation import as_float_array, as_rng, check_bool, check_int, check_p
 from ..convolution2d import CircularConv2D
 from ..filters import Filter
 from ..filters2d import Filter2D
+from ..measurements import as_measurement, as_measurements
 from ..operators import CircularConv
 from ._layers import (
     circular_filter,
@@ -29,7 +30,7 @@ from ._layers import (
 )
 from .derivatives import ForwardCache, forward_cache, jvp_from_cache, vjp_from_cache
 
-__all__ = ["DeepDecoder"]
+__all__ = ["DeepDecoder", "FlatParamsGenerator"]
 
 _UPSAMPLE = ("linear", "bilinear", "none", "transposed")
 
@@ -69,7 +70,131 @@ def check_channels(channels, name: str = "channels", minimum_len: int = 2) -> tu
     return tuple(check_int(f"{name}[{j}]", k, minimum=1) for j, k in enumerate(channels))
 
 
-class DeepDecoder:
+class FlatParamsGenerator:
+    """What a generator on a flat parameter vector derives from its three passes.
+
+    A subclass has ``n``, ``num_params`` and the passes ``forward_pattern(θ)``
+    (the output and a cache), ``jvp_pattern(cache, d)`` and
+    ``backward(cache, r)``; this class gives the checks and the
+    :class:`~ntk_toolkit.generator.Generator` protocol on top of them
+    (``forward``, ``jvp``, ``vjp``, the dense ``jacobian``, ``residual``, ``loss``).
+    :class:`DeepDecoder` and :class:`~ntk_toolkit.deep.MultiLayerConvGenerator` are its subclasses.
+    """
+
+    def check_weights(self, theta, name: str = "theta") -> np.ndarray:
+        """``theta`` as a finite float64 vector of length ``num_params``, or a clear error naming ``name``."""
+        return check_flat_params(name, theta, self.num_params)
+
+    def check_target(self, y, A=None, name: str = "y") -> np.ndarray:
+        """``y`` as a finite float64 vector of length ``m`` (``n`` without ``A``)."""
+        return as_measurements(y, A, self.n, name)
+
+    def forward(self, theta) -> np.ndarray:
+        """``G(θ)``, flat of shape ``(n,)`` (for a deep decoder: channel-major, then positions row-major).
+
+        Cost: one forward pass (for a deep decoder O(Σ_i k_i k_{i+1} P_i) for the
+        1×1 convolutions, ``P_i`` the positions of layer ``i``'s input).
+
+        Examples
+        --------
+        >>> from ntk_toolkit.deep import DeepDecoder
+        >>> net = DeepDecoder((8, 8), [4, 4, 4], upsample="bilinear", output="linear")
+        >>> net.forward(net.init(seed=0)).shape
+        (64,)
+        """
+        return self.forward_pattern(self.check_weights(theta))[0]
+
+    def jvp(self, theta, d) -> np.ndarray:
+        """Jacobian-vector product ``J(θ) d``, shape ``(n,)``; about the cost of two forward passes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ntk_toolkit.deep import DeepDecoder
+        >>> net = DeepDecoder((16,), [4, 4, 4])
+        >>> theta, d = net.init(seed=0), net.init(seed=1)
+        >>> h = 1e-6
+        >>> fd = (net.forward(theta + h * d) - net.forward(theta - h * d)) / (2 * h)
+        >>> bool(np.allclose(net.jvp(theta, d), fd, atol=1e-8))
+        True
+        """
+        theta = self.check_weights(theta)
+        d = self.check_weights(d, "d")
+        return self.jvp_pattern(self.forward_pattern(theta)[1], d)
+
+    def vjp(self, theta, r) -> np.ndarray:
+        """Vector-Jacobian product ``J(θ)ᵀ r``, flat ``(num_params,)``; about the cost of two forward passes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ntk_toolkit import CircularConv
+        >>> from ntk_toolkit.deep import DeepDecoder, MultiLayerConvGenerator
+        >>> from ntk_toolkit.filters import triangle
+        >>> net = DeepDecoder((16,), [4, 4, 4])
+        >>> theta, d, r = net.init(seed=0), net.init(seed=1), np.linspace(-1.0, 1.0, 16)
+        >>> bool(np.isclose(net.jvp(theta, d) @ r, d @ net.vjp(theta, r)))
+        True
+        >>> gen = MultiLayerConvGenerator([CircularConv(triangle(2), 8)] * 2, [4, 4])
+        >>> gen.vjp(gen.init(seed=0), np.ones(8)).shape
+        (48,)
+        """
+        theta = self.check_weights(theta)
+        r = as_float_array("r", r, shape=(self.n,))
+        return self.backward(self.forward_pattern(theta)[1], r)
+
+    def jacobian(self, theta) -> np.ndarray:
+        """Dense Jacobian ``∂G/∂θ``, shape ``(n, num_params)``, for small networks and tests.
+
+        Formed from ``min(n, num_params)`` products (vector-Jacobian products
+        row by row, or Jacobian-vector products column by column) after one
+        forward pass. Refused (``MemoryError``) above the memory budget: use
+        :meth:`jvp`/:meth:`vjp` or :func:`ntk_toolkit.deep.jacobian_spectrum`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ntk_toolkit.deep import DeepDecoder
+        >>> net = DeepDecoder((16,), [4, 4, 4])
+        >>> theta, d = net.init(seed=0), net.init(seed=1)
+        >>> J = net.jacobian(theta)
+        >>> J.shape, bool(np.allclose(J @ d, net.jvp(theta, d)))
+        ((16, 52), True)
+        """
+        theta = self.check_weights(theta)
+        P = self.num_params
+        check_memory(8 * self.n * P, f"the dense Jacobian of shape ({self.n}, {P})",
+                     "use the matrix-free jvp / vjp or ntk_toolkit.deep.jacobian_spectrum")
+        cache = self.forward_pattern(theta)[1]
+        J = np.empty((self.n, P))
+        if self.n <= P:
+            e = np.zeros(self.n)
+            for i in range(self.n):
+                e[i] = 1.0
+                J[i] = self.backward(cache, e)
+                e[i] = 0.0
+        else:
+            e = np.zeros(P)
+            for j in range(P):
+                e[j] = 1.0
+                J[:, j] = self.jvp_pattern(cache, e)
+                e[j] = 0.0
+        return J
+
+    def residual(self, theta, y, A=None) -> np.ndarray:
+        """``A G(θ) − y`` (``G(θ) − y`` without ``A``)."""
+        A = as_measurement(A, self.n)
+        y = self.check_target(y, A)
+        g = self.forward(theta)
+        return (g if A is None else A.apply(g)) - y
+
+    def loss(self, theta, y, A=None) -> float:
+        """``½‖A G(θ) − y‖²``."""
+        r = self.residual(theta, y, A)
+        return 0.5 * float(r @ r)
+
+
+class DeepDecoder(FlatParamsGenerator):
     """Deep decoder for 1-D (``out_shape = (n,)``) and 2-D (``out_shape = (H, W)``) outputs.
 
     ``B_0`` (fixed, shape ``(channels[0], *in_shape)``) passes through
@@ -361,15 +486,6 @@ class DeepDecoder:
                 theta[sl] = as_float_array(f"arrays[{name!r}]", arrays[name], shape=shape).reshape(-1)
         return theta
 
-    def check_weights(self, theta, name: str = "theta") -> np.ndarray:
-        """``theta`` as a finite float64 vector of length ``num_params``, or a clear error naming ``name``."""
-        return check_flat_params(name, theta, self._num_params)
-
-    def check_target(self, y, A=None, name: str = "y") -> np.ndarray:
-        """``y`` as a finite float64 vector of length ``m`` (``n`` without ``A``)."""
-        m = self.n if A is None else A.shape[0]
-        return as_float_array(name, y, shape=(m,))
-
     def init(self, seed=None, omega: float = 1.0, scheme: str = "pytorch") -> np.ndarray:
         """Initial parameters with the authors' initialisation (``docs/theory.md`` §6).
 
@@ -446,103 +562,3 @@ class DeepDecoder:
     def jvp_pattern(self, cache: ForwardCache, d: np.ndarray) -> np.ndarray:
         """``J(θ) d`` from the cache of :meth:`forward_pattern`, shape ``(n,)``; ``d`` not validated."""
         return jvp_from_cache(self, cache, np.asarray(d, dtype=np.float64))
-
-    def forward(self, theta) -> np.ndarray:
-        """``G(θ)``, flat of shape ``(n,)`` (channel-major, then positions row-major).
-
-        Cost O(Σ_i k_i k_{i+1} P_i) for the 1×1 convolutions, ``P_i`` the
-        positions of layer ``i``'s input.
-
-        Examples
-        --------
-        >>> from ntk_toolkit.deep import DeepDecoder
-        >>> net = DeepDecoder((8, 8), [4, 4, 4], upsample="bilinear", output="linear")
-        >>> net.forward(net.init(seed=0)).shape
-        (64,)
-        """
-        return self.forward_pattern(self.check_weights(theta))[0]
-
-    def jvp(self, theta, d) -> np.ndarray:
-        """Jacobian-vector product ``J(θ) d``, shape ``(n,)``; about the cost of two forward passes.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from ntk_toolkit.deep import DeepDecoder
-        >>> net = DeepDecoder((16,), [4, 4, 4])
-        >>> theta, d = net.init(seed=0), net.init(seed=1)
-        >>> h = 1e-6
-        >>> fd = (net.forward(theta + h * d) - net.forward(theta - h * d)) / (2 * h)
-        >>> bool(np.allclose(net.jvp(theta, d), fd, atol=1e-8))
-        True
-        """
-        theta = self.check_weights(theta)
-        d = self.check_weights(d, "d")
-        return self.jvp_pattern(self.forward_pattern(theta)[1], d)
-
-    def vjp(self, theta, r) -> np.ndarray:
-        """Vector-Jacobian product ``J(θ)ᵀ r``, flat ``(num_params,)``; about the cost of two forward passes.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from ntk_toolkit.deep import DeepDecoder
-        >>> net = DeepDecoder((16,), [4, 4, 4])
-        >>> theta, d, r = net.init(seed=0), net.init(seed=1), np.linspace(-1.0, 1.0, 16)
-        >>> bool(np.isclose(net.jvp(theta, d) @ r, d @ net.vjp(theta, r)))
-        True
-        """
-        theta = self.check_weights(theta)
-        r = as_float_array("r", r, shape=(self.n,))
-        return self.backward(self.forward_pattern(theta)[1], r)
-
-    def jacobian(self, theta) -> np.ndarray:
-        """Dense Jacobian ``∂G/∂θ``, shape ``(n, num_params)``, for small networks and tests.
-
-        Formed from ``min(n, num_params)`` products (vector-Jacobian products
-        row by row, or Jacobian-vector products column by column) after one
-        forward pass. Refused (``MemoryError``) above the memory budget: use
-        :meth:`jvp`/:meth:`vjp` or :func:`ntk_toolkit.deep.jacobian_spectrum`.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from ntk_toolkit.deep import DeepDecoder
-        >>> net = DeepDecoder((16,), [4, 4, 4])
-        >>> theta, d = net.init(seed=0), net.init(seed=1)
-        >>> J = net.jacobian(theta)
-        >>> J.shape, bool(np.allclose(J @ d, net.jvp(theta, d)))
-        ((16, 52), True)
-        """
-        theta = self.check_weights(theta)
-        check_memory(8 * self.n * self._num_params, f"the dense Jacobian of shape ({self.n}, {self._num_params})",
-                     "use the matrix-free net.jvp / net.vjp or ntk_toolkit.deep.jacobian_spectrum")
-        cache = self.forward_pattern(theta)[1]
-        J = np.empty((self.n, self._num_params))
-        if self.n <= self._num_params:
-            e = np.zeros(self.n)
-            for i in range(self.n):
-                e[i] = 1.0
-                J[i] = self.backward(cache, e)
-                e[i] = 0.0
-        else:
-            e = np.zeros(self._num_params)
-            for j in range(self._num_params):
-                e[j] = 1.0
-                J[:, j] = self.jvp_pattern(cache, e)
-                e[j] = 0.0
-        return J
-
-    def residual(self, theta, y, A=None) -> np.ndarray:
-        """``A G(θ) − y`` (``G(θ) − y`` without ``A``)."""
-        from ..measurements import as_measurement
-
-        A = as_measurement(A, self.n)
-        y = self.check_target(y, A)
-        g = self.forward(theta)
-        return (g if A is None else A.apply(g)) - y
-
-    def loss(self, theta, y, A=None) -> float:
-        """``½‖A G(θ) − y‖²``."""
-        r = self.residual(theta, y, A)
-        return 0.5 * float(r @ r)

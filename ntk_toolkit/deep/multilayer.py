@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._memory import check_memory
 from .._validation import as_float_array, as_rng, check_bool, check_positive
 from ..generator import default_output_weights
 from ..operators import as_operator
-from .model import check_channels, check_flat_params
+from .model import FlatParamsGenerator, check_channels
 
 __all__ = ["MultiLayerConvGenerator"]
 
 
-class MultiLayerConvGenerator:
+class MultiLayerConvGenerator(FlatParamsGenerator):
     """Depth-``d`` convolutional generator with fixed circulant operators between its layers.
 
     Parameters
@@ -150,15 +149,6 @@ class MultiLayerConvGenerator:
             parts.append(as_float_array(f"arrays['W{j + 1}']", arrays[f"W{j + 1}"], shape=(k[j - 1], k[j])).ravel())
         return np.concatenate(parts)
 
-    def check_weights(self, theta, name: str = "theta") -> np.ndarray:
-        """``theta`` as a finite flat float64 vector of length ``num_params``, or a clear error."""
-        return check_flat_params(name, theta, self.num_params)
-
-    def check_target(self, y, A=None, name: str = "y") -> np.ndarray:
-        """``y`` as a finite float64 vector of length ``m`` (``n`` without ``A``)."""
-        m = self.n if A is None else A.shape[0]
-        return as_float_array(name, y, shape=(m,))
-
     def init(self, seed=None, omega: float = 1.0, symmetric: bool = False) -> np.ndarray:
         """``C_1`` i.i.d. ``N(0, ω²)`` (drawn first, as ``TwoLayerGenerator.init``), ``W_l`` i.i.d. ``N(0, 2/k_{l−1})``.
 
@@ -243,78 +233,3 @@ class MultiLayerConvGenerator:
             gZ = np.where(masks[j - 1], gM @ a[f"W{j + 1}"].T, 0.0)
         grads["C1"] = self.operators[0].apply_unchecked(np.ascontiguousarray(gZ), adjoint=True)
         return self.arrays_to_params(grads)
-
-    def forward(self, theta) -> np.ndarray:
-        """``G(θ)``, shape ``(n,)``.
-
-        Examples
-        --------
-        >>> from ntk_toolkit import CircularConv
-        >>> from ntk_toolkit.deep import MultiLayerConvGenerator
-        >>> from ntk_toolkit.filters import triangle
-        >>> gen = MultiLayerConvGenerator([CircularConv(triangle(2), 8)] * 2, [4, 4])
-        >>> gen.forward(gen.init(seed=0)).shape
-        (8,)
-        """
-        return self.forward_pattern(self.check_weights(theta))[0]
-
-    def jvp(self, theta, d) -> np.ndarray:
-        """``J(θ) d``, shape ``(n,)``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from ntk_toolkit import CircularConv
-        >>> from ntk_toolkit.deep import MultiLayerConvGenerator
-        >>> from ntk_toolkit.filters import triangle
-        >>> gen = MultiLayerConvGenerator([CircularConv(triangle(2), 8)] * 2, [4, 4])
-        >>> theta, d, r = gen.init(seed=0), gen.init(seed=1), np.ones(8)
-        >>> bool(np.isclose(gen.jvp(theta, d) @ r, d @ gen.vjp(theta, r)))
-        True
-        """
-        theta = self.check_weights(theta)
-        d = self.check_weights(d, "d")
-        return self.jvp_pattern(self.forward_pattern(theta)[1], d)
-
-    def vjp(self, theta, r) -> np.ndarray:
-        """``J(θ)ᵀ r``, flat ``(num_params,)``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from ntk_toolkit import CircularConv
-        >>> from ntk_toolkit.deep import MultiLayerConvGenerator
-        >>> from ntk_toolkit.filters import triangle
-        >>> gen = MultiLayerConvGenerator([CircularConv(triangle(2), 8)] * 2, [4, 4])
-        >>> gen.vjp(gen.init(seed=0), np.ones(8)).shape
-        (48,)
-        """
-        theta = self.check_weights(theta)
-        r = as_float_array("r", r, shape=(self.n,))
-        return self.backward(self.forward_pattern(theta)[1], r)
-
-    def jacobian(self, theta) -> np.ndarray:
-        """Dense Jacobian, shape ``(n, num_params)``, from ``n`` vector-Jacobian products (memory-guarded).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from ntk_toolkit import CircularConv
-        >>> from ntk_toolkit.deep import MultiLayerConvGenerator
-        >>> from ntk_toolkit.filters import triangle
-        >>> gen = MultiLayerConvGenerator([CircularConv(triangle(2), 8)] * 2, [4, 4])
-        >>> theta, d = gen.init(seed=0), gen.init(seed=1)
-        >>> bool(np.allclose(gen.jacobian(theta) @ d, gen.jvp(theta, d)))
-        True
-        """
-        theta = self.check_weights(theta)
-        check_memory(8 * self.n * self.num_params, f"the dense Jacobian of shape ({self.n}, {self.num_params})",
-                     "use the matrix-free gen.jvp / gen.vjp or ntk_toolkit.deep.jacobian_spectrum")
-        cache = self.forward_pattern(theta)[1]
-        J = np.empty((self.n, self.num_params))
-        e = np.zeros(self.n)
-        for i in range(self.n):
-            e[i] = 1.0
-            J[i] = self.backward(cache, e)
-            e[i] = 0.0
-        return J
