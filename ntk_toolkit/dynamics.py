@@ -34,7 +34,7 @@ from .generator import Generator, is_generator
 from .measurements import as_measurement
 from .prediction import LinearizedPrediction, gradient_flow, linearized
 from .stability import HARD_FACTOR, StepSizeWarning, max_step_size, step_limit
-from .trajectory import Trajectory, geometric_iterations, record_iterations
+from .trajectory import Trajectory, geometric_iterations, record_iterations, stop_reason
 
 __all__ = [
     "DivergenceError",
@@ -371,12 +371,7 @@ def _gradient_descent(gen, y, C0, eta, steps, A, record, check_step, divergence_
         small.close()
         if bar is not None:
             bar.close()
-    if converged:
-        reason = f"loss fell below stop_at={stop_at:g} × initial loss after {last} steps"
-    elif stop_at is not None:
-        reason = f"step cap steps={steps} reached with loss ratio {losses[last] / losses[0]:.3g}"
-    else:
-        reason = f"ran the requested steps={steps}"
+    reason = stop_reason(converged, stop_at, last, steps, losses)
     diag = {} if recorder is None else recorder.finish()
     return Trajectory(iterations=rec[:j], outputs=outputs[:j], losses=losses[:last + 1], C=C, eta=eta,
                       steps=last, converged=converged, reason=reason, step_limit=lim, **diag)

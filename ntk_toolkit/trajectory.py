@@ -19,7 +19,7 @@ import numpy as np
 from ._validation import check_int
 from .stability import StepLimit
 
-__all__ = ["Trajectory", "geometric_iterations", "record_iterations"]
+__all__ = ["Trajectory", "geometric_iterations", "record_iterations", "stop_reason"]
 
 
 # --------------------------------------------------------------------------- trajectory
@@ -188,3 +188,20 @@ def record_iterations(record, steps: int, name: str = "record") -> np.ndarray:
     if arr.size and (arr.min() < 0 or arr.max() > steps):
         raise ValueError(f"{name} must contain iterations in [0, steps={steps}], got {arr.tolist()}")
     return np.unique(arr.astype(np.int64))
+
+
+def stop_reason(converged: bool, stop_at: float | None, last: int, steps: int, losses) -> str:
+    """Why a run stopped, in words (``Trajectory.reason``): ``stop_at`` reached, the step cap, or the steps asked.
+
+    Examples
+    --------
+    >>> stop_reason(True, 1e-4, 37, 100, [1.0])
+    'loss fell below stop_at=0.0001 × initial loss after 37 steps'
+    >>> stop_reason(False, 1e-4, 100, 100, [2.0] + [0.5] * 100)
+    'step cap steps=100 reached with loss ratio 0.25'
+    """
+    if converged:
+        return f"loss fell below stop_at={stop_at:g} × initial loss after {last} steps"
+    if stop_at is not None:
+        return f"step cap steps={steps} reached with loss ratio {losses[last] / losses[0]:.3g}"
+    return f"ran the requested steps={steps}"

@@ -17,6 +17,7 @@ from .._memory import check_memory
 from .._validation import as_float_array, check_int, check_positive
 from ..dynamics import DivergenceError, geometric_iterations
 from ..measurements import as_measurement
+from ..trajectory import stop_reason
 from .spectra import jacobian_spectrum
 
 __all__ = ["FitTrajectory", "fit"]
@@ -274,12 +275,7 @@ def fit(net, y, theta0, optimizer: str = "adam", lr: float = 0.01, steps: int = 
         small.close()
         if bar is not None:
             bar.close()
-    if converged:
-        reason = f"loss fell below stop_at={stop_at:g} × initial loss after {last} steps"
-    elif stop_at is not None:
-        reason = f"step cap steps={steps} reached with loss ratio {losses[last] / losses[0]:.3g}"
-    else:
-        reason = f"ran the requested steps={steps}"
+    reason = stop_reason(converged, stop_at, last, steps, losses)
     n = int(net.n)
     return FitTrajectory(
         iterations=np.asarray(its, dtype=np.int64), outputs=np.asarray(outputs).reshape(len(its), n),
