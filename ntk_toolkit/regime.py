@@ -21,7 +21,7 @@ from ._memory import check_memory
 from ._validation import check_bool, check_int, check_positive
 
 __all__ = ["RegimeVerdict", "WidthEstimate", "linear_regime", "width_needed", "with_width", "regime_summary",
-           "width_summary", "DIAGNOSTICS"]
+           "width_summary", "regime_line", "DIAGNOSTICS"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -413,7 +413,7 @@ def regime_summary(gen, y, trajectory, eta: float, steps: int, omega: float, tol
     """
     verdict = linear_regime(trajectory, tol=tol)
     fields = {"regime": verdict.to_dict(), "diagnostics": verdict.diagnostics_dict()}
-    lines = [f"  regime{', ' + label if label else ''} (tol {tol:g}): {verdict.message}"]
+    lines = [regime_line(verdict, label)]
     if verdict.in_regime or not width_estimate:
         return fields, lines
     more, extra = width_summary(gen, y, eta, steps, omega, tol, A=A, seed=seed, log=log, symmetric=symmetric)
@@ -421,13 +421,13 @@ def regime_summary(gen, y, trajectory, eta: float, steps: int, omega: float, tol
 
 
 def width_summary(gen, y, eta: float, steps: int, omega: float, tol: float = 0.1, *, A=None, seed: int = 0,
-                  log=None, symmetric: bool = False) -> tuple[dict, list[str]]:
+                  log=None, symmetric: bool = False, label: str = "") -> tuple[dict, list[str]]:
     """:func:`width_needed` from runs at ``k/4``, ``k/2`` and ``k`` (2 seeds each): ``(fields, lines)``.
 
     What the commands print for a run out of the linear regime (see
     :func:`regime_summary`); ``fields`` is ``{"width_needed": ...}``
-    (:meth:`WidthEstimate.to_dict`), empty when ``k`` is too small for three
-    distinct even widths.
+    (:meth:`WidthEstimate.to_dict`, with ``"run": label`` when a label names
+    the run), empty when ``k`` is too small for three distinct even widths.
 
     Examples
     --------
@@ -448,4 +448,17 @@ def width_summary(gen, y, eta: float, steps: int, omega: float, tol: float = 0.1
         log(f"estimating the width needed: {2 * len(widths)} runs at k = {widths} ...")
     est = width_needed(gen, y, eta, steps, tol=tol, omega=omega, A=A, widths=widths, seeds=2, seed=seed,
                        symmetric=symmetric)
-    return {"width_needed": est.to_dict()}, [f"  width needed: {est.message}"]
+    fields = est.to_dict() if not label else {**est.to_dict(), "run": label}
+    return {"width_needed": fields}, [f"  width needed{f' ({label})' if label else ''}: {est.message}"]
+
+
+def regime_line(verdict: RegimeVerdict, label: str = "") -> str:
+    """The line the commands print for a verdict: ``  regime[, label] (tol …): message``.
+
+    Examples
+    --------
+    >>> v = RegimeVerdict(True, 0.1, None, 0.01, 0.01, 0.0, 0.0, 0.0, "in the linear regime")
+    >>> regime_line(v, "image")
+    '  regime, image (tol 0.1): in the linear regime'
+    """
+    return f"  regime{', ' + label if label else ''} (tol {verdict.tol:g}): {verdict.message}"

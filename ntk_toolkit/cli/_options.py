@@ -309,17 +309,13 @@ def image_regime_report(gen, runs, eta: float, omega: float, tol: float, width_e
     width for the run with the largest gap (mirrored initialisation, as the
     image experiments start from).
     """
-    from ..regime import width_summary
+    from ..regime import regime_line, width_summary
 
-    lines = [f"  regime{', ' + label if label else ''} (tol {tol:g}): {v.message}"
-             for label, (v, _, _) in runs.items()]
+    lines = [regime_line(v, label) for label, (v, _, _) in runs.items()]
     out = [(v.max_gap, label, y, steps) for label, (v, y, steps) in runs.items() if not v.in_regime]
     if not (out and width_estimate):
         return {}, lines
     _, label, y, steps = max(out, key=lambda row: row[0])
     fields, more = width_summary(gen, y, eta, max(int(steps), 1), omega, tol, A=A, seed=seed, log=log,
-                                 symmetric=True)
-    if label and more:
-        more = [line.replace("  width needed:", f"  width needed ({label}):", 1) for line in more]
-        fields = {"width_needed": {**fields["width_needed"], "run": label}}
+                                 symmetric=True, label=label)
     return fields, lines + more

@@ -282,7 +282,7 @@ def _cs_signal(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_s
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     seconds = time.perf_counter() - t0
-    from ..regime import linear_regime
+    from ..regime import linear_regime, regime_line
 
     verdict = None if tol is None else linear_regime(conv.trajectory, tol=tol)
     net = conv.output
@@ -347,7 +347,7 @@ def _cs_signal(filter_spec, n, m, k, measurement, noise, signal, p, omega, max_s
     click.echo(f"  converged: {'yes' if conv.converged else 'NO'} — {conv.reason} "
                f"({seconds:.1f} s, {info['ms_per_step']:.2f} ms/step)")
     if verdict is not None:
-        click.echo(f"  regime (tol {tol:g}): {verdict.message}")
+        click.echo(regime_line(verdict))
     click.echo("  relative error ‖x̂ − x‖/‖x‖:")
     click.echo(f"    network (gradient descent)   {err['network']:.4g}")
     line = f"    smoothest interpolant        {err['smoothest_interpolant']:.4g}"
@@ -386,6 +386,7 @@ def _cs_image(image, size, filter_spec, m, keep, k, measurement, omega, max_step
               quiet, tol=0.1) -> None:
     from ..dynamics import DivergenceError
     from ..image_experiments import inpaint_image
+    from ..regime import regime_line
 
     gen = build_image_generator(filter_spec, size, k, shape_option="--size")
     x = load_image(image, size)
@@ -444,7 +445,7 @@ def _cs_image(image, size, filter_spec, m, keep, k, measurement, omega, max_step
         click.echo(f"  (the recovery law is the Gaussian-measurement prediction; A here: {how})")
     click.echo(f"  network vs smoothest interpolant: ‖G(C) − x̂‖/‖x‖ = {res.distance_to_interpolant:.4g}")
     if res.regime is not None:
-        click.echo(f"  regime (tol {tol:g}): {res.regime.message}")
+        click.echo(regime_line(res.regime))
     if plot:
         click.echo(f"  figure: {plot}")
 
