@@ -442,7 +442,7 @@ class Identity(_Measurement):
         return 1.0
 
 
-def as_measurement(A, n: int):
+def as_measurement(A, n: int, size: str = "the signal length is"):
     """Normalise a measurement argument.
 
     ``None`` stays ``None`` (identity, denoising); an array becomes a
@@ -454,6 +454,8 @@ def as_measurement(A, n: int):
     A : None, array_like of shape (m, n), or measurement operator
     n : int
         The signal length ``A`` must accept.
+    size : str, default "the signal length is"
+        What sets ``n``, as the error on a mismatch says it (e.g. ``"kernel has size"``).
 
     Returns
     -------
@@ -486,7 +488,7 @@ def as_measurement(A, n: int):
             )
     if A.shape[1] != n:
         raise ValueError(
-            f"A has shape {tuple(A.shape)} but the signal length is n={n}; "
+            f"A has shape {tuple(A.shape)} but {size} n={n}; "
             f"A must have shape (m, {n})"
         )
     return A

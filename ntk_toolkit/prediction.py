@@ -53,10 +53,7 @@ def residual_system(kernel, A):
     [2.0, 1.0]
     """
     spec = as_spectrum(kernel)
-    try:
-        A = as_measurement(A, spec.n)
-    except ValueError as exc:  # the two disagree: name both
-        raise ValueError(str(exc).replace("the signal length is", "kernel has size")) from exc
+    A = as_measurement(A, spec.n, size="kernel has size")  # the two disagree: the error names both
     if A is None:
         return np.maximum(spec.eigenvalues, 0.0), spec.project, spec.synthesize, spec, None
     m, n = A.shape
