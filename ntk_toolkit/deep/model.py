@@ -79,6 +79,14 @@ class FlatParamsGenerator:
     :class:`~ntk_toolkit.generator.Generator` protocol on top of them
     (``forward``, ``jvp``, ``vjp``, the dense ``jacobian``, ``residual``, ``loss``).
     :class:`DeepDecoder` and :class:`~ntk_toolkit.deep.MultiLayerConvGenerator` are its subclasses.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ntk_toolkit.deep import DeepDecoder
+    >>> net = DeepDecoder((16,), [4, 4, 4])
+    >>> isinstance(net, FlatParamsGenerator), net.loss(net.init(seed=0), np.zeros(16)) > 0
+    (True, True)
     """
 
     def check_weights(self, theta, name: str = "theta") -> np.ndarray:
